@@ -30,7 +30,7 @@ class TlvWriter {
   TlvWriter& string(uint64_t type, std::string_view value) {
     return bytes(type, util::as_bytes(value));
   }
-  TlvWriter& amount(uint64_t type, util::AmountMsat value) { return u64(type, value.msat()); }
+  TlvWriter& amount(uint64_t type, util::AmountMsat value) { return u64(type, value.value()); }
   template <typename Tag>
   TlvWriter& bytes32(uint64_t type, const util::Bytes32<Tag>& value) {
     return bytes(type, value.view());

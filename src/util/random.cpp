@@ -1,10 +1,11 @@
 #include "util/random.h"
 
+#include "util/amount.h"
 #include "util/check.h"
 
 namespace hashlock::util {
 
-__extension__ typedef unsigned __int128 Uint128;  // GCC and clang both have it
+
 namespace {
 
 uint64_t splitmix64(uint64_t& x) {
