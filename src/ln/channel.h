@@ -1,0 +1,232 @@
+// Channel: the two-party off-chain state machine of one channel, from one
+// side's point of view.
+//
+// Model. Each side appends its updates (add, fulfill, fail) to its own update
+// log. A commitment is the channel's base state with a prefix of each log
+// applied: (number, ours, theirs). Our *remote* commitment is created when we
+// send commitment_signed: it holds every update of ours and every update of
+// theirs that we have acknowledged with revoke_and_ack. Our *local*
+// commitment is created when we receive commitment_signed: it holds every
+// update of theirs received before it and every update of ours that they
+// acknowledged. This is BOLT 2's rule, and the per-HTLC states (announced,
+// committed, removed, acked) follow from where an update stands in the two
+// views (htlc_state()). Log entries included in both views are folded into
+// the base, so the state does not grow with history.
+//
+// Updates are sent only together with a commitment_signed. While we wait
+// for revoke_and_ack, or while a monitor update is in flight, new updates
+// wait in the holding cell and go out in the next batch: many HTLCs per
+// commitment round.
+//
+// Outputs. Every operation returns a ChannelOutput: messages for the peer,
+// monitor steps that must be durable before those messages are sent, and
+// facts for the manager (inbound HTLCs now irrevocably committed, inbound
+// HTLCs now irrevocably removed). A peer message that breaks the protocol
+// returns ProtocolError and leaves the channel unchanged: every check runs
+// before any state changes.
+//
+// Thread-safety: none; owned by the ChannelManager.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "ln/messages.h"
+#include "ln/monitor_update.h"
+
+namespace hashlock::ln {
+
+enum class UpdateKind : uint8_t { kAdd = 0, kFulfill = 1, kFail = 2 };
+
+struct LogEntry {
+  UpdateKind kind = UpdateKind::kAdd;
+  HtlcId htlc_id;  // add: the new HTLC; fulfill/fail: the other side's HTLC it removes
+  AmountMsat amount;
+  PaymentHash payment_hash;
+  uint32_t cltv_expiry = 0;
+  Bytes onion;
+  std::optional<HtlcSource> source;  // our adds
+  PaymentPreimage preimage;          // fulfill
+  FailureReason reason;              // fail
+  AmountMsat skimmed_fee;            // fulfill: fee the forwarder kept
+  bool operator==(const LogEntry&) const = default;
+};
+
+struct Htlc {
+  bool offered_by_us = false;
+  HtlcId id;
+  AmountMsat amount;
+  PaymentHash payment_hash;
+  uint32_t cltv_expiry = 0;
+  Bytes onion;
+  std::optional<HtlcSource> source;
+  bool operator==(const Htlc&) const = default;
+};
+
+// The HTLCs and balances after a prefix of each log.
+struct ChannelState {
+  AmountMsat to_us;
+  AmountMsat to_them;
+  std::map<std::pair<bool, uint64_t>, Htlc> htlcs;  // (offered_by_us, id)
+  bool operator==(const ChannelState&) const = default;
+};
+
+struct CommitmentView {
+  uint64_t number = 0;
+  uint64_t ours = 0;    // how many of our log entries it includes (absolute)
+  uint64_t theirs = 0;  // how many of theirs
+  bool operator==(const CommitmentView&) const = default;
+};
+
+// BOLT 2 states of an HTLC, derived from the two views.
+enum class HtlcState {
+  kLocalAnnounced,   // we offered it; not yet in a commitment the peer has acked
+  kRemoteAnnounced,  // the peer offered it; not yet irrevocably committed
+  kCommitted,        // irrevocably in both commitments
+  kRemoving,         // a fulfill or fail is in flight
+  kRemoved,          // gone from both commitments (or unknown)
+};
+std::string htlc_state_name(HtlcState state);
+
+struct InboundHtlc {
+  HtlcId id;
+  AmountMsat amount;
+  PaymentHash payment_hash;
+  uint32_t cltv_expiry = 0;
+  Bytes onion;
+};
+
+struct ChannelOutput {
+  std::vector<Message> messages;
+  std::vector<MonitorStep> steps;             // durable before `messages` are sent
+  std::vector<InboundHtlc> inbound_committed;  // now safe to claim or forward
+  std::vector<HtlcId> inbound_removed;         // our fulfill/fail of these is irrevocable
+  bool empty() const { return messages.empty() && steps.empty() && inbound_committed.empty() && inbound_removed.empty(); }
+};
+
+enum class ChannelPhase : uint8_t { kAwaitingAccept = 0, kOpen = 1, kClosed = 2 };
+
+struct ChannelConfig {
+  ChannelLimits limits;  // what we accept from the peer
+};
+
+inline constexpr size_t kMaxHoldingCellEntries = 1000;
+inline constexpr size_t kMaxLogEntries = 10'000;
+
+class Channel {
+ public:
+  // The opener's side: returns the channel and its open_channel message.
+  static std::pair<Channel, OpenChannel> open(const ChannelId& id, NodeId peer, AmountMsat capacity,
+                                              AmountMsat push, const ChannelConfig& config,
+                                              const Secret& seed);
+  // The acceptor's side.
+  static util::Result<std::pair<Channel, AcceptChannel>> accept(const OpenChannel& open, NodeId peer,
+                                                                 const ChannelConfig& config,
+                                                                 const Secret& seed);
+  util::Status on_accept(const AcceptChannel& accept);
+
+  // Local actions. They queue in the holding cell; flush() sends them.
+  util::Status send_htlc(AmountMsat amount, const PaymentHash& hash, uint32_t cltv_expiry,
+                         Bytes onion, const HtlcSource& source, HtlcId* assigned_id);
+  // Fulfils an inbound HTLC. Returns false if it is already being removed.
+  util::Result<bool> fulfill_htlc(HtlcId id, const PaymentPreimage& preimage, AmountMsat skimmed_fee);
+  util::Result<bool> fail_htlc(HtlcId id, const FailureReason& reason);
+
+  // Sends a batch (holding cell, then commitment_signed) if the protocol
+  // allows one now. `monitor_pending` holds it back.
+  ChannelOutput flush(bool monitor_pending);
+
+  // Peer messages.
+  util::Result<ChannelOutput> on_update_add(const UpdateAddHtlc& msg);
+  util::Result<ChannelOutput> on_update_fulfill(const UpdateFulfillHtlc& msg);
+  util::Result<ChannelOutput> on_update_fail(const UpdateFailHtlc& msg);
+  util::Result<ChannelOutput> on_commitment_signed(const CommitmentSigned& msg);
+  util::Result<ChannelOutput> on_revoke_and_ack(const RevokeAndAck& msg);
+
+  void on_disconnect();
+  ChannelReestablish reestablish_message() const;
+  util::Result<ChannelOutput> on_reestablish(const ChannelReestablish& msg);
+
+  void mark_closed() { phase_ = ChannelPhase::kClosed; }
+
+  // Queries.
+  const ChannelId& id() const { return id_; }
+  NodeId peer() const { return peer_; }
+  ChannelPhase phase() const { return phase_; }
+  bool is_open() const { return phase_ == ChannelPhase::kOpen; }
+  bool connected() const { return connected_; }
+  void set_connected(bool connected) { connected_ = connected; }
+  bool awaiting_revoke() const { return awaiting_raa_; }
+  uint64_t latest_monitor_update_id() const { return latest_monitor_update_id_; }
+  uint64_t next_monitor_update_id() { return ++latest_monitor_update_id_; }
+  const CommitmentView& local_view() const { return local_; }
+  const CommitmentView& remote_view() const { return remote_; }
+  size_t holding_cell_size() const { return holding_cell_.size(); }
+  // The state with every update either side has made applied.
+  ChannelState latest_state() const;
+  ChannelState local_state() const { return state_at(local_); }
+  HtlcState htlc_state(bool offered_by_us, HtlcId id) const;
+  // HTLCs in the latest state or in either commitment: zero at quiescence.
+  size_t pending_htlcs() const;
+  AmountMsat capacity() const { return capacity_; }
+
+  Bytes encode() const;
+  static util::Result<Channel> decode(ByteView encoded);
+
+
+ private:
+  Channel() = default;
+
+  ChannelState state_at(const CommitmentView& view) const;
+  ChannelState state_after(uint64_t ours, uint64_t theirs) const;
+  util::Status apply(ChannelState& state, const LogEntry& entry, bool ours) const;
+  const LogEntry& our_entry(uint64_t absolute) const { return our_log_[absolute - base_ours_]; }
+  const LogEntry& their_entry(uint64_t absolute) const { return their_log_[absolute - base_theirs_]; }
+  uint64_t our_log_end() const { return base_ours_ + our_log_.size(); }
+  uint64_t their_log_end() const { return base_theirs_ + their_log_.size(); }
+  bool removal_pending(bool offered_by_us, HtlcId id) const;
+
+  util::Sha256Digest commitment_digest(bool holder_is_us, const CommitmentView& view) const;
+  std::vector<CommitmentHtlc> commitment_htlcs(bool holder_is_us, const ChannelState& state) const;
+  Message entry_message(const LogEntry& entry) const;
+  RevokeAndAck revoke_message(uint64_t revoked) const;
+  CommitmentSigned commitment_message() const;
+  util::Status check_new_htlc(const ChannelState& state, AmountMsat amount, bool offered_by_us) const;
+  util::Status check_removal(bool by_us, HtlcId id, const PaymentHash* hash, const PaymentPreimage* preimage) const;
+  void report_irrevocable(ChannelOutput& out, uint64_t old_their_committed, uint64_t old_our_removed);
+  void compact();
+
+  ChannelId id_;
+  NodeId peer_;
+  bool is_opener_ = false;
+  ChannelPhase phase_ = ChannelPhase::kAwaitingAccept;
+  bool connected_ = true;
+  AmountMsat capacity_;
+  ChannelLimits our_limits_;    // what we accept from them
+  ChannelLimits their_limits_;  // what they accept from us
+  Secret seed_{};
+  CommitmentSecretStore their_secrets_;
+  std::map<uint64_t, util::Sha256Digest> their_points_;  // commitment number -> point
+
+  ChannelState base_;
+  uint64_t base_ours_ = 0;
+  uint64_t base_theirs_ = 0;
+  std::deque<LogEntry> our_log_;
+  std::deque<LogEntry> their_log_;
+  CommitmentView local_;
+  CommitmentView remote_;
+  uint64_t prev_remote_ours_ = 0;  // ours of remote commitment n-1, for retransmission
+  bool awaiting_raa_ = false;
+  uint64_t our_acked_ = 0;            // our log entries acknowledged by their RAA
+  uint64_t their_committed_ = 0;      // their log entries reported irrevocable
+  uint64_t our_removed_reported_ = 0; // our log entries reported irrevocable
+  bool raa_before_commitment_ = false;  // our last RAA went out before our last commitment_signed
+  uint64_t next_htlc_id_ = 0;
+  uint64_t their_next_htlc_id_ = 0;
+  std::vector<LogEntry> holding_cell_;
+  uint64_t latest_monitor_update_id_ = 0;
+};
+
+}  // namespace hashlock::ln

@@ -1,0 +1,226 @@
+// Channel::encode / decode: the channel's part of the manager snapshot.
+#include "codec/record.h"
+#include "ln/channel.h"
+
+namespace hashlock::ln {
+namespace {
+
+constexpr codec::RecordKind kChannelRecord{.type = 41, .min_version = 1, .current_version = 1, .name = "channel"};
+constexpr size_t kMaxListItems = 100'000;
+
+enum Field : uint64_t {
+  kId = 0, kPeer = 2, kOpener = 4, kPhase = 6, kCapacity = 8, kOurLimits = 10, kTheirLimits = 12,
+  kSeed = 14, kSecrets = 16, kPoints = 18, kBaseUs = 20, kBaseThem = 22, kBaseHtlcs = 24,
+  kBaseOurs = 26, kBaseTheirs = 28, kOurLog = 30, kTheirLog = 32, kLocal = 34, kRemote = 36,
+  kPrevRemoteOurs = 38, kAwaitingRaa = 40, kOurAcked = 42, kTheirCommitted = 44,
+  kOurRemovedReported = 46, kRaaFirst = 48, kNextHtlcId = 50, kTheirNextHtlcId = 52,
+  kHoldingCell = 54, kLatestUpdateId = 56, kConnected = 58,
+};
+enum EntryField : uint64_t {
+  kKind = 0, kHtlcId = 2, kAmount = 4, kHash = 6, kExpiry = 8, kOnion = 10, kSource = 12,
+  kPreimage = 14, kReason = 16, kSkimmed = 18, kOfferedByUs = 20,
+};
+
+Bytes encode_limits(const ChannelLimits& l) {
+  codec::TlvWriter w;
+  w.u64(0, l.max_accepted_htlcs).amount(2, l.max_htlc_value_in_flight).amount(4, l.channel_reserve).amount(6, l.htlc_minimum);
+  return w.take();
+}
+
+util::Result<ChannelLimits> decode_limits(ByteView raw) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(raw, "channel limits"));
+  ChannelLimits l;
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t max_htlcs, r.u64(0));
+  l.max_accepted_htlcs = static_cast<uint32_t>(std::min<uint64_t>(max_htlcs, UINT32_MAX));
+  HASHLOCK_ASSIGN_OR_RETURN(l.max_htlc_value_in_flight, r.amount(2));
+  HASHLOCK_ASSIGN_OR_RETURN(l.channel_reserve, r.amount(4));
+  HASHLOCK_ASSIGN_OR_RETURN(l.htlc_minimum, r.amount(6));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return l;
+}
+
+Bytes encode_entry(const LogEntry& e, std::optional<bool> offered_by_us = std::nullopt) {
+  codec::TlvWriter w;
+  w.u64(kKind, static_cast<uint64_t>(e.kind)).u64(kHtlcId, e.htlc_id.value()).amount(kAmount, e.amount)
+      .bytes32(kHash, e.payment_hash).u64(kExpiry, e.cltv_expiry).bytes(kOnion, e.onion);
+  if (e.source) w.bytes(kSource, encode_source(*e.source));
+  w.bytes32(kPreimage, e.preimage).bytes(kReason, encode_failure(e.reason)).amount(kSkimmed, e.skimmed_fee);
+  if (offered_by_us) w.boolean(kOfferedByUs, *offered_by_us);
+  return w.take();
+}
+
+util::Result<LogEntry> decode_entry(ByteView raw, bool* offered_by_us = nullptr) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(raw, "channel log entry"));
+  LogEntry e;
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t kind, r.u64(kKind));
+  if (kind > 2) return util::corruption("channel log entry: unknown kind " + std::to_string(kind));
+  e.kind = static_cast<UpdateKind>(kind);
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(kHtlcId));
+  e.htlc_id = HtlcId(id);
+  HASHLOCK_ASSIGN_OR_RETURN(e.amount, r.amount(kAmount));
+  HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t expiry, r.u64(kExpiry));
+  e.cltv_expiry = static_cast<uint32_t>(expiry);
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView onion, r.bytes(kOnion));
+  e.onion.assign(onion.begin(), onion.end());
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> source, r.optional_bytes(kSource));
+  if (source) {
+    HASHLOCK_ASSIGN_OR_RETURN(HtlcSource decoded, decode_source(*source));
+    e.source = decoded;
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+  e.preimage = PaymentPreimage(preimage);
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView reason, r.bytes(kReason));
+  HASHLOCK_ASSIGN_OR_RETURN(e.reason, decode_failure(reason));
+  HASHLOCK_ASSIGN_OR_RETURN(e.skimmed_fee, r.amount(kSkimmed));
+  if (offered_by_us != nullptr) {
+    HASHLOCK_ASSIGN_OR_RETURN(*offered_by_us, r.boolean(kOfferedByUs));
+  }
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return e;
+}
+
+template <typename Container>
+Bytes encode_entries(const Container& entries) {
+  std::vector<Bytes> items;
+  for (const LogEntry& e : entries) items.push_back(encode_entry(e));
+  return codec::encode_list(items);
+}
+
+util::Result<std::vector<LogEntry>> decode_entries(codec::TlvReader& r, uint64_t field) {
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items, codec::decode_list(raw, kMaxListItems, "channel log"));
+  std::vector<LogEntry> out;
+  for (ByteView item : items) {
+    HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(item));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Bytes encode_view(const CommitmentView& v) {
+  codec::ByteWriter w;
+  w.u64(v.number);
+  w.u64(v.ours);
+  w.u64(v.theirs);
+  return w.take();
+}
+
+util::Result<CommitmentView> decode_view(codec::TlvReader& r, uint64_t field) {
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
+  codec::ByteReader in(raw);
+  CommitmentView v;
+  HASHLOCK_ASSIGN_OR_RETURN(v.number, in.u64("commitment number"));
+  HASHLOCK_ASSIGN_OR_RETURN(v.ours, in.u64("commitment ours"));
+  HASHLOCK_ASSIGN_OR_RETURN(v.theirs, in.u64("commitment theirs"));
+  return v;
+}
+
+util::Result<util::Sha256Digest> read_digest(ByteView raw, const char* what) {
+  if (raw.size() != 32) return util::corruption(std::string("channel: ") + what + " is not 32 bytes");
+  util::Sha256Digest out{};
+  std::copy(raw.begin(), raw.end(), out.begin());
+  return out;
+}
+
+}  // namespace
+
+Bytes Channel::encode() const {
+  std::vector<Bytes> base_htlcs;
+  for (const auto& [key, h] : base_.htlcs) {
+    LogEntry as_entry{.kind = UpdateKind::kAdd, .htlc_id = h.id, .amount = h.amount, .payment_hash = h.payment_hash,
+                      .cltv_expiry = h.cltv_expiry, .onion = h.onion, .source = h.source};
+    base_htlcs.push_back(encode_entry(as_entry, h.offered_by_us));
+  }
+  codec::ByteWriter points;
+  for (const auto& [number, point] : their_points_) {
+    points.u64(number);
+    points.raw(point);
+  }
+  codec::TlvWriter w;
+  w.bytes32(kId, id_).u64(kPeer, peer_.value()).boolean(kOpener, is_opener_)
+      .u64(kPhase, static_cast<uint64_t>(phase_)).amount(kCapacity, capacity_)
+      .bytes(kOurLimits, encode_limits(our_limits_)).bytes(kTheirLimits, encode_limits(their_limits_))
+      .bytes(kSeed, seed_).bytes(kSecrets, their_secrets_.encode()).bytes(kPoints, points.bytes())
+      .amount(kBaseUs, base_.to_us).amount(kBaseThem, base_.to_them)
+      .bytes(kBaseHtlcs, codec::encode_list(base_htlcs)).u64(kBaseOurs, base_ours_)
+      .u64(kBaseTheirs, base_theirs_).bytes(kOurLog, encode_entries(our_log_))
+      .bytes(kTheirLog, encode_entries(their_log_)).bytes(kLocal, encode_view(local_))
+      .bytes(kRemote, encode_view(remote_)).u64(kPrevRemoteOurs, prev_remote_ours_)
+      .boolean(kAwaitingRaa, awaiting_raa_).u64(kOurAcked, our_acked_)
+      .u64(kTheirCommitted, their_committed_).u64(kOurRemovedReported, our_removed_reported_)
+      .boolean(kRaaFirst, raa_before_commitment_).u64(kNextHtlcId, next_htlc_id_)
+      .u64(kTheirNextHtlcId, their_next_htlc_id_).bytes(kHoldingCell, encode_entries(holding_cell_))
+      .u64(kLatestUpdateId, latest_monitor_update_id_).boolean(kConnected, connected_);
+  return codec::encode_record(kChannelRecord, w);
+}
+
+util::Result<Channel> Channel::decode(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kChannelRecord, encoded));
+  codec::TlvReader& r = record.fields;
+  Channel c;
+  HASHLOCK_ASSIGN_OR_RETURN(c.id_, r.bytes32<ChannelId>(kId));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t peer, r.u64(kPeer));
+  c.peer_ = NodeId(peer);
+  HASHLOCK_ASSIGN_OR_RETURN(c.is_opener_, r.boolean(kOpener));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t phase, r.u64(kPhase));
+  if (phase > 2) return util::corruption("channel: unknown phase " + std::to_string(phase));
+  c.phase_ = static_cast<ChannelPhase>(phase);
+  HASHLOCK_ASSIGN_OR_RETURN(c.capacity_, r.amount(kCapacity));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView our_limits, r.bytes(kOurLimits));
+  HASHLOCK_ASSIGN_OR_RETURN(c.our_limits_, decode_limits(our_limits));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView their_limits, r.bytes(kTheirLimits));
+  HASHLOCK_ASSIGN_OR_RETURN(c.their_limits_, decode_limits(their_limits));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView seed, r.bytes(kSeed));
+  HASHLOCK_ASSIGN_OR_RETURN(c.seed_, read_digest(seed, "seed"));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView secrets, r.bytes(kSecrets));
+  HASHLOCK_ASSIGN_OR_RETURN(c.their_secrets_, CommitmentSecretStore::decode(secrets));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView points, r.bytes(kPoints));
+  codec::ByteReader points_in(points);
+  while (!points_in.at_end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t number, points_in.u64("point number"));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView point, points_in.raw(32, "point"));
+    HASHLOCK_ASSIGN_OR_RETURN(c.their_points_[number], read_digest(point, "point"));
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(c.base_.to_us, r.amount(kBaseUs));
+  HASHLOCK_ASSIGN_OR_RETURN(c.base_.to_them, r.amount(kBaseThem));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView base_htlcs, r.bytes(kBaseHtlcs));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> htlc_items, codec::decode_list(base_htlcs, kMaxListItems, "channel htlcs"));
+  for (ByteView item : htlc_items) {
+    bool offered_by_us = false;
+    HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(item, &offered_by_us));
+    c.base_.htlcs[{offered_by_us, e.htlc_id.value()}] =
+        Htlc{offered_by_us, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.source};
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(c.base_ours_, r.u64(kBaseOurs));
+  HASHLOCK_ASSIGN_OR_RETURN(c.base_theirs_, r.u64(kBaseTheirs));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<LogEntry> our_log, decode_entries(r, kOurLog));
+  c.our_log_.assign(our_log.begin(), our_log.end());
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<LogEntry> their_log, decode_entries(r, kTheirLog));
+  c.their_log_.assign(their_log.begin(), their_log.end());
+  HASHLOCK_ASSIGN_OR_RETURN(c.local_, decode_view(r, kLocal));
+  HASHLOCK_ASSIGN_OR_RETURN(c.remote_, decode_view(r, kRemote));
+  HASHLOCK_ASSIGN_OR_RETURN(c.prev_remote_ours_, r.u64(kPrevRemoteOurs));
+  HASHLOCK_ASSIGN_OR_RETURN(c.awaiting_raa_, r.boolean(kAwaitingRaa));
+  HASHLOCK_ASSIGN_OR_RETURN(c.our_acked_, r.u64(kOurAcked));
+  HASHLOCK_ASSIGN_OR_RETURN(c.their_committed_, r.u64(kTheirCommitted));
+  HASHLOCK_ASSIGN_OR_RETURN(c.our_removed_reported_, r.u64(kOurRemovedReported));
+  HASHLOCK_ASSIGN_OR_RETURN(c.raa_before_commitment_, r.boolean(kRaaFirst));
+  HASHLOCK_ASSIGN_OR_RETURN(c.next_htlc_id_, r.u64(kNextHtlcId));
+  HASHLOCK_ASSIGN_OR_RETURN(c.their_next_htlc_id_, r.u64(kTheirNextHtlcId));
+  HASHLOCK_ASSIGN_OR_RETURN(c.holding_cell_, decode_entries(r, kHoldingCell));
+  HASHLOCK_ASSIGN_OR_RETURN(c.latest_monitor_update_id_, r.u64(kLatestUpdateId));
+  HASHLOCK_ASSIGN_OR_RETURN(c.connected_, r.boolean(kConnected));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  // Views must lie within the logs, or every later step would be wrong.
+  const uint64_t our_end = c.base_ours_ + c.our_log_.size();
+  const uint64_t their_end = c.base_theirs_ + c.their_log_.size();
+  for (const CommitmentView* v : {&c.local_, &c.remote_}) {
+    if (v->ours < c.base_ours_ || v->ours > our_end || v->theirs < c.base_theirs_ || v->theirs > their_end) {
+      return util::corruption("channel: commitment view outside its update logs");
+    }
+  }
+  return c;
+}
+
+}  // namespace hashlock::ln
