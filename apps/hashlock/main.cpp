@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.footer("Run 'hashlock COMMAND --help' for a command's options. Docs: docs/cli.md");
   int exit_code = hashlock::app::kExitOk;
   hashlock::app::add_store_commands(app, exit_code);
+  hashlock::app::add_swap_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
