@@ -28,6 +28,7 @@
 // Thread-safety: none; owned by the ChannelManager.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <optional>
@@ -161,6 +162,8 @@ class Channel {
   bool awaiting_revoke() const { return awaiting_raa_; }
   uint64_t latest_monitor_update_id() const { return latest_monitor_update_id_; }
   uint64_t next_monitor_update_id() { return ++latest_monitor_update_id_; }
+  // After a restart from a stale manager state: continue after the monitor's ids.
+  void skip_monitor_update_ids_to(uint64_t id) { latest_monitor_update_id_ = std::max(latest_monitor_update_id_, id); }
   const CommitmentView& local_view() const { return local_; }
   const CommitmentView& remote_view() const { return remote_; }
   size_t holding_cell_size() const { return holding_cell_.size(); }

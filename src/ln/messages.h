@@ -16,7 +16,7 @@
 namespace hashlock::ln {
 
 struct ChannelLimits {
-  uint32_t max_accepted_htlcs = 30;
+  uint32_t max_accepted_htlcs = 483;
   AmountMsat max_htlc_value_in_flight{UINT64_MAX};
   AmountMsat channel_reserve;
   AmountMsat htlc_minimum{1};

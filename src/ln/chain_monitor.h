@@ -1,0 +1,80 @@
+// Watch and ChainMonitor: the set of channel monitors, their persistence,
+// and the release and acknowledgement of monitor events.
+//
+// update_channel applies an update to the in-memory monitor at once and asks
+// the Persister to make it durable: Completed (durable now), InProgress (the
+// persister calls channel_monitor_updated later, possibly out of order), or
+// UnrecoverableError (nothing was applied; stop the node). A channel counts
+// as updated only when every update up to its latest is durable; only then
+// are its events released, so a fail is never passed upstream while the
+// counterparty could still turn it into a claim.
+//
+// release_pending_monitor_events() returns each stored event once per
+// process run; ack_monitor_event() removes it for good once the ack is
+// durable. After a restart (load), every un-acked event is released again.
+// Thread-safety: none; driven by the node's single thread.
+#pragma once
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "ln/monitor.h"
+#include "ln/persister.h"
+
+namespace hashlock::ln {
+
+struct ReleasedEvent {
+  MonitorEventSource source;
+  NodeId counterparty;
+  MonitorEventKind kind;
+};
+
+class Watch {
+ public:
+  virtual ~Watch() = default;
+  virtual UpdateStatus watch_channel(ChannelMonitor monitor) = 0;
+  virtual UpdateStatus update_channel(const ChannelMonitorUpdate& update) = 0;
+  virtual std::vector<ReleasedEvent> release_pending_monitor_events() = 0;
+  virtual util::Status ack_monitor_event(const MonitorEventSource& source) = 0;
+};
+
+class ChainMonitor final : public Watch {
+ public:
+  explicit ChainMonitor(Persister& persister) : persister_(&persister) {}
+
+  // Takes monitors read back from the store after a restart.
+  void restore(std::vector<ChannelMonitor> monitors);
+
+  UpdateStatus watch_channel(ChannelMonitor monitor) override;
+  UpdateStatus update_channel(const ChannelMonitorUpdate& update) override;
+  std::vector<ReleasedEvent> release_pending_monitor_events() override;
+  util::Status ack_monitor_event(const MonitorEventSource& source) override;
+
+  // From the persister: `update_id` of `channel_id` is durable.
+  void channel_monitor_updated(const ChannelId& channel_id, uint64_t update_id);
+  // Channels whose every update became durable since the last call, with
+  // their latest update id (the Completed events of the spec).
+  std::vector<std::pair<ChannelId, uint64_t>> take_completed();
+
+  const ChannelMonitor* get(const ChannelId& channel_id) const;
+  std::vector<ChannelId> channels() const;
+  bool has_in_flight(const ChannelId& channel_id) const;
+  size_t unacked_events() const;
+
+  // The compatibility flag in every monitor. Turning it off is refused while
+  // any monitor holds un-acked events.
+  util::Status set_persistent_events(bool on);
+
+ private:
+  struct Entry {
+    ChannelMonitor monitor;
+    std::set<uint64_t> in_flight;
+  };
+
+  Persister* persister_;
+  std::map<ChannelId, Entry> monitors_;
+  std::vector<std::pair<ChannelId, uint64_t>> completed_;
+};
+
+}  // namespace hashlock::ln

@@ -1,0 +1,138 @@
+#include "ln/events.h"
+
+#include "codec/tlv.h"
+#include "codec/wire.h"
+
+namespace hashlock::ln {
+namespace {
+
+enum Field : uint64_t {
+  kSequence = 0, kKind = 2, kPaymentId = 4, kHash = 6, kPreimage = 8, kAmount = 10, kFee = 12,
+  kReason = 14, kPart = 16, kChannel = 18, kText = 20, kAcks = 22,
+};
+
+struct Writer {
+  codec::TlvWriter& w;
+  void operator()(const PaymentSent& e) {
+    w.u64(kKind, 0).bytes32(kPaymentId, e.payment_id).bytes32(kHash, e.payment_hash).bytes32(kPreimage, e.preimage)
+        .amount(kAmount, e.amount).amount(kFee, e.fee_paid);
+  }
+  void operator()(const PaymentFailed& e) {
+    w.u64(kKind, 1).bytes32(kPaymentId, e.payment_id).bytes32(kHash, e.payment_hash).bytes(kReason, encode_failure(e.reason));
+  }
+  void operator()(const PaymentPathSuccessful& e) { w.u64(kKind, 2).bytes32(kPaymentId, e.payment_id).u64(kPart, e.part_id); }
+  void operator()(const PaymentPathFailed& e) {
+    w.u64(kKind, 3).bytes32(kPaymentId, e.payment_id).bytes(kReason, encode_failure(e.reason)).u64(kPart, e.part_id);
+  }
+  void operator()(const PaymentClaimable& e) { w.u64(kKind, 4).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount); }
+  void operator()(const PaymentClaimed& e) { w.u64(kKind, 5).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount); }
+  void operator()(const HtlcHandlingFailed& e) {
+    w.u64(kKind, 6).bytes32(kHash, e.payment_hash).bytes(kReason, encode_failure(e.reason)).bytes32(kChannel, e.channel_id);
+  }
+  void operator()(const ChannelClosed& e) { w.u64(kKind, 7).bytes32(kChannel, e.channel_id).string(kText, e.reason); }
+};
+
+util::Result<FailureReason> read_reason(codec::TlvReader& r) {
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(kReason));
+  return decode_failure(raw);
+}
+
+util::Result<Event> read_event(uint64_t kind, codec::TlvReader& r) {
+  switch (kind) {
+    case 0: {
+      PaymentSent e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_id, r.bytes32<PaymentId>(kPaymentId));
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
+      HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+      e.preimage = PaymentPreimage(preimage);
+      HASHLOCK_ASSIGN_OR_RETURN(e.amount, r.amount(kAmount));
+      HASHLOCK_ASSIGN_OR_RETURN(e.fee_paid, r.amount(kFee));
+      return Event(e);
+    }
+    case 1: {
+      PaymentFailed e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_id, r.bytes32<PaymentId>(kPaymentId));
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
+      HASHLOCK_ASSIGN_OR_RETURN(e.reason, read_reason(r));
+      return Event(e);
+    }
+    case 2: {
+      PaymentPathSuccessful e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_id, r.bytes32<PaymentId>(kPaymentId));
+      HASHLOCK_ASSIGN_OR_RETURN(e.part_id, r.u64(kPart));
+      return Event(e);
+    }
+    case 3: {
+      PaymentPathFailed e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_id, r.bytes32<PaymentId>(kPaymentId));
+      HASHLOCK_ASSIGN_OR_RETURN(e.reason, read_reason(r));
+      HASHLOCK_ASSIGN_OR_RETURN(e.part_id, r.u64(kPart));
+      return Event(e);
+    }
+    case 4:
+    case 5: {
+      PaymentHash hash;
+      HASHLOCK_ASSIGN_OR_RETURN(hash, r.bytes32<PaymentHash>(kHash));
+      HASHLOCK_ASSIGN_OR_RETURN(AmountMsat amount, r.amount(kAmount));
+      if (kind == 4) return Event(PaymentClaimable{hash, amount});
+      return Event(PaymentClaimed{hash, amount});
+    }
+    case 6: {
+      HtlcHandlingFailed e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
+      HASHLOCK_ASSIGN_OR_RETURN(e.reason, read_reason(r));
+      HASHLOCK_ASSIGN_OR_RETURN(e.channel_id, r.bytes32<ChannelId>(kChannel));
+      return Event(e);
+    }
+    case 7: {
+      ChannelClosed e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.channel_id, r.bytes32<ChannelId>(kChannel));
+      HASHLOCK_ASSIGN_OR_RETURN(e.reason, r.string(kText));
+      return Event(e);
+    }
+    default:
+      return util::unsupported("user event kind " + std::to_string(kind) + " is unknown");
+  }
+}
+
+}  // namespace
+
+std::string event_name(const Event& event) {
+  static constexpr const char* kNames[] = {"PaymentSent", "PaymentFailed", "PaymentPathSuccessful",
+                                           "PaymentPathFailed", "PaymentClaimable", "PaymentClaimed",
+                                           "HTLCHandlingFailed", "ChannelClosed"};
+  return kNames[event.index()];
+}
+
+Bytes encode_queued_event(const QueuedEvent& queued) {
+  codec::TlvWriter w;
+  w.u64(kSequence, queued.sequence);
+  std::visit(Writer{w}, queued.event);
+  codec::ByteWriter acks;
+  for (const MonitorEventSource& source : queued.ack_on_handled) {
+    acks.raw(source.channel_id.view());
+    acks.u64(source.event_id);
+  }
+  w.bytes(kAcks, acks.bytes());
+  return w.take();
+}
+
+util::Result<QueuedEvent> decode_queued_event(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(encoded, "queued user event"));
+  QueuedEvent queued;
+  HASHLOCK_ASSIGN_OR_RETURN(queued.sequence, r.u64(kSequence));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t kind, r.u64(kKind));
+  HASHLOCK_ASSIGN_OR_RETURN(queued.event, read_event(kind, r));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView acks, r.bytes(kAcks));
+  codec::ByteReader in(acks);
+  while (!in.at_end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView channel, in.raw(32, "ack channel"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t event_id, in.u64("ack event id"));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, ChannelId::from_bytes(channel));
+    queued.ack_on_handled.push_back(MonitorEventSource{id, event_id});
+  }
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return queued;
+}
+
+}  // namespace hashlock::ln

@@ -1,0 +1,84 @@
+// User events: what the ChannelManager tells the user, and what must happen
+// once the user has handled each one (completion actions).
+//
+// The user drains events with a handler that returns kHandled or kReplay.
+// Completion actions (an ack of the monitor event behind the user event) run
+// only after kHandled and only after the manager durably recorded that the
+// event was handled; a kReplay, or a crash before that record is durable,
+// delivers the event again. Exactly one terminal event (PaymentSent or
+// PaymentFailed) is delivered per payment. Thread-safety: value types.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ln/monitor.h"
+
+namespace hashlock::ln {
+
+struct PaymentSent {
+  PaymentId payment_id;
+  PaymentHash payment_hash;
+  PaymentPreimage preimage;
+  AmountMsat amount;
+  AmountMsat fee_paid;
+  bool operator==(const PaymentSent&) const = default;
+};
+struct PaymentFailed {
+  PaymentId payment_id;
+  PaymentHash payment_hash;
+  FailureReason reason;
+  bool operator==(const PaymentFailed&) const = default;
+};
+struct PaymentPathSuccessful {
+  PaymentId payment_id;
+  uint64_t part_id = 0;
+  bool operator==(const PaymentPathSuccessful&) const = default;
+};
+struct PaymentPathFailed {
+  PaymentId payment_id;
+  uint64_t part_id = 0;
+  FailureReason reason;
+  bool operator==(const PaymentPathFailed&) const = default;
+};
+struct PaymentClaimable {
+  PaymentHash payment_hash;
+  AmountMsat amount;
+  bool operator==(const PaymentClaimable&) const = default;
+};
+struct PaymentClaimed {
+  PaymentHash payment_hash;
+  AmountMsat amount;
+  bool operator==(const PaymentClaimed&) const = default;
+};
+struct HtlcHandlingFailed {
+  ChannelId channel_id;
+  PaymentHash payment_hash;
+  FailureReason reason;
+  bool operator==(const HtlcHandlingFailed&) const = default;
+};
+struct ChannelClosed {
+  ChannelId channel_id;
+  std::string reason;
+  bool operator==(const ChannelClosed&) const = default;
+};
+
+using Event = std::variant<PaymentSent, PaymentFailed, PaymentPathSuccessful, PaymentPathFailed,
+                           PaymentClaimable, PaymentClaimed, HtlcHandlingFailed, ChannelClosed>;
+
+std::string event_name(const Event& event);
+
+enum class HandleResult { kHandled, kReplay };
+
+// A queued event with the monitor events to ack once it was handled.
+struct QueuedEvent {
+  uint64_t sequence = 0;
+  Event event;
+  std::vector<MonitorEventSource> ack_on_handled;
+};
+
+Bytes encode_queued_event(const QueuedEvent& queued);
+util::Result<QueuedEvent> decode_queued_event(ByteView encoded);
+
+}  // namespace hashlock::ln

@@ -1,0 +1,259 @@
+#include "ln/harness.h"
+
+#include "util/check.h"
+
+namespace hashlock::ln {
+
+LnHarness::LnHarness(size_t nodes, HarnessOptions options)
+    : options_(options), rng_(options.seed), nodes_(nodes), persistent_mode_(nodes, options.persistent_monitor_events) {
+  for (size_t i = 0; i < nodes; ++i) {
+    nodes_[i].store = std::make_unique<store::MemoryStore>(
+        store::MemoryStoreOptions{.seed = options.seed * 1000 + i, .torn_crash = options.torn_crashes});
+    network_.set_handler(node_id(i), [this, i](NodeId from, const Bytes& message) {
+      (void)on_node(i, [&](ChannelManager& m) { return m.handle_message(from, message); });
+    });
+    start(i);
+  }
+  for (size_t a = 0; a < nodes; ++a) {
+    for (size_t b = a + 1; b < nodes; ++b) network_.connect(node_id(a), node_id(b));
+  }
+}
+
+NodeOptions LnHarness::options_for(size_t i) const {
+  NodeOptions options;
+  options.manager.node_id = node_id(i);
+  options.manager.node_seed = util::sha256(util::as_bytes("harness node " + std::to_string(i)));
+  options.manager.persistent_monitor_events = persistent_mode_[i];
+  options.async_persistence = options_.async_persistence;
+  options.snapshot_every_updates = options_.snapshot_every_updates;
+  return options;
+}
+
+void LnHarness::start(size_t i) {
+  // A restart can itself hit the store going down; retry from the crash.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto node = Node::start(options_for(i), *nodes_[i].store, network_);
+    if (node.is_ok()) {
+      nodes_[i].node = std::move(node).value();
+      return;
+    }
+    HASHLOCK_CHECK(nodes_[i].store->is_down(), node.status().to_string().c_str());
+    nodes_[i].store->crash();
+  }
+  HASHLOCK_CHECK(false, "node could not restart");
+}
+
+void LnHarness::crash(size_t i) {
+  ++crashes_;
+  Slot& slot = nodes_[i];
+  slot.node.reset();
+  slot.store->crash();
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    if (j == i) continue;
+    network_.disconnect(node_id(i), node_id(j));
+    if (nodes_[j].node) (void)on_node(j, [&](ChannelManager& m) { return m.peer_disconnected(node_id(i)); });
+  }
+  start(i);
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    if (j != i) reconnect(i, j);
+  }
+}
+
+util::Status LnHarness::restart_with_mode(size_t i, bool persistent) {
+  persistent_mode_[i] = persistent;
+  Slot& slot = nodes_[i];
+  slot.node.reset();
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    if (j == i) continue;
+    network_.disconnect(node_id(i), node_id(j));
+    (void)on_node(j, [&](ChannelManager& m) { return m.peer_disconnected(node_id(i)); });
+  }
+  auto node = Node::start(options_for(i), *slot.store, network_);
+  if (!node.is_ok()) {
+    persistent_mode_[i] = !persistent;
+    start(i);
+    for (size_t j = 0; j < nodes_.size(); ++j) {
+      if (j != i) reconnect(i, j);
+    }
+    return node.status();
+  }
+  slot.node = std::move(node).value();
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    if (j != i) reconnect(i, j);
+  }
+  return util::Status::ok();
+}
+
+void LnHarness::disconnect(size_t a, size_t b) {
+  network_.disconnect(node_id(a), node_id(b));
+  (void)on_node(a, [&](ChannelManager& m) { return m.peer_disconnected(node_id(b)); });
+  (void)on_node(b, [&](ChannelManager& m) { return m.peer_disconnected(node_id(a)); });
+}
+
+void LnHarness::reconnect(size_t a, size_t b) {
+  network_.connect(node_id(a), node_id(b));
+  (void)on_node(a, [&](ChannelManager& m) { return m.peer_connected(node_id(b)); });
+  (void)on_node(b, [&](ChannelManager& m) { return m.peer_connected(node_id(a)); });
+}
+
+util::Status LnHarness::on_node(size_t i, const std::function<util::Status(ChannelManager&)>& action) {
+  Slot& slot = nodes_[i];
+  if (!slot.node) return util::unavailable("node is restarting");
+  util::Status status = action(slot.node->manager());
+  if (slot.store->is_down()) {
+    crash(i);
+    return util::unavailable("node crashed: " + status.to_string());
+  }
+  return status;
+}
+
+ChannelId LnHarness::open_channel(size_t from, size_t to, AmountMsat capacity, AmountMsat push) {
+  ChannelId id;
+  util::Status opened = on_node(from, [&](ChannelManager& m) {
+    auto result = m.open_channel(node_id(to), capacity, push);
+    if (result.is_ok()) id = *result;
+    return result.status();
+  });
+  HASHLOCK_CHECK(opened.is_ok(), opened.to_string().c_str());
+  HASHLOCK_CHECK(settle(), "channel open settles");
+  return id;
+}
+
+void LnHarness::expect_payment(const PaymentPreimage& preimage, bool claim) {
+  receiver_policy_[preimage.payment_hash()] = {preimage, claim};
+}
+
+void LnHarness::record(size_t i, const Event& event) {
+  const PaymentId* terminal = nullptr;
+  if (const auto* sent = std::get_if<PaymentSent>(&event)) terminal = &sent->payment_id;
+  if (const auto* failed = std::get_if<PaymentFailed>(&event)) terminal = &failed->payment_id;
+  if (terminal != nullptr && !terminal_seen_.insert({i, *terminal}).second) ++duplicates_;
+  if (const auto* claimable = std::get_if<PaymentClaimable>(&event)) {
+    auto policy = receiver_policy_.find(claimable->payment_hash);
+    if (policy != receiver_policy_.end()) to_claim_.insert(claimable->payment_hash);
+  }
+  nodes_[i].committed.push_back(event);
+}
+
+void LnHarness::after_restart_delivery(Slot& slot, const Event& event) {
+  if (!slot.uncertain) return;
+  // Delivered again: the earlier handling was not durable. Otherwise it was.
+  if (!(*slot.uncertain == event)) {
+    size_t index = static_cast<size_t>(&slot - nodes_.data());
+    record(index, *slot.uncertain);
+  }
+  slot.uncertain.reset();
+}
+
+void LnHarness::handle_one(size_t i, bool* did_something) {
+  Slot& slot = nodes_[i];
+  std::optional<Event> handled;
+  bool delivered_any = false;
+  util::Status status = on_node(i, [&](ChannelManager& m) {
+    return m.process_pending_events([&](const Event& event) {
+      if (handled) return HandleResult::kReplay;  // one event per call
+      *did_something = true;
+      delivered_any = true;
+      after_restart_delivery(slot, event);
+      if (slot.replay_budget > 0) {
+        --slot.replay_budget;
+        return HandleResult::kReplay;
+      }
+      handled = event;
+      return HandleResult::kHandled;
+    });
+  });
+  if (slot.uncertain && status.is_ok() && !delivered_any) {
+    // The node ran again without delivering it: its handling was durable.
+    record(i, *slot.uncertain);
+    slot.uncertain.reset();
+  }
+  if (!handled) return;
+  if (status.is_ok()) {
+    record(i, *handled);
+  } else {
+    slot.uncertain = handled;
+  }
+}
+
+bool LnHarness::step() {
+  bool did_something = false;
+  for (const auto& [from, to] : network_.busy_links()) {
+    did_something |= network_.deliver_one(from, to);
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (AsyncPersister* async = nodes_[i].node->async_persister(); async != nullptr && async->pending() > 0) {
+      did_something = true;
+      const size_t index = rng_.below(async->pending());
+      (void)on_node(i, [&](ChannelManager&) { return async->complete(index); });
+    }
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const size_t before = nodes_[i].node->manager().queued_user_events() + nodes_[i].node->chain_monitor().unacked_events();
+    handle_one(i, &did_something);
+    if (before > 0) did_something = true;
+  }
+  for (auto it = to_claim_.begin(); it != to_claim_.end();) {
+    const auto& [preimage, claim] = receiver_policy_.at(*it);
+    bool done = false;
+    for (size_t i = 0; i < nodes_.size() && !done; ++i) {
+      util::Status status = on_node(i, [&](ChannelManager& m) {
+        return claim ? m.claim_funds(preimage) : m.fail_htlc_backwards(preimage.payment_hash());
+      });
+      done = status.is_ok();
+    }
+    if (done) {
+      did_something = true;
+      it = to_claim_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return did_something;
+}
+
+bool LnHarness::settle(size_t max_rounds) {
+  for (size_t round = 0; round < max_rounds; ++round) {
+    if (!step()) {
+      for (Slot& slot : nodes_) {
+        if (slot.uncertain) {
+          record(static_cast<size_t>(&slot - nodes_.data()), *slot.uncertain);
+          slot.uncertain.reset();
+        }
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t LnHarness::count_events(size_t i, const std::string& name) const {
+  size_t count = 0;
+  for (const Event& e : nodes_[i].committed) count += event_name(e) == name ? 1 : 0;
+  return count;
+}
+
+std::vector<std::string> LnHarness::check_quiescent() const {
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& node = *nodes_[i].node;
+    const std::string who = node_id(i).to_string();
+    auto& chain_monitor = const_cast<Node&>(node).chain_monitor();
+    if (chain_monitor.unacked_events() > 0) {
+      problems.push_back(who + ": " + std::to_string(chain_monitor.unacked_events()) + " un-acked monitor events");
+    }
+    if (node.manager().pending_htlcs() > 0) {
+      problems.push_back(who + ": " + std::to_string(node.manager().pending_htlcs()) + " pending HTLCs");
+    }
+    if (node.manager().pending_outbound_payments() > 0) {
+      problems.push_back(who + ": " + std::to_string(node.manager().pending_outbound_payments()) + " unresolved payments");
+    }
+    if (node.manager().queued_user_events() > 0) {
+      problems.push_back(who + ": " + std::to_string(node.manager().queued_user_events()) + " undelivered user events");
+    }
+  }
+  if (duplicates_ > 0) problems.push_back(std::to_string(duplicates_) + " duplicate terminal events");
+  return problems;
+}
+
+}  // namespace hashlock::ln

@@ -1,0 +1,112 @@
+// LnHarness: several nodes in one process over InProcessNetwork, each on its
+// own fault-injecting MemoryStore, driven step by step. Used by the tests
+// and the simulator.
+//
+// Crashes: a node whose store went down (MemoryStore::go_down_after) or that
+// is told to crash() loses everything unsynced; it is rebuilt from its store
+// and reconnected. Asynchronous persistence completes in a seeded random
+// order. User events are recorded exactly as a user would see them durably:
+// the harness handles one event per call, and an event handled in a call
+// that failed (a crash) counts only if it is not delivered again after the
+// restart.
+//
+// Invariants (check_quiescent): zero un-acked monitor events, zero pending
+// HTLCs on open channels, exactly one terminal event per resolved payment,
+// no terminal event for a payment twice.
+// Thread-safety: none.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ln/node.h"
+#include "store/memory_store.h"
+#include "util/random.h"
+
+namespace hashlock::ln {
+
+struct HarnessOptions {
+  bool persistent_monitor_events = true;
+  bool async_persistence = false;
+  uint64_t seed = 1;
+  bool torn_crashes = false;
+  uint64_t snapshot_every_updates = kDefaultSnapshotEveryUpdates;
+};
+
+inline constexpr size_t kMaxSettleRounds = 10'000;
+
+class LnHarness {
+ public:
+  LnHarness(size_t nodes, HarnessOptions options);
+
+  Node& node(size_t i) { return *nodes_[i].node; }
+  store::MemoryStore& store(size_t i) { return *nodes_[i].store; }
+  NodeId node_id(size_t i) const { return NodeId(i + 1); }
+  InProcessNetwork& network() { return network_; }
+  size_t size() const { return nodes_.size(); }
+  uint64_t crashes() const { return crashes_; }
+
+  ChannelId open_channel(size_t from, size_t to, AmountMsat capacity, AmountMsat push = AmountMsat(0));
+
+  // Tells the receiver how to answer a payment: claim with the preimage, or fail.
+  void expect_payment(const PaymentPreimage& preimage, bool claim);
+
+  // Runs `action` on node i, restarting the node if its store went down.
+  util::Status on_node(size_t i, const std::function<util::Status(ChannelManager&)>& action);
+
+  // One round: deliver one message per busy link, complete async
+  // persistence, process events, retry pending claims. Returns false when
+  // nothing happened.
+  bool step();
+  // Steps until nothing happens; false if it did not settle within the limit.
+  bool settle(size_t max_rounds = kMaxSettleRounds);
+
+  void crash(size_t i);
+  // Restarts node i with a different compatibility flag.
+  util::Status restart_with_mode(size_t i, bool persistent);
+  void disconnect(size_t a, size_t b);
+  void reconnect(size_t a, size_t b);
+
+  // The user events node i handled durably, in order.
+  const std::vector<Event>& events(size_t i) const { return nodes_[i].committed; }
+  size_t count_events(size_t i, const std::string& name) const;
+  std::vector<std::string> check_quiescent() const;
+  // Events the harness asked a node to handle more than once when they were
+  // already durably handled (must stay zero).
+  uint64_t duplicate_deliveries() const { return duplicates_; }
+
+  // Answer kReplay to the next `n` deliveries of node i.
+  void replay_next(size_t i, int n) { nodes_[i].replay_budget = n; }
+
+ private:
+  struct Slot {
+    std::unique_ptr<store::MemoryStore> store;
+    std::unique_ptr<Node> node;
+    std::vector<Event> committed;
+    std::optional<Event> uncertain;  // handled in a call that crashed
+    int replay_budget = 0;
+  };
+
+  NodeOptions options_for(size_t i) const;
+  void start(size_t i);
+  void handle_one(size_t i, bool* did_something);
+  void after_restart_delivery(Slot& slot, const Event& event);
+  void record(size_t i, const Event& event);
+
+  HarnessOptions options_;
+  util::Rng rng_;
+  InProcessNetwork network_;
+  std::vector<Slot> nodes_;
+  std::vector<bool> persistent_mode_;
+  std::map<PaymentHash, std::pair<PaymentPreimage, bool>> receiver_policy_;
+  std::set<PaymentHash> to_claim_;
+  std::set<std::pair<size_t, PaymentId>> terminal_seen_;
+  uint64_t crashes_ = 0;
+  uint64_t duplicates_ = 0;
+};
+
+}  // namespace hashlock::ln

@@ -1,0 +1,602 @@
+#include "ln/manager.h"
+
+#include "codec/record.h"
+#include "util/check.h"
+
+namespace hashlock::ln {
+namespace {
+
+constexpr const char* kManagerNamespace = "manager";
+constexpr const char* kStateKey = "state";
+constexpr codec::RecordKind kManagerRecord{.type = 44, .min_version = 1, .current_version = 1, .name = "channel manager"};
+constexpr size_t kMaxItems = 10'000'000;
+
+// The per-hop payload of the final hop: the total amount of the payment.
+Bytes final_onion(AmountMsat total) {
+  codec::TlvWriter w;
+  w.amount(0, total);
+  return w.take();
+}
+
+util::Result<AmountMsat> read_final_onion(ByteView onion) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(onion, "onion payload"));
+  HASHLOCK_ASSIGN_OR_RETURN(AmountMsat total, r.amount(0));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return total;
+}
+
+// The secret seed of a channel's per-commitment secrets: private to the node.
+Secret channel_seed(const Secret& node_seed, const ChannelId& id) {
+  codec::ByteWriter w;
+  w.raw(util::as_bytes("hashlock channel seed"));
+  w.raw(node_seed);
+  w.raw(id.view());
+  return util::sha256(w.bytes());
+}
+
+}  // namespace
+
+ChannelManager::ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
+                               PeerTransport& transport)
+    : config_(config), store_(&store), chain_monitor_(&chain_monitor), transport_(&transport) {}
+
+util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const ManagerConfig& config, store::KVStore& store,
+                                                                     ChainMonitor& chain_monitor, PeerTransport& transport) {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> existing, store.get(kManagerNamespace, kStateKey));
+  if (existing) return util::failed_precondition("the store already holds a node; load it instead of creating one");
+  std::unique_ptr<ChannelManager> manager(new ChannelManager(config, store, chain_monitor, transport));
+  HASHLOCK_RETURN_IF_ERROR(manager->persist());
+  return manager;
+}
+
+util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const ManagerConfig& config, store::KVStore& store,
+                                                                   ChainMonitor& chain_monitor, PeerTransport& transport) {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> state, store.get(kManagerNamespace, kStateKey));
+  if (!state) return util::not_found("the store holds no channel manager state");
+  std::unique_ptr<ChannelManager> manager(new ChannelManager(config, store, chain_monitor, transport));
+  HASHLOCK_RETURN_IF_ERROR(manager->decode_state(*state).with_context("manager/state"));
+  HASHLOCK_RETURN_IF_ERROR(manager->reconcile_after_load());
+  return manager;
+}
+
+// --- durability -------------------------------------------------------------
+
+util::Status ChannelManager::persist() {
+  return store_->put(kManagerNamespace, kStateKey, encode_state(), store::Durability::kSynced);
+}
+
+Bytes ChannelManager::encode_state() const {
+  std::vector<Bytes> channels, payments, claimable, events;
+  for (const auto& [id, entry] : channels_) {
+    std::vector<Bytes> updates;
+    for (const ChannelMonitorUpdate& update : entry.in_flight) updates.push_back(encode_update(update));
+    codec::TlvWriter w;
+    w.bytes(0, entry.channel.encode()).bytes(2, codec::encode_list(updates));
+    channels.push_back(w.take());
+  }
+  for (const auto& [id, p] : payments_) {
+    codec::TlvWriter w;
+    w.bytes32(0, id).bytes32(2, p.payment_hash).amount(4, p.amount).amount(6, p.fee)
+        .u64(8, static_cast<uint64_t>(p.state)).boolean(10, p.terminal_handled);
+    payments.push_back(w.take());
+  }
+  for (const auto& [hash, c] : claimable_) {
+    codec::ByteWriter htlcs;
+    for (const ClaimableHtlc& h : c.htlcs) {
+      htlcs.raw(h.channel_id.view());
+      htlcs.u64(h.htlc_id.value());
+      htlcs.u64(h.amount.value());
+    }
+    codec::TlvWriter w;
+    w.bytes32(0, hash).amount(2, c.total).bytes(4, htlcs.bytes()).u64(6, static_cast<uint64_t>(c.state));
+    claimable.push_back(w.take());
+  }
+  for (const QueuedEvent& e : events_) events.push_back(encode_queued_event(e));
+  codec::TlvWriter w;
+  w.u64(0, config_.node_id.value()).boolean(2, config_.persistent_monitor_events)
+      .bytes(4, codec::encode_list(channels)).bytes(6, codec::encode_list(payments))
+      .bytes(8, codec::encode_list(claimable)).bytes(10, codec::encode_list(events))
+      .u64(12, next_event_sequence_).u64(14, channels_opened_);
+  return codec::encode_record(kManagerRecord, w);
+}
+
+util::Status ChannelManager::decode_state(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kManagerRecord, encoded));
+  codec::TlvReader& r = record.fields;
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t node, r.u64(0));
+  if (NodeId(node) != config_.node_id) {
+    return util::failed_precondition("the store belongs to " + NodeId(node).to_string() + ", not " + config_.node_id.to_string());
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(bool stored_flag, r.boolean(2));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView channels, r.bytes(4));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> channel_items, codec::decode_list(channels, kMaxItems, "channels"));
+  for (ByteView item : channel_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "manager channel"));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, c.bytes(0));
+    HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode(raw_channel));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, c.bytes(2));
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> updates, codec::decode_list(raw_updates, kMaxItems, "in-flight updates"));
+    ChannelEntry entry{std::move(channel), {}, {}};
+    for (ByteView u : updates) {
+      HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(u));
+      entry.in_flight.push_back(std::move(update));
+    }
+    HASHLOCK_RETURN_IF_ERROR(c.finish());
+    const ChannelId id = entry.channel.id();
+    channels_.emplace(id, std::move(entry));
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView payments, r.bytes(6));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> payment_items, codec::decode_list(payments, kMaxItems, "payments"));
+  for (ByteView item : payment_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader p, codec::TlvReader::parse(item, "outbound payment"));
+    HASHLOCK_ASSIGN_OR_RETURN(PaymentId id, p.bytes32<PaymentId>(0));
+    OutboundPayment payment;
+    HASHLOCK_ASSIGN_OR_RETURN(payment.payment_hash, p.bytes32<PaymentHash>(2));
+    HASHLOCK_ASSIGN_OR_RETURN(payment.amount, p.amount(4));
+    HASHLOCK_ASSIGN_OR_RETURN(payment.fee, p.amount(6));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, p.u64(8));
+    if (state > 2) return util::corruption("outbound payment state " + std::to_string(state) + " is unknown");
+    payment.state = static_cast<PaymentState>(state);
+    HASHLOCK_ASSIGN_OR_RETURN(payment.terminal_handled, p.boolean(10));
+    HASHLOCK_RETURN_IF_ERROR(p.finish());
+    payments_[id] = payment;
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView claimable, r.bytes(8));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> claimable_items, codec::decode_list(claimable, kMaxItems, "claimable"));
+  for (ByteView item : claimable_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "claimable payment"));
+    HASHLOCK_ASSIGN_OR_RETURN(PaymentHash hash, c.bytes32<PaymentHash>(0));
+    ClaimablePayment payment;
+    HASHLOCK_ASSIGN_OR_RETURN(payment.total, c.amount(2));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView htlcs, c.bytes(4));
+    codec::ByteReader in(htlcs);
+    while (!in.at_end()) {
+      HASHLOCK_ASSIGN_OR_RETURN(ByteView channel, in.raw(32, "claimable channel"));
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, in.u64("claimable htlc"));
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, in.u64("claimable amount"));
+      HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel_id, ChannelId::from_bytes(channel));
+      payment.htlcs.push_back(ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount)});
+    }
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, c.u64(6));
+    if (state > 3) return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
+    payment.state = static_cast<ClaimState>(state);
+    HASHLOCK_RETURN_IF_ERROR(c.finish());
+    claimable_[hash] = std::move(payment);
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView events, r.bytes(10));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items, codec::decode_list(events, kMaxQueuedUserEvents, "user events"));
+  for (ByteView item : event_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(QueuedEvent event, decode_queued_event(item));
+    events_.push_back(std::move(event));
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(next_event_sequence_, r.u64(12));
+  HASHLOCK_ASSIGN_OR_RETURN(channels_opened_, r.u64(14));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  if (stored_flag && !config_.persistent_monitor_events && chain_monitor_->unacked_events() > 0) {
+    return util::failed_precondition("refusing to downgrade to legacy monitor events: " +
+                                     std::to_string(chain_monitor_->unacked_events()) +
+                                     " monitor events are not acked yet and would be lost");
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::reconcile_after_load() {
+  HASHLOCK_RETURN_IF_ERROR(chain_monitor_->set_persistent_events(config_.persistent_monitor_events));
+  for (auto& [id, entry] : channels_) {
+    entry.channel.on_disconnect();
+    entry.outbox.clear();
+    const ChannelMonitor* monitor = chain_monitor_->get(id);
+    if (monitor == nullptr) {
+      if (entry.channel.phase() != ChannelPhase::kOpen) continue;
+      if (entry.channel.latest_monitor_update_id() != 0) {
+        return util::corruption("channel " + id.to_hex() + " has monitor updates but no monitor in the store");
+      }
+      // The node stopped between recording the channel and watching it.
+      const ChannelState state = entry.channel.local_state();
+      const UpdateStatus status = chain_monitor_->watch_channel(
+          ChannelMonitor::create(id, entry.channel.peer(), config_.persistent_monitor_events, state.to_us, state.to_them));
+      if (status == UpdateStatus::kUnrecoverableError) return util::io_error("cannot persist the monitor of " + id.to_hex());
+      continue;
+    }
+    if (monitor->latest_update_id() > entry.channel.latest_monitor_update_id()) {
+      HASHLOCK_RETURN_IF_ERROR(force_close(entry, "channel manager state is older than its monitor (update " +
+                                                      std::to_string(entry.channel.latest_monitor_update_id()) + " < " +
+                                                      std::to_string(monitor->latest_update_id()) + ")"));
+      continue;
+    }
+    std::deque<ChannelMonitorUpdate> replay = entry.in_flight;
+    for (const ChannelMonitorUpdate& update : replay) HASHLOCK_RETURN_IF_ERROR(submit(entry, update));
+  }
+  return persist();
+}
+
+// --- channel plumbing -------------------------------------------------------
+
+ChannelManager::ChannelEntry* ChannelManager::find(const ChannelId& id) {
+  auto it = channels_.find(id);
+  return it == channels_.end() ? nullptr : &it->second;
+}
+
+util::Status ChannelManager::submit(ChannelEntry& entry, const ChannelMonitorUpdate& update) {
+  const UpdateStatus status = chain_monitor_->update_channel(update);
+  switch (status) {
+    case UpdateStatus::kCompleted:
+      entry.in_flight.clear();
+      return util::Status::ok();
+    case UpdateStatus::kInProgress:
+      return util::Status::ok();
+    case UpdateStatus::kUnrecoverableError:
+      return util::io_error("monitor update " + std::to_string(update.update_id) + " of channel " +
+                            entry.channel.id().to_hex() + " could not be persisted; the node must stop");
+  }
+  return util::io_error("unknown monitor update status");
+}
+
+void ChannelManager::release_outbox(ChannelEntry& entry) {
+  const uint64_t durable = entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
+  while (!entry.outbox.empty() && entry.outbox.front().first <= durable) {
+    transport_->send(config_.node_id, entry.channel.peer(), encode_message(entry.outbox.front().second));
+    entry.outbox.pop_front();
+  }
+}
+
+util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
+  std::optional<ChannelMonitorUpdate> update;
+  if (!out.steps.empty()) {
+    update = ChannelMonitorUpdate{entry.channel.id(), entry.channel.next_monitor_update_id(), std::move(out.steps)};
+    entry.in_flight.push_back(*update);
+  }
+  const uint64_t waits_for = entry.in_flight.empty() ? 0 : entry.in_flight.back().update_id;
+  for (Message& m : out.messages) entry.outbox.emplace_back(waits_for, std::move(m));
+  HASHLOCK_RETURN_IF_ERROR(on_inbound_committed(entry, out.inbound_committed));
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  if (update) HASHLOCK_RETURN_IF_ERROR(submit(entry, *update));
+  release_outbox(entry);
+  if (entry.channel.holding_cell_size() > 0) return flush(entry);
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::flush(ChannelEntry& entry) {
+  ChannelOutput out = entry.channel.flush(!entry.in_flight.empty());
+  if (out.empty()) return util::Status::ok();
+  return commit(entry, std::move(out));
+}
+
+util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string& reason) {
+  const ChannelId id = entry.channel.id();
+  if (const ChannelMonitor* monitor = chain_monitor_->get(id)) {
+    entry.channel.skip_monitor_update_ids_to(monitor->latest_update_id());
+  }
+  entry.channel.mark_closed();
+  entry.in_flight.clear();
+  entry.outbox.clear();
+  ++stats_.channels_force_closed;
+  queue_event(ChannelClosed{id, reason}, {});
+  ChannelOutput out;
+  out.steps.push_back(ChannelForceClosed{true, reason});
+  return commit(entry, std::move(out));
+}
+
+// --- local actions ----------------------------------------------------------
+
+util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity, AmountMsat push) {
+  if (push > capacity) return util::invalid_argument("push " + push.to_string() + " exceeds capacity " + capacity.to_string());
+  if (capacity.value() == 0) return util::invalid_argument("a channel needs a positive capacity");
+  codec::ByteWriter seed_input;
+  seed_input.raw(config_.node_seed);
+  seed_input.u64(config_.node_id.value());
+  seed_input.u64(channels_opened_++);
+  const ChannelId id(util::sha256(seed_input.bytes()));
+  auto [channel, open] = Channel::open(id, peer, capacity, push, config_.channel_config,
+                                       channel_seed(config_.node_seed, id));
+  channels_.emplace(id, ChannelEntry{std::move(channel), {}, {}});
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  transport_->send(config_.node_id, peer, encode_message(open));
+  return id;
+}
+
+util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
+                                          const ChannelId& channel_id) {
+  if (auto it = payments_.find(payment_id); it != payments_.end()) {
+    const char* state = it->second.state == PaymentState::kPending     ? "pending"
+                        : it->second.state == PaymentState::kSucceeded ? "already succeeded"
+                                                                        : "already failed";
+    return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state + "; not sending it again");
+  }
+  ChannelEntry* entry = find(channel_id);
+  if (entry == nullptr) return util::not_found("no channel " + channel_id.to_hex());
+  const HtlcSource source = OutboundRoute{payment_id, 0, amount, AmountMsat(0)};
+  HASHLOCK_RETURN_IF_ERROR(entry->channel.send_htlc(amount, hash, config_.final_cltv_expiry, final_onion(amount),
+                                                    source, nullptr));
+  payments_[payment_id] = OutboundPayment{hash, amount, AmountMsat(0), PaymentState::kPending, false};
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  return flush(*entry);
+}
+
+util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
+  const PaymentHash hash = preimage.payment_hash();
+  auto it = claimable_.find(hash);
+  if (it == claimable_.end()) return util::not_found("no claimable payment for hash " + hash.to_hex());
+  ClaimablePayment& payment = it->second;
+  if (payment.state == ClaimState::kClaimed) return util::Status::ok();
+  if (payment.state != ClaimState::kClaimable) {
+    return util::failed_precondition("payment " + hash.to_hex() + " is not claimable (it was failed or is incomplete)");
+  }
+  payment.state = ClaimState::kClaimed;
+  AmountMsat total;
+  for (const ClaimableHtlc& htlc : payment.htlcs) {
+    HASHLOCK_ASSIGN_OR_RETURN(total, total.checked_add(htlc.amount));
+  }
+  queue_event(PaymentClaimed{hash, total}, {});
+  for (const ClaimableHtlc& htlc : payment.htlcs) {
+    ChannelEntry* entry = find(htlc.channel_id);
+    if (entry == nullptr || !entry->channel.is_open()) continue;
+    HASHLOCK_ASSIGN_OR_RETURN(bool started, entry->channel.fulfill_htlc(htlc.htlc_id, preimage, AmountMsat(0)));
+    if (!started) continue;
+    // The preimage is durable in the monitor before the fulfill can leave.
+    ChannelOutput out = entry->channel.flush(!entry->in_flight.empty());
+    out.steps.insert(out.steps.begin(), PaymentPreimageStep{preimage});
+    HASHLOCK_RETURN_IF_ERROR(commit(*entry, std::move(out)));
+  }
+  return persist();
+}
+
+util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
+  auto it = claimable_.find(hash);
+  if (it == claimable_.end()) return util::not_found("no claimable payment for hash " + hash.to_hex());
+  if (it->second.state == ClaimState::kClaimed) return util::failed_precondition("payment " + hash.to_hex() + " was already claimed");
+  if (it->second.state == ClaimState::kFailed) return util::Status::ok();
+  it->second.state = ClaimState::kFailed;
+  const FailureReason reason{FailureCode::kIncorrectPaymentDetails, 0, {}};
+  for (const ClaimableHtlc& htlc : it->second.htlcs) {
+    ChannelEntry* entry = find(htlc.channel_id);
+    if (entry == nullptr || !entry->channel.is_open()) continue;
+    HASHLOCK_ASSIGN_OR_RETURN(bool started, entry->channel.fail_htlc(htlc.htlc_id, reason));
+    if (started) HASHLOCK_RETURN_IF_ERROR(flush(*entry));
+  }
+  return persist();
+}
+
+util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry, const std::vector<InboundHtlc>& htlcs) {
+  for (const InboundHtlc& htlc : htlcs) {
+    auto total = read_final_onion(htlc.onion);
+    ClaimablePayment& payment = claimable_[htlc.payment_hash];
+    const bool acceptable = total.is_ok() && (payment.state == ClaimState::kWaiting) &&
+                            (payment.htlcs.empty() || payment.total == *total);
+    if (!acceptable) {
+      const FailureReason reason{FailureCode::kIncorrectPaymentDetails, 0, {}};
+      HASHLOCK_ASSIGN_OR_RETURN(bool started, entry.channel.fail_htlc(htlc.id, reason));
+      if (started) queue_event(HtlcHandlingFailed{entry.channel.id(), htlc.payment_hash, reason}, {});
+      continue;
+    }
+    payment.total = *total;
+    payment.htlcs.push_back(ClaimableHtlc{entry.channel.id(), htlc.id, htlc.amount});
+    AmountMsat received;
+    for (const ClaimableHtlc& h : payment.htlcs) {
+      HASHLOCK_ASSIGN_OR_RETURN(received, received.checked_add(h.amount));
+    }
+    if (received >= payment.total) {
+      payment.state = ClaimState::kClaimable;
+      queue_event(PaymentClaimable{htlc.payment_hash, received}, {});
+    }
+  }
+  return util::Status::ok();
+}
+
+// --- peer messages ----------------------------------------------------------
+
+util::Result<ChannelOutput> ChannelManager::dispatch(Channel& channel, const Message& message) {
+  if (const auto* m = std::get_if<UpdateAddHtlc>(&message)) return channel.on_update_add(*m);
+  if (const auto* m = std::get_if<UpdateFulfillHtlc>(&message)) return channel.on_update_fulfill(*m);
+  if (const auto* m = std::get_if<UpdateFailHtlc>(&message)) return channel.on_update_fail(*m);
+  if (const auto* m = std::get_if<CommitmentSigned>(&message)) return channel.on_commitment_signed(*m);
+  if (const auto* m = std::get_if<RevokeAndAck>(&message)) return channel.on_revoke_and_ack(*m);
+  if (const auto* m = std::get_if<ChannelReestablish>(&message)) return channel.on_reestablish(*m);
+  return util::protocol_error("unexpected " + message_name(message) + " for an existing channel");
+}
+
+util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
+  auto decoded = decode_message(bytes);
+  if (!decoded.is_ok()) return decoded.status().with_context("message from " + from.to_string());
+  const Message& message = *decoded;
+  if (const auto* open = std::get_if<OpenChannel>(&message)) {
+    if (channels_.count(open->channel_id) > 0) return util::protocol_error("open_channel for an existing channel");
+    const Secret seed = channel_seed(config_.node_seed, open->channel_id);
+    HASHLOCK_ASSIGN_OR_RETURN(auto accepted, Channel::accept(*open, from, config_.channel_config, seed));
+    auto [channel, accept] = std::move(accepted);
+    const ChannelState state = channel.local_state();
+    channels_.emplace(open->channel_id, ChannelEntry{std::move(channel), {}, {}});
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    if (chain_monitor_->watch_channel(ChannelMonitor::create(open->channel_id, from, config_.persistent_monitor_events,
+                                                             state.to_us, state.to_them)) == UpdateStatus::kUnrecoverableError) {
+      return util::io_error("cannot persist the monitor of a new channel");
+    }
+    transport_->send(config_.node_id, from, encode_message(accept));
+    return util::Status::ok();
+  }
+  if (const auto* error = std::get_if<ErrorMessage>(&message)) {
+    return util::protocol_error(from.to_string() + " reported an error on channel " + error->channel_id.to_hex() + ": " + error->text);
+  }
+  ChannelEntry* entry = find(message_channel(message));
+  if (entry == nullptr) return util::protocol_error(message_name(message) + " for unknown channel " + message_channel(message).to_hex());
+  if (entry->channel.peer() != from) return util::protocol_error(message_name(message) + " from a node that is not the channel's peer");
+  if (const auto* accept = std::get_if<AcceptChannel>(&message)) {
+    HASHLOCK_RETURN_IF_ERROR(entry->channel.on_accept(*accept));
+    const ChannelState state = entry->channel.local_state();
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    if (chain_monitor_->watch_channel(ChannelMonitor::create(accept->channel_id, from, config_.persistent_monitor_events,
+                                                             state.to_us, state.to_them)) == UpdateStatus::kUnrecoverableError) {
+      return util::io_error("cannot persist the monitor of a new channel");
+    }
+    return flush(*entry);
+  }
+  auto out = dispatch(entry->channel, message);
+  if (!out.is_ok()) {
+    transport_->send(config_.node_id, from, encode_message(ErrorMessage{entry->channel.id(), out.status().message()}));
+    return out.status();
+  }
+  ChannelOutput merged = std::move(out).value();
+  ChannelOutput batch = entry->channel.flush(!entry->in_flight.empty());
+  for (MonitorStep& step : batch.steps) merged.steps.push_back(std::move(step));
+  for (Message& m : batch.messages) merged.messages.push_back(std::move(m));
+  return commit(*entry, std::move(merged));
+}
+
+util::Status ChannelManager::peer_connected(NodeId peer) {
+  for (auto& [id, entry] : channels_) {
+    if (entry.channel.peer() != peer || !entry.channel.is_open()) continue;
+    transport_->send(config_.node_id, peer, encode_message(entry.channel.reestablish_message()));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::peer_disconnected(NodeId peer) {
+  for (auto& [id, entry] : channels_) {
+    if (entry.channel.peer() != peer) continue;
+    entry.channel.on_disconnect();
+    entry.outbox.clear();
+  }
+  return persist();
+}
+
+// --- events -----------------------------------------------------------------
+
+void ChannelManager::queue_event(Event event, std::vector<MonitorEventSource> acks) {
+  HASHLOCK_CHECK(events_.size() < kMaxQueuedUserEvents, "user event queue is full: the user is not draining events");
+  events_.push_back(QueuedEvent{next_event_sequence_++, std::move(event), std::move(acks)});
+}
+
+util::Status ChannelManager::ack_now(const MonitorEventSource& source) {
+  return chain_monitor_->ack_monitor_event(source);
+}
+
+util::Status ChannelManager::process_completions() {
+  for (const auto& [channel_id, update_id] : chain_monitor_->take_completed()) {
+    ChannelEntry* entry = find(channel_id);
+    if (entry == nullptr) continue;
+    while (!entry->in_flight.empty() && entry->in_flight.front().update_id <= update_id) entry->in_flight.pop_front();
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    release_outbox(*entry);
+    HASHLOCK_RETURN_IF_ERROR(flush(*entry));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::on_outbound_resolved(const MonitorEventSource& source, const HtlcEvent& event,
+                                                  const OutboundRoute& route) {
+  const bool persistent = config_.persistent_monitor_events;
+  const bool claimed = std::holds_alternative<ClaimedResolution>(event.resolution);
+  // A payment the (possibly stale) manager state does not know is rebuilt from the event.
+  auto [it, inserted] = payments_.try_emplace(
+      route.payment_id, OutboundPayment{event.payment_hash, route.total_amount, route.fee, PaymentState::kPending, false});
+  OutboundPayment& payment = it->second;
+  if (payment.state == PaymentState::kPending) {
+    payment.state = claimed ? PaymentState::kSucceeded : PaymentState::kFailed;
+    if (claimed) {
+      const auto& resolution = std::get<ClaimedResolution>(event.resolution);
+      queue_event(PaymentSent{route.payment_id, event.payment_hash, resolution.preimage, payment.amount, payment.fee},
+                  persistent ? std::vector<MonitorEventSource>{source} : std::vector<MonitorEventSource>{});
+    } else {
+      queue_event(PaymentFailed{route.payment_id, event.payment_hash, std::get<FailedResolution>(event.resolution).reason},
+                  persistent ? std::vector<MonitorEventSource>{source} : std::vector<MonitorEventSource>{});
+    }
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    return persistent ? util::Status::ok() : ack_now(source);
+  }
+  HASHLOCK_CHECK((payment.state == PaymentState::kSucceeded) == claimed,
+                 "the monitor resolved one payment both as claimed and as failed");
+  ++stats_.monitor_events_replayed;
+  if (payment.terminal_handled || !persistent) return ack_now(source);
+  // The terminal event is still queued: it acks this event too once handled.
+  for (QueuedEvent& queued : events_) {
+    const PaymentId* id = nullptr;
+    if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) id = &sent->payment_id;
+    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) id = &failed->payment_id;
+    if (id == nullptr || *id != route.payment_id) continue;
+    bool known = false;
+    for (const MonitorEventSource& s : queued.ack_on_handled) known |= s == source;
+    if (!known) queued.ack_on_handled.push_back(source);
+    return persist();
+  }
+  return util::failed_precondition("payment " + route.payment_id.to_hex() + " is resolved but its terminal event is lost");
+}
+
+util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
+  ++stats_.monitor_events_processed;
+  if (const auto* htlc = std::get_if<HtlcEvent>(&released.kind)) {
+    if (const auto* route = std::get_if<OutboundRoute>(&htlc->source)) {
+      return on_outbound_resolved(released.source, *htlc, *route);
+    }
+    // This node never creates forward sources: it sends and receives only.
+    return util::failed_precondition("monitor event for a forwarded HTLC, but this node does not forward");
+  }
+  return ack_now(released.source);
+}
+
+util::Status ChannelManager::process_monitor_events() {
+  for (const ReleasedEvent& released : chain_monitor_->release_pending_monitor_events()) {
+    HASHLOCK_RETURN_IF_ERROR(on_monitor_event(released));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::process_pending_events(const EventHandler& handler) {
+  HASHLOCK_RETURN_IF_ERROR(process_completions());
+  HASHLOCK_RETURN_IF_ERROR(process_monitor_events());
+  for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty(); ++delivered) {
+    const QueuedEvent& queued = events_.front();
+    ++stats_.user_events_delivered;
+    if (handler(queued.event) == HandleResult::kReplay) break;
+    if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) payments_[sent->payment_id].terminal_handled = true;
+    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) payments_[failed->payment_id].terminal_handled = true;
+    const std::vector<MonitorEventSource> acks = queued.ack_on_handled;
+    events_.pop_front();
+    // First record that it was handled, then ack: a crash in between replays
+    // the monitor event, which finds the payment handled and only acks.
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    for (const MonitorEventSource& source : acks) HASHLOCK_RETURN_IF_ERROR(ack_now(source));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::set_persistent_monitor_events(bool on) {
+  if (on == config_.persistent_monitor_events) return util::Status::ok();
+  HASHLOCK_RETURN_IF_ERROR(chain_monitor_->set_persistent_events(on));
+  config_.persistent_monitor_events = on;
+  return persist();
+}
+
+// --- queries ----------------------------------------------------------------
+
+std::vector<ChannelId> ChannelManager::channel_ids() const {
+  std::vector<ChannelId> out;
+  for (const auto& [id, entry] : channels_) out.push_back(id);
+  return out;
+}
+
+const Channel* ChannelManager::channel(const ChannelId& id) const {
+  auto it = channels_.find(id);
+  return it == channels_.end() ? nullptr : &it->second.channel;
+}
+
+size_t ChannelManager::pending_htlcs() const {
+  size_t count = 0;
+  for (const auto& [id, entry] : channels_) {
+    if (entry.channel.is_open()) count += entry.channel.pending_htlcs() + entry.channel.holding_cell_size();
+  }
+  return count;
+}
+
+size_t ChannelManager::pending_outbound_payments() const {
+  size_t count = 0;
+  for (const auto& [id, p] : payments_) count += p.state == PaymentState::kPending ? 1 : 0;
+  return count;
+}
+
+size_t ChannelManager::in_flight_monitor_updates() const {
+  size_t count = 0;
+  for (const auto& [id, entry] : channels_) count += entry.in_flight.size();
+  return count;
+}
+
+}  // namespace hashlock::ln

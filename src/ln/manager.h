@@ -1,0 +1,167 @@
+// ChannelManager: a node's channels, payments and user events.
+//
+// Data flow (docs/architecture.md): a peer message reaches a Channel, which
+// returns messages and monitor steps. The manager wraps the steps in a
+// ChannelMonitorUpdate, records it as in flight in its own durable state,
+// hands it to the Watch, and sends the messages only once the update is
+// durable. The monitor decides every HTLC resolution and reports it as a
+// MonitorEvent; the manager turns it into a user event and, in persistent
+// mode, acks the monitor event only when the consequence is safe (for our
+// own payments: after the user handled PaymentSent / PaymentFailed).
+//
+// Durability: the manager's state is one record (namespace "manager", key
+// "state"), written synchronously before any monitor update it records is
+// handed to the Watch. A stale copy of it (an older snapshot) is survivable:
+// on load, channels whose monitor is ahead are force-closed with a clear
+// reason, in-flight updates are replayed, and every un-acked monitor event
+// is processed again; handlers are idempotent.
+//
+// Invariants: exactly one terminal event per payment; a terminal event that
+// was handled is never delivered again; messages that depend on a monitor
+// update never leave before it is durable.
+// Thread-safety: none; one thread drives a node.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "ln/chain_monitor.h"
+#include "ln/channel.h"
+#include "ln/events.h"
+#include "ln/transport.h"
+#include "store/kv_store.h"
+
+namespace hashlock::ln {
+
+struct ManagerConfig {
+  NodeId node_id;
+  Secret node_seed{};
+  bool persistent_monitor_events = true;
+  ChannelConfig channel_config;
+  uint32_t final_cltv_expiry = 144;
+};
+
+struct ManagerStats {
+  uint64_t monitor_events_processed = 0;
+  uint64_t monitor_events_replayed = 0;  // already handled before; acked without a user event
+  uint64_t user_events_delivered = 0;
+  uint64_t channels_force_closed = 0;
+};
+
+inline constexpr size_t kMaxEventsPerProcessCall = 10'000;
+inline constexpr size_t kMaxQueuedUserEvents = 1'000'000;
+
+class ChannelManager {
+ public:
+  using EventHandler = std::function<HandleResult(const Event&)>;
+
+  // A fresh node on an empty store.
+  static util::Result<std::unique_ptr<ChannelManager>> create(const ManagerConfig& config, store::KVStore& store,
+                                                              ChainMonitor& chain_monitor, PeerTransport& transport);
+  // A node restarting from what its store kept. `chain_monitor` must already
+  // hold the monitors read back from the same store.
+  static util::Result<std::unique_ptr<ChannelManager>> load(const ManagerConfig& config, store::KVStore& store,
+                                                            ChainMonitor& chain_monitor, PeerTransport& transport);
+
+  util::Result<ChannelId> open_channel(NodeId peer, AmountMsat capacity, AmountMsat push);
+  // Sends `amount` to the peer at the other end of `channel_id`. Refused if
+  // `payment_id` is pending or already succeeded.
+  util::Status send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
+                            const ChannelId& channel_id);
+  util::Status claim_funds(const PaymentPreimage& preimage);
+  util::Status fail_htlc_backwards(const PaymentHash& hash);
+
+  // A message from a peer. A protocol error is returned and answered with an
+  // error message; the channel's state is left as it was.
+  util::Status handle_message(NodeId from, const Bytes& message);
+  util::Status peer_connected(NodeId peer);
+  util::Status peer_disconnected(NodeId peer);
+
+  // Completed monitor updates, monitor events, then user events.
+  util::Status process_pending_events(const EventHandler& handler);
+
+  // Switches the compatibility flag; turning it off is refused while any
+  // monitor event is un-acked.
+  util::Status set_persistent_monitor_events(bool on);
+
+  // Queries.
+  NodeId node_id() const { return config_.node_id; }
+  bool persistent_monitor_events() const { return config_.persistent_monitor_events; }
+  std::vector<ChannelId> channel_ids() const;
+  const Channel* channel(const ChannelId& id) const;
+  size_t pending_htlcs() const;
+  size_t queued_user_events() const { return events_.size(); }
+  size_t pending_outbound_payments() const;
+  size_t in_flight_monitor_updates() const;
+  const ManagerStats& stats() const { return stats_; }
+
+ private:
+  enum class PaymentState : uint8_t { kPending = 0, kSucceeded = 1, kFailed = 2 };
+  struct OutboundPayment {
+    PaymentHash payment_hash;
+    AmountMsat amount;
+    AmountMsat fee;
+    PaymentState state = PaymentState::kPending;
+    bool terminal_handled = false;
+  };
+  enum class ClaimState : uint8_t { kWaiting = 0, kClaimable = 1, kClaimed = 2, kFailed = 3 };
+  struct ClaimableHtlc {
+    ChannelId channel_id;
+    HtlcId htlc_id;
+    AmountMsat amount;
+  };
+  struct ClaimablePayment {
+    AmountMsat total;
+    std::vector<ClaimableHtlc> htlcs;
+    ClaimState state = ClaimState::kWaiting;
+  };
+  struct ChannelEntry {
+    Channel channel;
+    std::deque<ChannelMonitorUpdate> in_flight;             // persisted with the manager
+    std::deque<std::pair<uint64_t, Message>> outbox;        // (update id it waits for, message)
+  };
+
+  ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
+                 PeerTransport& transport);
+
+  util::Status persist();
+  Bytes encode_state() const;
+  util::Status decode_state(ByteView encoded);
+  util::Status reconcile_after_load();
+
+  ChannelEntry* find(const ChannelId& id);
+  // Records `out` for a channel: wraps steps in an update, persists, hands the
+  // update to the Watch and sends what may be sent.
+  util::Status commit(ChannelEntry& entry, ChannelOutput out);
+  util::Status submit(ChannelEntry& entry, const ChannelMonitorUpdate& update);
+  void release_outbox(ChannelEntry& entry);
+  util::Status flush(ChannelEntry& entry);
+  util::Status on_inbound_committed(ChannelEntry& entry, const std::vector<InboundHtlc>& htlcs);
+  util::Status force_close(ChannelEntry& entry, const std::string& reason);
+
+  util::Status process_completions();
+  util::Status process_monitor_events();
+  util::Status on_monitor_event(const ReleasedEvent& released);
+  util::Status on_outbound_resolved(const MonitorEventSource& source, const HtlcEvent& event, const OutboundRoute& route);
+  util::Status ack_now(const MonitorEventSource& source);
+  void queue_event(Event event, std::vector<MonitorEventSource> acks);
+  util::Result<ChannelOutput> dispatch(Channel& channel, const Message& message);
+
+  ManagerConfig config_;
+  store::KVStore* store_;
+  ChainMonitor* chain_monitor_;
+  PeerTransport* transport_;
+  std::map<ChannelId, ChannelEntry> channels_;
+  std::map<PaymentId, OutboundPayment> payments_;
+  std::map<PaymentHash, ClaimablePayment> claimable_;
+  std::deque<QueuedEvent> events_;
+  uint64_t next_event_sequence_ = 0;
+  uint64_t channels_opened_ = 0;
+  ManagerStats stats_;
+};
+
+}  // namespace hashlock::ln

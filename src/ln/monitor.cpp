@@ -1,0 +1,399 @@
+#include "ln/monitor.h"
+
+#include <algorithm>
+
+#include "codec/record.h"
+#include "util/check.h"
+
+namespace hashlock::ln {
+
+ChannelMonitor ChannelMonitor::create(const ChannelId& channel_id, NodeId counterparty, bool persistent_events,
+                                      AmountMsat to_holder, AmountMsat to_counterparty) {
+  ChannelMonitor monitor;
+  monitor.channel_id_ = channel_id;
+  monitor.counterparty_ = counterparty;
+  monitor.persistent_events_ = persistent_events;
+  monitor.to_holder_ = to_holder;
+  monitor.to_counterparty_ = to_counterparty;
+  monitor.counterparty_commitments_[0] = {};
+  return monitor;
+}
+
+std::optional<PaymentPreimage> ChannelMonitor::preimage_for(const PaymentHash& hash) const {
+  auto it = preimages_.find(hash);
+  if (it == preimages_.end()) return std::nullopt;
+  return it->second;
+}
+
+util::Status ChannelMonitor::check_step(const MonitorStep& step) const {
+  if (const auto* holder = std::get_if<LatestHolderCommitment>(&step)) {
+    if (holder->commitment_number <= holder_number_ && holder_number_ != 0) {
+      return util::invalid_argument("holder commitment " + std::to_string(holder->commitment_number) +
+                                    " is not newer than " + std::to_string(holder_number_));
+    }
+    for (const ClaimedHtlc& claimed : holder->claimed_htlcs) {
+      auto it = outbound_.find(claimed.htlc_id.value());
+      if (it != outbound_.end() && claimed.preimage.payment_hash() != it->second.payment_hash) {
+        return util::invalid_argument("claimed " + claimed.htlc_id.to_string() + " with a preimage of another hash");
+      }
+    }
+  }
+  if (const auto* secret = std::get_if<CommitmentSecretStep>(&step)) {
+    CommitmentSecretStore copy = secrets_;
+    HASHLOCK_RETURN_IF_ERROR(copy.insert(shachain_index(secret->commitment_number), secret->secret));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelMonitor::apply_update(const ChannelMonitorUpdate& update) {
+  if (update.channel_id != channel_id_) return util::invalid_argument("monitor update for another channel");
+  if (update.update_id != latest_update_id_ + 1) {
+    return util::invalid_argument("monitor update " + std::to_string(update.update_id) + " out of order (latest is " +
+                                  std::to_string(latest_update_id_) + ")");
+  }
+  // Check every step against the state as it will be when the step applies.
+  ChannelMonitor scratch = *this;
+  for (const MonitorStep& step : update.steps) {
+    HASHLOCK_RETURN_IF_ERROR(scratch.check_step(step));
+    scratch.apply_step(step);
+  }
+  if (scratch.pending_events_.size() > kMaxPendingMonitorEvents) {
+    return util::unavailable("monitor holds too many un-acked events");
+  }
+  scratch.latest_update_id_ = update.update_id;
+  scratch.prune();
+  *this = std::move(scratch);
+  return util::Status::ok();
+}
+
+void ChannelMonitor::apply_step(const MonitorStep& step) {
+  std::visit(
+      [this](const auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, LatestHolderCommitment>) {
+          on_holder(s);
+        } else if constexpr (std::is_same_v<T, LatestCounterpartyCommitment>) {
+          on_counterparty(s);
+        } else if constexpr (std::is_same_v<T, PaymentPreimageStep>) {
+          preimages_[s.preimage.payment_hash()] = s.preimage;
+        } else if constexpr (std::is_same_v<T, CommitmentSecretStep>) {
+          on_secret(s);
+        } else if constexpr (std::is_same_v<T, ChannelForceClosed>) {
+          if (!closed_) {
+            closed_ = true;
+            close_reason_ = s.reason;
+            queue(MonitorEvent{kForceClosedEventId, HolderForceClosed{s.reason}});
+          }
+        } else if constexpr (std::is_same_v<T, ReleasePaymentComplete>) {
+          auto it = outbound_.find(s.htlc_id.value());
+          if (it != outbound_.end()) it->second.resolved = true;
+        }
+      },
+      step);
+}
+
+void ChannelMonitor::on_counterparty(const LatestCounterpartyCommitment& step) {
+  for (const CommitmentHtlc& h : step.htlcs) {
+    // In the counterparty's commitment, ours are the ones they did not offer.
+    if (h.offered_by_holder || !h.source) continue;
+    outbound_.try_emplace(h.id.value(), OutboundHtlc{h.payment_hash, h.amount, *h.source, std::nullopt, false});
+  }
+  counterparty_commitments_[step.commitment_number] = step.htlcs;
+}
+
+void ChannelMonitor::on_holder(const LatestHolderCommitment& step) {
+  holder_number_ = step.commitment_number;
+  holder_htlcs_ = step.htlcs;
+  to_holder_ = step.to_holder;
+  to_counterparty_ = step.to_counterparty;
+  for (const FailedHtlc& failed : step.failed_htlcs) {
+    auto it = outbound_.find(failed.htlc_id.value());
+    if (it != outbound_.end()) it->second.fail_reason = failed.reason;
+  }
+  for (const ClaimedHtlc& claimed : step.claimed_htlcs) {
+    preimages_[claimed.preimage.payment_hash()] = claimed.preimage;
+    auto it = outbound_.find(claimed.htlc_id.value());
+    if (it == outbound_.end()) continue;
+    resolve(claimed.htlc_id, it->second, ClaimedResolution{claimed.preimage, claimed.skimmed_fee});
+  }
+}
+
+void ChannelMonitor::on_secret(const CommitmentSecretStep& step) {
+  HASHLOCK_CHECK(secrets_.insert(shachain_index(step.commitment_number), step.secret).is_ok(),
+                 "secret was checked before it was applied");
+  auto revoked = counterparty_commitments_.find(step.commitment_number);
+  if (revoked == counterparty_commitments_.end()) return;
+  const std::vector<CommitmentHtlc>& latest = counterparty_commitments_.rbegin()->second;
+  for (const CommitmentHtlc& h : revoked->second) {
+    if (h.offered_by_holder) continue;
+    const bool still_there = std::any_of(latest.begin(), latest.end(), [&](const CommitmentHtlc& l) {
+      return !l.offered_by_holder && l.id == h.id;
+    });
+    auto it = outbound_.find(h.id.value());
+    if (still_there || it == outbound_.end()) continue;
+    if (auto preimage = preimage_for(h.payment_hash)) {
+      resolve(h.id, it->second, ClaimedResolution{*preimage, AmountMsat(0)});
+      continue;
+    }
+    FailureReason reason = it->second.fail_reason.value_or(FailureReason{FailureCode::kTemporaryChannelFailure, 0, {}});
+    resolve(h.id, it->second, FailedResolution{reason});
+  }
+  counterparty_commitments_.erase(counterparty_commitments_.begin(), std::next(revoked));
+}
+
+void ChannelMonitor::resolve(HtlcId id, OutboundHtlc& htlc, std::variant<ClaimedResolution, FailedResolution> resolution) {
+  if (htlc.resolved) return;
+  htlc.resolved = true;
+  const bool claimed = std::holds_alternative<ClaimedResolution>(resolution);
+  queue(MonitorEvent{htlc_event_id(id, claimed),
+                     HtlcEvent{htlc.payment_hash, htlc.source, htlc.amount, id, std::move(resolution)}});
+}
+
+void ChannelMonitor::queue(MonitorEvent event) {
+  if (acked_ids_.count(event.id) > 0) return;
+  for (const MonitorEvent& existing : pending_events_) {
+    if (existing.id == event.id) return;
+  }
+  pending_events_.push_back(std::move(event));
+}
+
+void ChannelMonitor::ack_event(uint64_t event_id) {
+  auto it = std::find_if(pending_events_.begin(), pending_events_.end(),
+                         [&](const MonitorEvent& e) { return e.id == event_id; });
+  if (it != pending_events_.end()) pending_events_.erase(it);
+  released_.erase(event_id);
+  acked_ids_.insert(event_id);
+  prune();
+}
+
+std::vector<MonitorEvent> ChannelMonitor::release_events() {
+  std::vector<MonitorEvent> out;
+  for (const MonitorEvent& event : pending_events_) {
+    if (released_.insert(event.id).second) out.push_back(event);
+  }
+  return out;
+}
+
+void ChannelMonitor::prune() {
+  auto in_commitment = [&](uint64_t id) {
+    auto has = [&](const std::vector<CommitmentHtlc>& htlcs, bool ours_flag) {
+      return std::any_of(htlcs.begin(), htlcs.end(),
+                         [&](const CommitmentHtlc& h) { return h.offered_by_holder == ours_flag && h.id.value() == id; });
+    };
+    if (has(holder_htlcs_, true)) return true;
+    for (const auto& [number, htlcs] : counterparty_commitments_) {
+      if (has(htlcs, false)) return true;
+    }
+    return false;
+  };
+  for (auto it = outbound_.begin(); it != outbound_.end();) {
+    const uint64_t claim_id = htlc_event_id(HtlcId(it->first), true);
+    const uint64_t fail_id = htlc_event_id(HtlcId(it->first), false);
+    const bool event_pending = std::any_of(pending_events_.begin(), pending_events_.end(),
+                                           [&](const MonitorEvent& e) { return e.id == claim_id || e.id == fail_id; });
+    if (it->second.resolved && !event_pending && !in_commitment(it->first)) {
+      acked_ids_.erase(claim_id);
+      acked_ids_.erase(fail_id);
+      it = outbound_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Preimages of HTLCs that no commitment holds any more can never be needed.
+  for (auto it = preimages_.begin(); it != preimages_.end();) {
+    bool needed = std::any_of(holder_htlcs_.begin(), holder_htlcs_.end(),
+                              [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
+    for (const auto& [number, htlcs] : counterparty_commitments_) {
+      needed |= std::any_of(htlcs.begin(), htlcs.end(), [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
+    }
+    for (const auto& [id, htlc] : outbound_) needed |= htlc.payment_hash == it->first;
+    it = needed ? std::next(it) : preimages_.erase(it);
+  }
+}
+
+// --- encoding ---------------------------------------------------------------
+
+namespace {
+
+constexpr codec::RecordKind kMonitorRecord{.type = 42, .min_version = 1, .current_version = 1, .name = "channel monitor"};
+constexpr size_t kMaxItems = 10'000'000;
+
+enum Field : uint64_t {
+  kChannel = 0, kPeer = 2, kPersistent = 4, kLatest = 6, kClosed = 8, kCloseReason = 10,
+  kHolderNumber = 12, kHolderHtlcs = 14, kToHolder = 16, kToCounterparty = 18, kCounterparty = 20,
+  kOutbound = 22, kPreimages = 24, kSecrets = 26, kEvents = 28, kAcked = 30,
+};
+
+Bytes encode_htlcs(const std::vector<CommitmentHtlc>& htlcs) {
+  std::vector<Bytes> items;
+  for (const auto& h : htlcs) items.push_back(encode_commitment_htlc(h));
+  return codec::encode_list(items);
+}
+
+util::Result<std::vector<CommitmentHtlc>> decode_htlcs(ByteView raw) {
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items, codec::decode_list(raw, kMaxHtlcsPerCommitment, "commitment htlcs"));
+  std::vector<CommitmentHtlc> out;
+  for (ByteView item : items) {
+    HASHLOCK_ASSIGN_OR_RETURN(CommitmentHtlc h, decode_commitment_htlc(item));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Bytes encode_event(const MonitorEvent& event) {
+  codec::TlvWriter w;
+  w.u64(0, event.id);
+  if (const auto* htlc = std::get_if<HtlcEvent>(&event.kind)) {
+    w.u64(2, 0).bytes32(4, htlc->payment_hash).bytes(6, encode_source(htlc->source))
+        .amount(8, htlc->htlc_value).u64(10, htlc->htlc_id.value());
+    if (const auto* claimed = std::get_if<ClaimedResolution>(&htlc->resolution)) {
+      w.bytes32(12, claimed->preimage).amount(14, claimed->skimmed_fee);
+    } else {
+      w.bytes(16, encode_failure(std::get<FailedResolution>(htlc->resolution).reason));
+    }
+  } else if (std::holds_alternative<CommitmentTxConfirmed>(event.kind)) {
+    w.u64(2, 1);
+  } else {
+    w.u64(2, 2).string(18, std::get<HolderForceClosed>(event.kind).reason);
+  }
+  return w.take();
+}
+
+util::Result<MonitorEvent> decode_event(ByteView raw) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(raw, "monitor event"));
+  MonitorEvent event;
+  HASHLOCK_ASSIGN_OR_RETURN(event.id, r.u64(0));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t kind, r.u64(2));
+  if (kind == 0) {
+    HtlcEvent htlc;
+    HASHLOCK_ASSIGN_OR_RETURN(htlc.payment_hash, r.bytes32<PaymentHash>(4));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView source, r.bytes(6));
+    HASHLOCK_ASSIGN_OR_RETURN(htlc.source, decode_source(source));
+    HASHLOCK_ASSIGN_OR_RETURN(htlc.htlc_value, r.amount(8));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(10));
+    htlc.htlc_id = HtlcId(id);
+    if (r.has(12)) {
+      ClaimedResolution claimed;
+      HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(12));
+      claimed.preimage = PaymentPreimage(preimage);
+      HASHLOCK_ASSIGN_OR_RETURN(claimed.skimmed_fee, r.amount(14));
+      htlc.resolution = claimed;
+    } else {
+      HASHLOCK_ASSIGN_OR_RETURN(ByteView reason, r.bytes(16));
+      HASHLOCK_ASSIGN_OR_RETURN(FailureReason decoded, decode_failure(reason));
+      htlc.resolution = FailedResolution{decoded};
+    }
+    event.kind = std::move(htlc);
+  } else if (kind == 1) {
+    event.kind = CommitmentTxConfirmed{};
+  } else if (kind == 2) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::string reason, r.string(18));
+    event.kind = HolderForceClosed{reason};
+  } else {
+    return util::unsupported("monitor event kind " + std::to_string(kind) + " is unknown");
+  }
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return event;
+}
+
+}  // namespace
+
+Bytes ChannelMonitor::encode() const {
+  std::vector<Bytes> counterparty, outbound, preimages, events;
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    codec::TlvWriter w;
+    w.u64(0, number).bytes(2, encode_htlcs(htlcs));
+    counterparty.push_back(w.take());
+  }
+  for (const auto& [id, htlc] : outbound_) {
+    codec::TlvWriter w;
+    w.u64(0, id).bytes32(2, htlc.payment_hash).amount(4, htlc.amount).bytes(6, encode_source(htlc.source))
+        .boolean(8, htlc.resolved);
+    if (htlc.fail_reason) w.bytes(10, encode_failure(*htlc.fail_reason));
+    outbound.push_back(w.take());
+  }
+  for (const auto& [hash, preimage] : preimages_) preimages.push_back(Bytes(preimage.view().begin(), preimage.view().end()));
+  for (const MonitorEvent& event : pending_events_) events.push_back(encode_event(event));
+  codec::ByteWriter acked;
+  for (uint64_t id : acked_ids_) acked.u64(id);
+  codec::TlvWriter w;
+  w.bytes32(kChannel, channel_id_).u64(kPeer, counterparty_.value()).boolean(kPersistent, persistent_events_)
+      .u64(kLatest, latest_update_id_).boolean(kClosed, closed_).string(kCloseReason, close_reason_)
+      .u64(kHolderNumber, holder_number_).bytes(kHolderHtlcs, encode_htlcs(holder_htlcs_))
+      .amount(kToHolder, to_holder_).amount(kToCounterparty, to_counterparty_)
+      .bytes(kCounterparty, codec::encode_list(counterparty)).bytes(kOutbound, codec::encode_list(outbound))
+      .bytes(kPreimages, codec::encode_list(preimages)).bytes(kSecrets, secrets_.encode())
+      .bytes(kEvents, codec::encode_list(events)).bytes(kAcked, acked.bytes());
+  return codec::encode_record(kMonitorRecord, w);
+}
+
+util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kMonitorRecord, encoded));
+  codec::TlvReader& r = record.fields;
+  ChannelMonitor m;
+  HASHLOCK_ASSIGN_OR_RETURN(m.channel_id_, r.bytes32<ChannelId>(kChannel));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t peer, r.u64(kPeer));
+  m.counterparty_ = NodeId(peer);
+  HASHLOCK_ASSIGN_OR_RETURN(m.persistent_events_, r.boolean(kPersistent));
+  HASHLOCK_ASSIGN_OR_RETURN(m.latest_update_id_, r.u64(kLatest));
+  HASHLOCK_ASSIGN_OR_RETURN(m.closed_, r.boolean(kClosed));
+  HASHLOCK_ASSIGN_OR_RETURN(m.close_reason_, r.string(kCloseReason));
+  HASHLOCK_ASSIGN_OR_RETURN(m.holder_number_, r.u64(kHolderNumber));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView holder_htlcs, r.bytes(kHolderHtlcs));
+  HASHLOCK_ASSIGN_OR_RETURN(m.holder_htlcs_, decode_htlcs(holder_htlcs));
+  HASHLOCK_ASSIGN_OR_RETURN(m.to_holder_, r.amount(kToHolder));
+  HASHLOCK_ASSIGN_OR_RETURN(m.to_counterparty_, r.amount(kToCounterparty));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView counterparty, r.bytes(kCounterparty));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> commitments, codec::decode_list(counterparty, 16, "counterparty commitments"));
+  for (ByteView item : commitments) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "counterparty commitment"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t number, c.u64(0));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView htlcs, c.bytes(2));
+    HASHLOCK_ASSIGN_OR_RETURN(m.counterparty_commitments_[number], decode_htlcs(htlcs));
+    HASHLOCK_RETURN_IF_ERROR(c.finish());
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView outbound, r.bytes(kOutbound));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> htlcs, codec::decode_list(outbound, kMaxItems, "outbound htlcs"));
+  for (ByteView item : htlcs) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader o, codec::TlvReader::parse(item, "outbound htlc"));
+    OutboundHtlc h;
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, o.u64(0));
+    HASHLOCK_ASSIGN_OR_RETURN(h.payment_hash, o.bytes32<PaymentHash>(2));
+    HASHLOCK_ASSIGN_OR_RETURN(h.amount, o.amount(4));
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView source, o.bytes(6));
+    HASHLOCK_ASSIGN_OR_RETURN(h.source, decode_source(source));
+    HASHLOCK_ASSIGN_OR_RETURN(h.resolved, o.boolean(8));
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> reason, o.optional_bytes(10));
+    if (reason) {
+      HASHLOCK_ASSIGN_OR_RETURN(FailureReason decoded, decode_failure(*reason));
+      h.fail_reason = decoded;
+    }
+    HASHLOCK_RETURN_IF_ERROR(o.finish());
+    m.outbound_[id] = std::move(h);
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView preimages, r.bytes(kPreimages));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> preimage_items, codec::decode_list(preimages, kMaxItems, "preimages"));
+  for (ByteView item : preimage_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(auto preimage, util::Bytes32<util::PaymentPreimageTag>::from_bytes(item));
+    PaymentPreimage p(preimage);
+    m.preimages_[p.payment_hash()] = p;
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView secrets, r.bytes(kSecrets));
+  HASHLOCK_ASSIGN_OR_RETURN(m.secrets_, CommitmentSecretStore::decode(secrets));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView events, r.bytes(kEvents));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items, codec::decode_list(events, kMaxPendingMonitorEvents, "monitor events"));
+  for (ByteView item : event_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(MonitorEvent event, decode_event(item));
+    m.pending_events_.push_back(std::move(event));
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView acked, r.bytes(kAcked));
+  codec::ByteReader acked_in(acked);
+  while (!acked_in.at_end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, acked_in.u64("acked event id"));
+    m.acked_ids_.insert(id);
+  }
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return m;
+}
+
+}  // namespace hashlock::ln

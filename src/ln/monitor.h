@@ -1,0 +1,151 @@
+// ChannelMonitor: everything needed to resolve one channel's HTLCs safely, and
+// the place where every resolution is decided.
+//
+// The monitor applies ChannelMonitorUpdates strictly in order. From them it
+// decides each outbound HTLC's fate and queues a MonitorEvent:
+//  * Claimed, when a new holder commitment shows the counterparty fulfilled it
+//    (or a revoked counterparty commitment loses it while we know the preimage);
+//  * Failed, when the counterparty's revocation secret removes it from their
+//    commitment without a preimage, with the reason stored from the holder
+//    commitment that failed it.
+// A claim and a fail are never both emitted for one HTLC.
+//
+// Events are part of the monitor's persisted state and stay until acked.
+// An event's id is derived from the HTLC id and the resolution kind, so it is
+// unique within the monitor and never reused, also after the monitor is
+// restored from an older snapshot and updates are replayed: a stale ack can
+// never delete a different event. Acks of events that replay might regenerate
+// are remembered until the HTLC is pruned.
+//
+// Invariants: update ids strictly increase by one; an outbound HTLC is
+// resolved at most once; pruned HTLCs are resolved, acked, and in no
+// commitment. Thread-safety: none; owned by the ChainMonitor.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ln/monitor_update.h"
+
+namespace hashlock::ln {
+
+struct ClaimedResolution {
+  PaymentPreimage preimage;
+  AmountMsat skimmed_fee;
+  bool operator==(const ClaimedResolution&) const = default;
+};
+struct FailedResolution {
+  FailureReason reason;
+  bool operator==(const FailedResolution&) const = default;
+};
+
+struct HtlcEvent {
+  PaymentHash payment_hash;
+  HtlcSource source;
+  AmountMsat htlc_value;
+  HtlcId htlc_id;
+  std::variant<ClaimedResolution, FailedResolution> resolution;
+  bool operator==(const HtlcEvent&) const = default;
+};
+struct CommitmentTxConfirmed {
+  bool operator==(const CommitmentTxConfirmed&) const = default;
+};
+struct HolderForceClosed {
+  std::string reason;
+  bool operator==(const HolderForceClosed&) const = default;
+};
+
+using MonitorEventKind = std::variant<HtlcEvent, CommitmentTxConfirmed, HolderForceClosed>;
+
+struct MonitorEvent {
+  uint64_t id = 0;
+  MonitorEventKind kind;
+  bool operator==(const MonitorEvent&) const = default;
+};
+
+// What the manager acks: (channel, event id).
+struct MonitorEventSource {
+  ChannelId channel_id;
+  uint64_t event_id = 0;
+  auto operator<=>(const MonitorEventSource&) const = default;
+};
+
+inline constexpr size_t kMaxPendingMonitorEvents = 1'000'000;
+
+class ChannelMonitor {
+ public:
+  static ChannelMonitor create(const ChannelId& channel_id, NodeId counterparty, bool persistent_events,
+                               AmountMsat to_holder, AmountMsat to_counterparty);
+
+  // Applies the next update; an update out of order or inconsistent with the
+  // monitor is an error and changes nothing.
+  util::Status apply_update(const ChannelMonitorUpdate& update);
+  // Removes an event for good. Acking an unknown id is remembered, not an error.
+  void ack_event(uint64_t event_id);
+
+  // Events not yet handed out in this process run; marks them handed out.
+  std::vector<MonitorEvent> release_events();
+  // After a restart every stored event is handed out again.
+  void forget_released() { released_.clear(); }
+
+  const ChannelId& channel_id() const { return channel_id_; }
+  NodeId counterparty() const { return counterparty_; }
+  uint64_t latest_update_id() const { return latest_update_id_; }
+  bool persistent_events() const { return persistent_events_; }
+  void set_persistent_events(bool on) { persistent_events_ = on; }
+  bool closed() const { return closed_; }
+  const std::vector<MonitorEvent>& pending_events() const { return pending_events_; }
+  size_t tracked_htlcs() const { return outbound_.size(); }
+  uint64_t holder_commitment_number() const { return holder_number_; }
+  const std::vector<CommitmentHtlc>& holder_htlcs() const { return holder_htlcs_; }
+  AmountMsat holder_balance() const { return to_holder_; }
+  std::optional<PaymentPreimage> preimage_for(const PaymentHash& hash) const;
+
+  Bytes encode() const;
+  static util::Result<ChannelMonitor> decode(ByteView encoded);
+
+ private:
+  struct OutboundHtlc {
+    PaymentHash payment_hash;
+    AmountMsat amount;
+    HtlcSource source;
+    std::optional<FailureReason> fail_reason;
+    bool resolved = false;
+  };
+
+  static uint64_t htlc_event_id(HtlcId id, bool claimed) { return id.value() * 4 + (claimed ? 1 : 2); }
+  static constexpr uint64_t kForceClosedEventId = (1ULL << 62) + 1;
+
+  util::Status check_step(const MonitorStep& step) const;
+  void apply_step(const MonitorStep& step);
+  void on_holder(const LatestHolderCommitment& step);
+  void on_counterparty(const LatestCounterpartyCommitment& step);
+  void on_secret(const CommitmentSecretStep& step);
+  void resolve(HtlcId id, OutboundHtlc& htlc, std::variant<ClaimedResolution, FailedResolution> resolution);
+  void queue(MonitorEvent event);
+  void prune();
+
+  ChannelId channel_id_;
+  NodeId counterparty_;
+  bool persistent_events_ = true;
+  uint64_t latest_update_id_ = 0;
+  bool closed_ = false;
+  std::string close_reason_;
+  uint64_t holder_number_ = 0;
+  std::vector<CommitmentHtlc> holder_htlcs_;
+  AmountMsat to_holder_;
+  AmountMsat to_counterparty_;
+  std::map<uint64_t, std::vector<CommitmentHtlc>> counterparty_commitments_;
+  std::map<uint64_t, OutboundHtlc> outbound_;  // by our HTLC id
+  std::map<PaymentHash, PaymentPreimage> preimages_;
+  CommitmentSecretStore secrets_;
+  std::vector<MonitorEvent> pending_events_;
+  std::set<uint64_t> acked_ids_;
+  std::set<uint64_t> released_;  // not persisted
+};
+
+}  // namespace hashlock::ln

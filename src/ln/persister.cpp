@@ -1,0 +1,165 @@
+#include "ln/persister.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "codec/record.h"
+#include "ln/chain_monitor.h"
+
+namespace hashlock::ln {
+namespace {
+
+constexpr const char* kMonitors = "monitors";
+constexpr const char* kUpdates = "monitor_updates";
+constexpr const char* kAcks = "monitor_acks";
+constexpr codec::RecordKind kAckRecord{.type = 43, .min_version = 1, .current_version = 1, .name = "monitor event ack"};
+
+std::string numbered_key(const ChannelId& id, uint64_t number) {
+  char suffix[20];
+  std::snprintf(suffix, sizeof suffix, "/%016" PRIx64, number);
+  return channel_key(id) + suffix;
+}
+
+util::Result<uint64_t> number_of(const std::string& key) {
+  const size_t slash = key.rfind('/');
+  if (slash == std::string::npos || key.size() - slash != 17) return util::corruption("malformed key " + key);
+  uint64_t value = 0;
+  for (size_t i = slash + 1; i < key.size(); ++i) {
+    const char c = key[i];
+    const int digit = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (digit < 0) return util::corruption("malformed key " + key);
+    value = value * 16 + static_cast<uint64_t>(digit);
+  }
+  return value;
+}
+
+Bytes encode_ack(const ChannelId& id, uint64_t event_id) {
+  codec::TlvWriter w;
+  w.bytes32(0, id).u64(2, event_id);
+  return codec::encode_record(kAckRecord, w);
+}
+
+util::Status check_ack(ByteView encoded, uint64_t expected) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kAckRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t event_id, record.fields.u64(2));
+  if (event_id != expected) return util::corruption("monitor ack record does not match its key");
+  return util::Status::ok();
+}
+
+}  // namespace
+
+std::string channel_key(const ChannelId& id) { return id.to_hex(); }
+
+std::string update_status_name(UpdateStatus status) {
+  switch (status) {
+    case UpdateStatus::kCompleted: return "Completed";
+    case UpdateStatus::kInProgress: return "InProgress";
+    case UpdateStatus::kUnrecoverableError: return "UnrecoverableError";
+  }
+  return "Unknown";
+}
+
+util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor) {
+  store::WriteBatch batch;
+  batch.put(kMonitors, channel_key(monitor.channel_id()), monitor.encode());
+  for (const char* ns : {kUpdates, kAcks}) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> old, store_->list(ns, channel_key(monitor.channel_id()) + "/"));
+    for (const store::Entry& entry : old) batch.remove(ns, entry.key);
+  }
+  HASHLOCK_RETURN_IF_ERROR(store_->write(batch, store::Durability::kSynced));
+  updates_since_snapshot_[monitor.channel_id()] = 0;
+  return util::Status::ok();
+}
+
+util::Status StorePersister::write_update(const ChannelMonitorUpdate& update) {
+  HASHLOCK_RETURN_IF_ERROR(store_->put(kUpdates, numbered_key(update.channel_id, update.update_id),
+                                       encode_update(update), store::Durability::kSynced));
+  ++updates_since_snapshot_[update.channel_id];
+  return util::Status::ok();
+}
+
+UpdateStatus StorePersister::persist_new_monitor(const ChannelMonitor& monitor) {
+  last_error_ = write_snapshot(monitor);
+  return last_error_.is_ok() ? UpdateStatus::kCompleted : UpdateStatus::kUnrecoverableError;
+}
+
+UpdateStatus StorePersister::persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) {
+  (void)monitor;
+  last_error_ = write_update(update);
+  return last_error_.is_ok() ? UpdateStatus::kCompleted : UpdateStatus::kUnrecoverableError;
+}
+
+void StorePersister::on_quiescent(const ChannelMonitor& monitor) {
+  if (updates_since_snapshot_[monitor.channel_id()] < snapshot_every_) return;
+  // A failed compaction loses nothing: the update records stay.
+  last_error_ = write_snapshot(monitor);
+}
+
+util::Status StorePersister::persist_ack(const ChannelId& channel_id, uint64_t event_id) {
+  return store_->put(kAcks, numbered_key(channel_id, event_id), encode_ack(channel_id, event_id),
+                     store::Durability::kSynced);
+}
+
+util::Status StorePersister::persist_flag(const ChannelMonitor& monitor) { return write_snapshot(monitor); }
+
+util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> snapshots, store_->list(kMonitors));
+  std::vector<ChannelMonitor> out;
+  for (const store::Entry& entry : snapshots) {
+    auto monitor = ChannelMonitor::decode(entry.value);
+    if (!monitor.is_ok()) return monitor.status().with_context("monitors/" + entry.key);
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> updates, store_->list(kUpdates, entry.key + "/"));
+    uint64_t replayed = 0;
+    for (const store::Entry& record : updates) {
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, number_of(record.key));
+      if (id <= monitor->latest_update_id()) continue;
+      if (id != monitor->latest_update_id() + 1) break;  // a gap: later updates were never completed
+      auto update = decode_update(record.value);
+      if (!update.is_ok()) return update.status().with_context("monitor_updates/" + record.key);
+      util::Status applied = monitor->apply_update(*update);
+      if (!applied.is_ok()) return util::corruption("monitor_updates/" + record.key + ": " + applied.message());
+      ++replayed;
+    }
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> acks, store_->list(kAcks, entry.key + "/"));
+    for (const store::Entry& record : acks) {
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t event_id, number_of(record.key));
+      util::Status valid = check_ack(record.value, event_id);
+      if (!valid.is_ok()) return valid.with_context("monitor_acks/" + record.key);
+      monitor->ack_event(event_id);
+    }
+    updates_since_snapshot_[monitor->channel_id()] = replayed;
+    out.push_back(std::move(monitor).value());
+  }
+  return out;
+}
+
+UpdateStatus AsyncPersister::persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) {
+  (void)monitor;
+  pending_.push_back(update);
+  return UpdateStatus::kInProgress;
+}
+
+void AsyncPersister::on_quiescent(const ChannelMonitor& monitor) {
+  // Snapshots are taken only when nothing is pending, so the snapshot is
+  // exactly what is durable.
+  for (const ChannelMonitorUpdate& update : pending_) {
+    if (update.channel_id == monitor.channel_id()) return;
+  }
+  StorePersister::on_quiescent(monitor);
+}
+
+util::Status AsyncPersister::complete(size_t index) {
+  if (index >= pending_.size()) return util::invalid_argument("no pending update at index " + std::to_string(index));
+  ChannelMonitorUpdate update = pending_[index];
+  HASHLOCK_RETURN_IF_ERROR(write_update(update));
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(index));
+  if (chain_monitor_ != nullptr) chain_monitor_->channel_monitor_updated(update.channel_id, update.update_id);
+  return util::Status::ok();
+}
+
+util::Status AsyncPersister::complete_all() {
+  while (!pending_.empty()) HASHLOCK_RETURN_IF_ERROR(complete(0));
+  return util::Status::ok();
+}
+
+}  // namespace hashlock::ln

@@ -1,0 +1,96 @@
+// Persisting channel monitors in the key-value store.
+//
+// Layout (namespaces of the store):
+//   monitors          <channel hex>                      full monitor snapshot
+//   monitor_updates   <channel hex>/<update id, 16 hex>  one update each
+//   monitor_acks      <channel hex>/<event id, 16 hex>   one acked event each
+// A monitor is its snapshot plus the update records after it, applied in
+// order up to the first gap, then the ack records. Every K updates (and only
+// when nothing is in flight) a fresh snapshot replaces the old one and the
+// records it covers are removed, so loading replays at most K updates.
+//
+// StorePersister writes synchronously: Completed means durable.
+// AsyncPersister answers InProgress and writes when the test or simulator
+// says so, in any order, then reports completion to the ChainMonitor.
+// Thread-safety: none.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "ln/monitor.h"
+#include "store/kv_store.h"
+
+namespace hashlock::ln {
+
+enum class UpdateStatus { kCompleted, kInProgress, kUnrecoverableError };
+std::string update_status_name(UpdateStatus status);
+
+class Persister {
+ public:
+  virtual ~Persister() = default;
+  virtual UpdateStatus persist_new_monitor(const ChannelMonitor& monitor) = 0;
+  // `monitor` already has `update` applied.
+  virtual UpdateStatus persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) = 0;
+  // Durable when it returns OK.
+  virtual util::Status persist_ack(const ChannelId& channel_id, uint64_t event_id) = 0;
+  virtual util::Status persist_flag(const ChannelMonitor& monitor) = 0;
+  // Called by the ChainMonitor when a channel has nothing in flight.
+  virtual void on_quiescent(const ChannelMonitor& monitor) = 0;
+};
+
+inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 64;
+
+class StorePersister : public Persister {
+ public:
+  explicit StorePersister(store::KVStore& store, uint64_t snapshot_every = kDefaultSnapshotEveryUpdates)
+      : store_(&store), snapshot_every_(snapshot_every) {}
+
+  UpdateStatus persist_new_monitor(const ChannelMonitor& monitor) override;
+  UpdateStatus persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) override;
+  util::Status persist_ack(const ChannelId& channel_id, uint64_t event_id) override;
+  util::Status persist_flag(const ChannelMonitor& monitor) override;
+  void on_quiescent(const ChannelMonitor& monitor) override;
+
+  // Reads every monitor back: snapshot + updates + acks.
+  util::Result<std::vector<ChannelMonitor>> load();
+
+  const util::Status& last_error() const { return last_error_; }
+
+ protected:
+  util::Status write_update(const ChannelMonitorUpdate& update);
+  util::Status write_snapshot(const ChannelMonitor& monitor);
+
+  store::KVStore* store_;
+  uint64_t snapshot_every_;
+  std::map<ChannelId, uint64_t> updates_since_snapshot_;
+  util::Status last_error_;
+};
+
+class ChainMonitor;
+
+class AsyncPersister final : public StorePersister {
+ public:
+  using StorePersister::StorePersister;
+  void attach(ChainMonitor* chain_monitor) { chain_monitor_ = chain_monitor; }
+
+  UpdateStatus persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) override;
+  void on_quiescent(const ChannelMonitor& monitor) override;
+
+  size_t pending() const { return pending_.size(); }
+  // Writes pending update `index` (0 = oldest) and reports it complete.
+  util::Status complete(size_t index);
+  util::Status complete_all();
+  // Forgets pending writes, as a crash would.
+  void drop_pending() { pending_.clear(); }
+
+ private:
+  std::deque<ChannelMonitorUpdate> pending_;
+  ChainMonitor* chain_monitor_ = nullptr;
+};
+
+std::string channel_key(const ChannelId& id);
+
+}  // namespace hashlock::ln
