@@ -67,6 +67,24 @@ RereadVerdict judge_reread(const std::optional<Swap>& swap, const std::string& m
   HASHLOCK_CHECK(false, "swap status out of range");
 }
 
+bool call_may_have_landed(CallErrorKind kind) {
+  switch (kind) {
+    case CallErrorKind::kRpcFailure:
+    case CallErrorKind::kTimeout:
+      return true;
+    case CallErrorKind::kSwapNotFound:
+    case CallErrorKind::kInvalidStatus:
+    case CallErrorKind::kNotAssignedMiner:
+    case CallErrorKind::kMinerNotActive:
+    case CallErrorKind::kInvalidAmount:
+    case CallErrorKind::kCallFailed:
+    case CallErrorKind::kInsufficientBalance:
+    case CallErrorKind::kMalformedResponse:
+      return false;
+  }
+  HASHLOCK_CHECK(false, "call error kind out of range");
+}
+
 uint64_t mark_backoff_blocks(uint32_t attempt) {
   if (attempt <= 1) return 1;
   const uint32_t shift = std::min<uint32_t>(attempt - 1, 16);
@@ -214,10 +232,23 @@ util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollR
     case MarkErrorClass::kTransient:
       report.events.push_back(swap_label(record.swap_id) + ": mark_fulfilled will be retried (" +
                               error.to_string() + ")");
+      if (call_may_have_landed(error.kind)) return confirm_after_timeout(std::move(record), block, report);
       back_off(record.swap_id, block, record.timeout_block);
       return util::Status::ok();
   }
   HASHLOCK_CHECK(false, "mark error class out of range");
+}
+
+// A transient failure that may still have landed (a timeout): retry next
+// poll as the table says, but look first, so a mark that did land is
+// recorded before the swap completes and leaves the contract.
+util::Status Fulfiller::confirm_after_timeout(SendRecord record, BlockHeight block, PollReport& report) {
+  std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
+  if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) == RereadVerdict::kOurMarkLanded) {
+    return record_marked(std::move(record), report);
+  }
+  back_off(record.swap_id, block, record.timeout_block);
+  return util::Status::ok();
 }
 
 // Reads the swap up to kRereadAttemptsMax times; nullopt when every read failed.
@@ -314,7 +345,7 @@ util::Status Fulfiller::maybe_discard(SwapId id, BlockHeight block, PollReport& 
   }
   const SendRecord record = *found;
   switch (record.stage) {
-    case SendStage::kMarked: break;
+    case SendStage::kMarked: return util::Status::ok();  // kept until the swap leaves the contract
     case SendStage::kIntent:
       HASHLOCK_RETURN_IF_ERROR(log_recovery_once(record, RecoveryReason::kUnknownSendOutcome,
                                                  "send outcome still unknown at discard", block, report));
@@ -328,8 +359,7 @@ util::Status Fulfiller::maybe_discard(SwapId id, BlockHeight block, PollReport& 
     case SendStage::kGaveUp: break;  // logged (or retried) by advance_record
   }
   const SendRecord* now = journal_.find(id);
-  const bool needs_entry = now->stage != SendStage::kMarked && !(now->stage == SendStage::kSent &&
-                                                                 now->presumed_completed);
+  const bool needs_entry = !(now->stage == SendStage::kSent && now->presumed_completed);
   if (needs_entry && !now->recovery_logged) return util::Status::ok();  // log failed: keep, retry
   backoff_.erase(id);
   ++report.discarded;
@@ -363,7 +393,7 @@ util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reas
       return util::Status::ok();
     }
     ++report.recovery_entries;
-    report.warnings.push_back("recovery entry: " + swap_label(record.swap_id) + " " +
+    report.warnings.push_back(swap_label(record.swap_id) + ": recovery entry " +
                               std::string(recovery_reason_name(reason)) + ": " + detail);
   }
   record.recovery_logged = true;

@@ -107,6 +107,8 @@ enum class RereadVerdict : uint8_t {
 };
 RereadVerdict judge_reread(const std::optional<Swap>& swap, const std::string& miner_id, const TxHash& our_tx);
 
+// RpcFailure and Timeout: the call may have taken effect although it failed.
+bool call_may_have_landed(CallErrorKind kind);
 // Blocks to wait before mark retry number `attempt` (1-based).
 uint64_t mark_backoff_blocks(uint32_t attempt);
 bool past_discard_point(BlockHeight current, BlockHeight timeout, uint64_t discard_margin_blocks);
@@ -139,6 +141,7 @@ class Fulfiller {
   util::Status broadcast_and_record(SendRecord record, BlockHeight block, PollReport& report);
   util::Status advance_sent(SendRecord record, BlockHeight block, PollReport& report);
   std::optional<std::optional<Swap>> reread_swap(SwapId id);
+  util::Status confirm_after_timeout(SendRecord record, BlockHeight block, PollReport& report);
   util::Status handle_refused_mark(SendRecord record, const CallError& error, BlockHeight block,
                                    PollReport& report);
   util::Status handle_swap_gone(SendRecord record, BlockHeight block, PollReport& report);

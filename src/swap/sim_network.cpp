@@ -65,8 +65,15 @@ class SimNetwork::Contract final : public SwapContract {
   CallResult<Done> mark_fulfilled(const std::string& miner, SwapId id, const TxHash& dest_tx_hash,
                                   BlockHeight dest_tx_block, BaseUnits dest_amount) override {
     auto fault = net_->draw_fault(SimCall::kMarkFulfilled, true);
-    if (fault && !fault->after_effect) return fault_error(fault->kind, false);
     SimMarkCall call{id, dest_tx_hash, dest_tx_block, dest_amount, false};
+    if (fault && !fault->after_effect) {
+      net_->mark_calls_.push_back(call);
+      return fault_error(fault->kind, false);
+    }
+    if (net_->height_ < net_->marks_fail_until_) {
+      net_->mark_calls_.push_back(call);
+      return call_error(CallErrorKind::kCallFailed, "simulated coordination-chain outage");
+    }
     CallResult<Done> result = apply(miner, id, dest_tx_hash, dest_tx_block, dest_amount, call);
     net_->mark_calls_.push_back(call);
     if (fault) return fault_error(fault->kind, true);

@@ -92,6 +92,7 @@ struct SimSwapOutcome {
   BlockHeight removed_block;
 };
 
+// Every mark_fulfilled call that reached the network, landed or not.
 struct SimMarkCall {
   SwapId swap_id;
   TxHash dest_tx_hash;
@@ -133,6 +134,8 @@ class SimNetwork {
   void set_swap_miner(SwapId id, const std::string& miner);
   void extend_timeout(SwapId id, uint64_t blocks);
   void set_miner_active(const std::string& miner, bool active);
+  // Every mark_fulfilled fails with CallFailed (no effect) while height < `height`.
+  void fail_marks_until(BlockHeight height) { marks_fail_until_ = height; }
   void set_wallet_fee(uint64_t fee) { options_.wallet_fee = fee; }
   void set_rpc_fault_rate(double rate) { options_.rpc_fault_rate = rate; }
 
@@ -187,6 +190,7 @@ class SimNetwork {
   uint64_t wallet_nonce_ = 0;
   uint64_t balance_ = 0;
   uint32_t scripted_misses_ = 0;
+  BlockHeight marks_fail_until_;
   std::map<SwapId, LiveSwap> live_;
   std::map<SwapId, SimSwapOutcome> outcomes_;
   std::map<TxHash, SourcePayment> source_payments_;

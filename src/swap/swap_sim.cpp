@@ -237,6 +237,9 @@ std::string swap_sim_command(const SwapSimOptions& options) {
   if (options.log_fault_rate != SwapSimOptions{}.log_fault_rate) {
     command += " --log-fault-rate " + format_rate(options.log_fault_rate);
   }
+  if (options.discard_margin_blocks != SwapSimOptions{}.discard_margin_blocks) {
+    command += " --discard-margin-blocks " + std::to_string(options.discard_margin_blocks);
+  }
   if (!options.torn_crashes) command += " --no-torn-crashes";
   return command;
 }
