@@ -1,6 +1,7 @@
 // `hashlock swap-sim`: a seeded simulation of the swap miner against
 // simulated chains and contract (flags and JSON keys: docs/cli.md).
 // `hashlock recovery list --log FILE`: the miner's recovery log as a table.
+// `hashlock miner --config FILE`: the miner loop (miner_command.cpp).
 #include <unistd.h>
 
 #include <cstdio>
@@ -106,7 +107,11 @@ int run_recovery_list(const RecoveryListOptions& options) {
 
 }  // namespace
 
+// In miner_command.cpp.
+void add_miner_command(CLI::App& app, int& exit_code);
+
 void add_swap_commands(CLI::App& app, int& exit_code) {
+  add_miner_command(app, exit_code);
   auto sim = std::make_shared<SwapSimCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "swap-sim", "Seeded simulation of the swap miner with crashes and RPC faults (exit 0 iff invariants held)");

@@ -370,7 +370,7 @@ util::Status Fulfiller::maybe_discard(SwapId id, BlockHeight block, PollReport& 
 util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reason, const std::string& detail,
                                           BlockHeight block, PollReport& report) {
   if (record.recovery_logged) return util::Status::ok();
-  const std::string incident = incident_for(record.swap_id);
+  const std::string incident = incident_for(record.swap_id, record.payment.tx_id);
   if (!recovery_log_->contains(incident)) {
     RecoveryEntry entry{.timestamp_ms = clock_->now_ms(),
                         .block = block,

@@ -86,7 +86,9 @@ util::Result<std::vector<RecoveryEntry>> parse_lines(const std::string& text, co
 
 }  // namespace
 
-std::string incident_for(SwapId id) { return "swap-" + std::to_string(id.value()); }
+std::string incident_for(SwapId id, const TxHash& payment_tx_id) {
+  return "swap-" + std::to_string(id.value()) + "-" + payment_tx_id.to_hex().substr(0, 16);
+}
 
 std::string encode_recovery_line(const RecoveryEntry& entry) {
   nlohmann::ordered_json object = {

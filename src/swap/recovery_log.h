@@ -2,7 +2,7 @@
 // every case where a miner's funds may be stuck and an operator must look.
 //
 // Purpose: the operator's to-do list. Each entry names its incident (one per
-// swap: "swap-<id>"); the fulfiller writes at most one entry per incident.
+// swap, see incident_for()); the fulfiller writes at most one entry per incident.
 // Exactly-once across crashes works in two steps (see fulfiller.cpp):
 //  1. if the sink does not already contain the incident, append the entry
 //     (the file sink fsyncs before returning);
@@ -34,7 +34,7 @@ struct RecoveryEntry {
   uint64_t timestamp_ms = 0;
   BlockHeight block;
   SwapId swap_id;
-  std::string incident;  // "swap-<id>": one incident per swap
+  std::string incident;  // incident_for(): one incident per swap
   std::string source_chain;
   std::string dest_chain;
   TxHash source_tx_hash;
@@ -45,7 +45,10 @@ struct RecoveryEntry {
   std::string detail;
 };
 
-std::string incident_for(SwapId id);
+// "swap-<id>-<first 16 hex digits of the payment's tx id>": one incident per
+// swap (a swap has one payment), and distinct even when a simulated network
+// restarts its swap ids.
+std::string incident_for(SwapId id, const TxHash& payment_tx_id);
 // One JSON object, no trailing newline.
 std::string encode_recovery_line(const RecoveryEntry& entry);
 util::Result<RecoveryEntry> parse_recovery_line(std::string_view line);
