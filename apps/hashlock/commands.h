@@ -16,5 +16,6 @@ enum ExitCode : int {
 
 void add_store_commands(CLI::App& app, int& exit_code);
 void add_swap_commands(CLI::App& app, int& exit_code);
+void add_sim_commands(CLI::App& app, int& exit_code);
 
 }  // namespace hashlock::app

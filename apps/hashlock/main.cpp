@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   int exit_code = hashlock::app::kExitOk;
   hashlock::app::add_store_commands(app, exit_code);
   hashlock::app::add_swap_commands(app, exit_code);
+  hashlock::app::add_sim_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -101,17 +101,35 @@ ChannelState Channel::state_after(uint64_t ours, uint64_t theirs) const {
   HASHLOCK_CHECK(ours >= base_ours_ && ours <= our_log_end(), "view outside our log");
   HASHLOCK_CHECK(theirs >= base_theirs_ && theirs <= their_log_end(), "view outside their log");
   ChannelState state = base_;
-  // Adds first, then removals: a removal in one log may refer to an add in the other.
-  for (bool adds : {true, false}) {
+  // Balances are sums, so the order of credits and debits does not matter;
+  // only the result must be non-negative. HTLCs: adds first, then removals,
+  // since a removal in one log refers to an add in the other.
+  __extension__ __int128 to_us = state.to_us.value();
+  __extension__ __int128 to_them = state.to_them.value();
+  auto for_each = [&](bool adds, auto&& visit) {
     for (uint64_t i = base_ours_; i < ours; ++i) {
-      const LogEntry& e = our_entry(i);
-      if ((e.kind == UpdateKind::kAdd) == adds) HASHLOCK_CHECK(apply(state, e, true).is_ok(), "our log applies");
+      if ((our_entry(i).kind == UpdateKind::kAdd) == adds) visit(our_entry(i), true);
     }
     for (uint64_t i = base_theirs_; i < theirs; ++i) {
-      const LogEntry& e = their_entry(i);
-      if ((e.kind == UpdateKind::kAdd) == adds) HASHLOCK_CHECK(apply(state, e, false).is_ok(), "their log applies");
+      if ((their_entry(i).kind == UpdateKind::kAdd) == adds) visit(their_entry(i), false);
     }
-  }
+  };
+  for_each(true, [&](const LogEntry& e, bool by_us) {
+    (by_us ? to_us : to_them) -= e.amount.value();
+    state.htlcs[{by_us, e.htlc_id.value()}] =
+        Htlc{by_us, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.source};
+  });
+  for_each(false, [&](const LogEntry& e, bool by_us) {
+    auto it = state.htlcs.find({!by_us, e.htlc_id.value()});
+    HASHLOCK_CHECK(it != state.htlcs.end(), "a removal in a commitment refers to an HTLC in it");
+    const bool paid_to_us = (e.kind == UpdateKind::kFulfill) == by_us;
+    (paid_to_us ? to_us : to_them) += it->second.amount.value();
+    state.htlcs.erase(it);
+  });
+  HASHLOCK_CHECK(to_us >= 0 && to_them >= 0 && to_us <= UINT64_MAX && to_them <= UINT64_MAX,
+                 "every commitment has non-negative balances");
+  state.to_us = AmountMsat(static_cast<uint64_t>(to_us));
+  state.to_them = AmountMsat(static_cast<uint64_t>(to_them));
   return state;
 }
 
@@ -187,7 +205,10 @@ util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint
                                 Bytes onion, const HtlcSource& source, HtlcId* assigned_id) {
   if (!is_open()) return util::failed_precondition("channel is not open");
   if (holding_cell_.size() >= kMaxHoldingCellEntries) return util::unavailable("holding cell is full");
-  ChannelState projected = latest_state();
+  // The worst case for our balance: every update of ours (the holding cell
+  // too) with only those of theirs we have acknowledged. That is the next
+  // remote commitment, where this HTLC will land first.
+  ChannelState projected = state_after(our_log_end(), local_.theirs);
   for (const LogEntry& e : holding_cell_) HASHLOCK_CHECK(apply(projected, e, true).is_ok(), "holding cell applies");
   HASHLOCK_RETURN_IF_ERROR(check_new_htlc(projected, amount, true));
   LogEntry entry{.kind = UpdateKind::kAdd, .htlc_id = HtlcId(next_htlc_id_++), .amount = amount,
@@ -308,7 +329,8 @@ util::Result<ChannelOutput> Channel::on_update_add(const UpdateAddHtlc& msg) {
                                ", expected " + std::to_string(their_next_htlc_id_));
   }
   if (their_log_.size() >= kMaxLogEntries) return peer_error(id_, "too many uncommitted updates");
-  util::Status fits = check_new_htlc(latest_state(), msg.amount, false);
+  // The peer's worst case: all of its updates with only those of ours it has acknowledged.
+  util::Status fits = check_new_htlc(state_after(our_acked_, their_log_end()), msg.amount, false);
   if (!fits.is_ok()) return peer_error(id_, "update_add_htlc: " + fits.message());
   their_log_.push_back(LogEntry{.kind = UpdateKind::kAdd, .htlc_id = msg.htlc_id, .amount = msg.amount,
                                 .payment_hash = msg.payment_hash, .cltv_expiry = msg.cltv_expiry, .onion = msg.onion});

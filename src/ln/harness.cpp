@@ -1,5 +1,7 @@
 #include "ln/harness.h"
 
+#include "store/open_store.h"
+#include "store/sqlite_store.h"
 #include "util/check.h"
 
 namespace hashlock::ln {
@@ -7,8 +9,7 @@ namespace hashlock::ln {
 LnHarness::LnHarness(size_t nodes, HarnessOptions options)
     : options_(options), rng_(options.seed), nodes_(nodes), persistent_mode_(nodes, options.persistent_monitor_events) {
   for (size_t i = 0; i < nodes; ++i) {
-    nodes_[i].store = std::make_unique<store::MemoryStore>(
-        store::MemoryStoreOptions{.seed = options.seed * 1000 + i, .torn_crash = options.torn_crashes});
+    open_store(i);
     network_.set_handler(node_id(i), [this, i](NodeId from, const Bytes& message) {
       (void)on_node(i, [&](ChannelManager& m) { return m.handle_message(from, message); });
     });
@@ -19,11 +20,46 @@ LnHarness::LnHarness(size_t nodes, HarnessOptions options)
   }
 }
 
+void LnHarness::open_store(size_t i) {
+  Slot& slot = nodes_[i];
+  if (options_.sqlite_dir.empty()) {
+    auto memory = std::make_unique<store::MemoryStore>(
+        store::MemoryStoreOptions{.seed = options_.seed * 1000 + i, .torn_crash = options_.torn_crashes});
+    slot.memory = memory.get();
+    slot.store = std::move(memory);
+    return;
+  }
+  auto opened = store::open_store("sqlite:" + options_.sqlite_dir + "/node" + std::to_string(i + 1) + ".db");
+  HASHLOCK_CHECK(opened.is_ok(), opened.status().to_string().c_str());
+  slot.store = std::move(opened).value();
+}
+
+void LnHarness::crash_store(size_t i) {
+  Slot& slot = nodes_[i];
+  if (slot.memory != nullptr) {
+    slot.memory->crash();
+    return;
+  }
+  static_cast<store::SqliteStore&>(*slot.store).close_abruptly();
+  slot.store.reset();
+  open_store(i);
+}
+
+bool LnHarness::store_down(size_t i) const {
+  return nodes_[i].memory != nullptr && nodes_[i].memory->is_down();
+}
+
+store::MemoryStore& LnHarness::store(size_t i) {
+  HASHLOCK_CHECK(nodes_[i].memory != nullptr, "fault injection needs the memory store");
+  return *nodes_[i].memory;
+}
+
 NodeOptions LnHarness::options_for(size_t i) const {
   NodeOptions options;
   options.manager.node_id = node_id(i);
   options.manager.node_seed = util::sha256(util::as_bytes("harness node " + std::to_string(i)));
   options.manager.persistent_monitor_events = persistent_mode_[i];
+  options.manager.planted_bug = options_.planted_bug;
   options.async_persistence = options_.async_persistence;
   options.snapshot_every_updates = options_.snapshot_every_updates;
   return options;
@@ -37,8 +73,8 @@ void LnHarness::start(size_t i) {
       nodes_[i].node = std::move(node).value();
       return;
     }
-    HASHLOCK_CHECK(nodes_[i].store->is_down(), node.status().to_string().c_str());
-    nodes_[i].store->crash();
+    HASHLOCK_CHECK(store_down(i), node.status().to_string().c_str());
+    crash_store(i);
   }
   HASHLOCK_CHECK(false, "node could not restart");
 }
@@ -46,8 +82,9 @@ void LnHarness::start(size_t i) {
 void LnHarness::crash(size_t i) {
   ++crashes_;
   Slot& slot = nodes_[i];
+  if (slot.node) replayed_before_restarts_ += slot.node->manager().stats().monitor_events_replayed;
   slot.node.reset();
-  slot.store->crash();
+  crash_store(i);
   for (size_t j = 0; j < nodes_.size(); ++j) {
     if (j == i) continue;
     network_.disconnect(node_id(i), node_id(j));
@@ -100,7 +137,7 @@ util::Status LnHarness::on_node(size_t i, const std::function<util::Status(Chann
   Slot& slot = nodes_[i];
   if (!slot.node) return util::unavailable("node is restarting");
   util::Status status = action(slot.node->manager());
-  if (slot.store->is_down()) {
+  if (store_down(i)) {
     crash(i);
     return util::unavailable("node crashed: " + status.to_string());
   }
@@ -225,6 +262,12 @@ bool LnHarness::settle(size_t max_rounds) {
     }
   }
   return false;
+}
+
+uint64_t LnHarness::events_replayed() const {
+  uint64_t total = replayed_before_restarts_;
+  for (const Slot& slot : nodes_) total += slot.node->manager().stats().monitor_events_replayed;
+  return total;
 }
 
 size_t LnHarness::count_events(size_t i, const std::string& name) const {

@@ -35,6 +35,10 @@ struct HarnessOptions {
   uint64_t seed = 1;
   bool torn_crashes = false;
   uint64_t snapshot_every_updates = kDefaultSnapshotEveryUpdates;
+  // Empty: each node on a MemoryStore. Otherwise each node on an SQLite file
+  // in this directory; a crash closes it abruptly and reopens it.
+  std::string sqlite_dir;
+  ManagerConfig::PlantedBug planted_bug = ManagerConfig::PlantedBug::kNone;
 };
 
 inline constexpr size_t kMaxSettleRounds = 10'000;
@@ -44,7 +48,10 @@ class LnHarness {
   LnHarness(size_t nodes, HarnessOptions options);
 
   Node& node(size_t i) { return *nodes_[i].node; }
-  store::MemoryStore& store(size_t i) { return *nodes_[i].store; }
+  const Node& node(size_t i) const { return *nodes_[i].node; }
+  // The fault-injecting store of node i (memory mode only).
+  store::MemoryStore& store(size_t i);
+  store::KVStore& kv(size_t i) { return *nodes_[i].store; }
   NodeId node_id(size_t i) const { return NodeId(i + 1); }
   InProcessNetwork& network() { return network_; }
   size_t size() const { return nodes_.size(); }
@@ -78,13 +85,16 @@ class LnHarness {
   // Events the harness asked a node to handle more than once when they were
   // already durably handled (must stay zero).
   uint64_t duplicate_deliveries() const { return duplicates_; }
+  // Monitor events that replayed after restarts and were only acked, over all runs of all nodes.
+  uint64_t events_replayed() const;
 
   // Answer kReplay to the next `n` deliveries of node i.
   void replay_next(size_t i, int n) { nodes_[i].replay_budget = n; }
 
  private:
   struct Slot {
-    std::unique_ptr<store::MemoryStore> store;
+    std::unique_ptr<store::KVStore> store;
+    store::MemoryStore* memory = nullptr;  // set in memory mode
     std::unique_ptr<Node> node;
     std::vector<Event> committed;
     std::optional<Event> uncertain;  // handled in a call that crashed
@@ -93,6 +103,9 @@ class LnHarness {
 
   NodeOptions options_for(size_t i) const;
   void start(size_t i);
+  void open_store(size_t i);
+  void crash_store(size_t i);
+  bool store_down(size_t i) const;
   void handle_one(size_t i, bool* did_something);
   void after_restart_delivery(Slot& slot, const Event& event);
   void record(size_t i, const Event& event);
@@ -107,6 +120,7 @@ class LnHarness {
   std::set<std::pair<size_t, PaymentId>> terminal_seen_;
   uint64_t crashes_ = 0;
   uint64_t duplicates_ = 0;
+  uint64_t replayed_before_restarts_ = 0;
 };
 
 }  // namespace hashlock::ln

@@ -1,5 +1,7 @@
 #include "ln/manager.h"
 
+#include <algorithm>
+
 #include "codec/record.h"
 #include "util/check.h"
 
@@ -8,6 +10,8 @@ namespace {
 
 constexpr const char* kManagerNamespace = "manager";
 constexpr const char* kStateKey = "state";
+constexpr const char* kDoneNamespace = "payments_done";
+constexpr codec::RecordKind kDoneRecord{.type = 45, .min_version = 1, .current_version = 1, .name = "completed payment"};
 constexpr codec::RecordKind kManagerRecord{.type = 44, .min_version = 1, .current_version = 1, .name = "channel manager"};
 constexpr size_t kMaxItems = 10'000'000;
 
@@ -61,8 +65,18 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
 
 // --- durability -------------------------------------------------------------
 
-util::Status ChannelManager::persist() {
-  return store_->put(kManagerNamespace, kStateKey, encode_state(), store::Durability::kSynced);
+util::Status ChannelManager::persist(store::WriteBatch extra) {
+  extra.put(kManagerNamespace, kStateKey, encode_state());
+  return store_->write(extra, store::Durability::kSynced);
+}
+
+util::Result<std::optional<ChannelManager::PaymentState>> ChannelManager::completed_payment(const PaymentId& id) const {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw, store_->get(kDoneNamespace, id.to_hex()));
+  if (!raw) return std::optional<PaymentState>();
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kDoneRecord, *raw));
+  HASHLOCK_ASSIGN_OR_RETURN(bool succeeded, record.fields.boolean(0));
+  HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
+  return std::optional<PaymentState>(succeeded ? PaymentState::kSucceeded : PaymentState::kFailed);
 }
 
 Bytes ChannelManager::encode_state() const {
@@ -86,6 +100,7 @@ Bytes ChannelManager::encode_state() const {
       htlcs.raw(h.channel_id.view());
       htlcs.u64(h.htlc_id.value());
       htlcs.u64(h.amount.value());
+      htlcs.u8(h.removed ? 1 : 0);
     }
     codec::TlvWriter w;
     w.bytes32(0, hash).amount(2, c.total).bytes(4, htlcs.bytes()).u64(6, static_cast<uint64_t>(c.state));
@@ -154,8 +169,9 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
       HASHLOCK_ASSIGN_OR_RETURN(ByteView channel, in.raw(32, "claimable channel"));
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, in.u64("claimable htlc"));
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, in.u64("claimable amount"));
+      HASHLOCK_ASSIGN_OR_RETURN(uint8_t removed, in.u8("claimable removed"));
       HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel_id, ChannelId::from_bytes(channel));
-      payment.htlcs.push_back(ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount)});
+      payment.htlcs.push_back(ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount), removed != 0});
     }
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, c.u64(6));
     if (state > 3) return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
@@ -249,6 +265,7 @@ util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
   const uint64_t waits_for = entry.in_flight.empty() ? 0 : entry.in_flight.back().update_id;
   for (Message& m : out.messages) entry.outbox.emplace_back(waits_for, std::move(m));
   HASHLOCK_RETURN_IF_ERROR(on_inbound_committed(entry, out.inbound_committed));
+  on_inbound_removed(entry.channel.id(), out.inbound_removed);
   HASHLOCK_RETURN_IF_ERROR(persist());
   if (update) HASHLOCK_RETURN_IF_ERROR(submit(entry, *update));
   release_outbox(entry);
@@ -302,6 +319,12 @@ util::Status ChannelManager::send_payment(const PaymentId& payment_id, const Pay
                         : it->second.state == PaymentState::kSucceeded ? "already succeeded"
                                                                         : "already failed";
     return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state + "; not sending it again");
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(payment_id));
+  if (done) {
+    return util::failed_precondition("payment " + payment_id.to_hex() + " is " +
+                                     (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
+                                     "; not sending it again");
   }
   ChannelEntry* entry = find(channel_id);
   if (entry == nullptr) return util::not_found("no channel " + channel_id.to_hex());
@@ -381,6 +404,19 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry, const std
     }
   }
   return util::Status::ok();
+}
+
+void ChannelManager::on_inbound_removed(const ChannelId& channel_id, const std::vector<HtlcId>& htlcs) {
+  if (htlcs.empty()) return;
+  for (auto it = claimable_.begin(); it != claimable_.end();) {
+    bool all_removed = true;
+    for (ClaimableHtlc& h : it->second.htlcs) {
+      if (h.channel_id == channel_id && std::find(htlcs.begin(), htlcs.end(), h.htlc_id) != htlcs.end()) h.removed = true;
+      all_removed &= h.removed;
+    }
+    const bool finished = it->second.state == ClaimState::kClaimed || it->second.state == ClaimState::kFailed;
+    it = (finished && all_removed && !it->second.htlcs.empty()) ? claimable_.erase(it) : std::next(it);
+  }
 }
 
 // --- peer messages ----------------------------------------------------------
@@ -486,6 +522,17 @@ util::Status ChannelManager::on_outbound_resolved(const MonitorEventSource& sour
                                                   const OutboundRoute& route) {
   const bool persistent = config_.persistent_monitor_events;
   const bool claimed = std::holds_alternative<ClaimedResolution>(event.resolution);
+  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled) {
+    HASHLOCK_RETURN_IF_ERROR(ack_now(source));
+  }
+  if (payments_.count(route.payment_id) == 0) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
+    if (done) {
+      HASHLOCK_CHECK((*done == PaymentState::kSucceeded) == claimed, "the monitor resolved one payment both as claimed and as failed");
+      ++stats_.monitor_events_replayed;
+      return ack_now(source);
+    }
+  }
   // A payment the (possibly stale) manager state does not know is rebuilt from the event.
   auto [it, inserted] = payments_.try_emplace(
       route.payment_id, OutboundPayment{event.payment_hash, route.total_amount, route.fee, PaymentState::kPending, false});
@@ -547,13 +594,25 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
     const QueuedEvent& queued = events_.front();
     ++stats_.user_events_delivered;
     if (handler(queued.event) == HandleResult::kReplay) break;
-    if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) payments_[sent->payment_id].terminal_handled = true;
-    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) payments_[failed->payment_id].terminal_handled = true;
+    store::WriteBatch done;
+    const PaymentId* terminal = nullptr;
+    bool succeeded = false;
+    if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) {
+      terminal = &sent->payment_id;
+      succeeded = true;
+    }
+    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) terminal = &failed->payment_id;
+    if (terminal != nullptr) {
+      codec::TlvWriter fields;
+      fields.boolean(0, succeeded);
+      done.put(kDoneNamespace, terminal->to_hex(), codec::encode_record(kDoneRecord, fields));
+      payments_.erase(*terminal);
+    }
     const std::vector<MonitorEventSource> acks = queued.ack_on_handled;
     events_.pop_front();
     // First record that it was handled, then ack: a crash in between replays
     // the monitor event, which finds the payment handled and only acks.
-    HASHLOCK_RETURN_IF_ERROR(persist());
+    HASHLOCK_RETURN_IF_ERROR(persist(std::move(done)));
     for (const MonitorEventSource& source : acks) HASHLOCK_RETURN_IF_ERROR(ack_now(source));
   }
   return util::Status::ok();

@@ -1,0 +1,78 @@
+// The Lightning network simulation behind `hashlock sim`.
+//
+// One seed drives a whole run: a ring of nodes with a channel between each
+// neighbour pair (funded from both sides), random payments of random sizes
+// over them, receivers that claim or fail, link disconnects, synchronous or
+// asynchronous persistence with completions in random order, and crashes of
+// random nodes at random persistence points (the store drops what was not
+// synced; on SQLite the store is closed abruptly and reopened). After the
+// workload the network settles and every invariant of testing.md that
+// applies is checked. The run is single-threaded and deterministic.
+// Limits on steps and settle rounds are named constants; a run that cannot
+// settle is a violation ("no convergence"), not a hang.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ln/harness.h"
+
+namespace hashlock::sim {
+
+struct LnSimConfig {
+  uint64_t seed = 1;
+  size_t nodes = 3;
+  uint64_t payments = 100;
+  double crash_rate = 0.0;  // chance per payment that some node crashes soon
+  bool async_persist = false;
+  bool forwarding = false;
+  bool mpp = false;
+  double force_close_rate = 0.0;
+  double reorg_rate = 0.0;
+  bool persistent_mode = true;
+  std::string store = "memory";  // or "sqlite:DIR"
+  ln::ManagerConfig::PlantedBug canary = ln::ManagerConfig::PlantedBug::kNone;
+};
+
+struct LnSimReport {
+  uint64_t seed = 0;
+  size_t nodes = 0;
+  uint64_t payments_attempted = 0;
+  uint64_t payments_succeeded = 0;
+  uint64_t payments_failed = 0;
+  uint64_t forwards = 0;
+  uint64_t crashes = 0;
+  uint64_t restarts = 0;
+  uint64_t force_closes = 0;
+  uint64_t reorgs = 0;
+  uint64_t lost_payments = 0;
+  uint64_t duplicate_events = 0;
+  uint64_t unacked_monitor_events = 0;
+  uint64_t stuck_htlcs = 0;
+  uint64_t events_replayed = 0;
+  uint64_t disconnects = 0;
+  bool funds_conserved = true;
+  std::vector<std::string> violations;
+  uint64_t wall_ms = 0;
+
+  bool ok() const { return violations.empty(); }
+};
+
+inline constexpr size_t kMaxSimNodes = 64;
+inline constexpr uint64_t kMaxSimPayments = 10'000'000;
+inline constexpr size_t kStepsBetweenPaymentsMax = 3;
+inline constexpr size_t kSimSettleRounds = 200'000;
+
+// Checks the configuration; the message names the bad flag.
+util::Status validate(const LnSimConfig& config);
+
+// Runs one simulation. `progress` (optional) is called now and then with the
+// number of payments sent so far.
+LnSimReport run_ln_sim(const LnSimConfig& config, const std::function<void(uint64_t done)>& progress = {});
+
+// The command that reproduces a run.
+std::string reproduce_command(const LnSimConfig& config);
+
+}  // namespace hashlock::sim
