@@ -7,3 +7,16 @@ dir=$2
 
 echo "==> hashlock $("$hashlock" --version | awk '{print $2}'): store self-check on a fresh SQLite store ($dir/demo.db)"
 "$hashlock" store check --store "sqlite:$dir/demo.db"
+
+echo
+echo "==> swap miner: a seeded simulation of 2000 swaps with crashes at random persistence points and RPC faults"
+"$hashlock" swap-sim --seed 1 --swaps 2000 --crash-rate 0.05 --rpc-fault-rate 0.1
+echo
+echo "==> swap miner: 30 polls of 'hashlock miner' against the embedded simulated network ($dir/miner)"
+mkdir -p "$dir/miner"
+sed -e "s#sqlite:miner.db#sqlite:$dir/miner/miner.db#" -e "s#\"recovery.jsonl\"#\"$dir/miner/recovery.jsonl\"#" \
+    -e "s#\"miner.log\"#\"$dir/miner/miner.log\"#" -e "s#poll_interval_ms = 200#poll_interval_ms = 50#" \
+    examples/miner.toml > "$dir/miner/miner.toml"
+"$hashlock" miner --config "$dir/miner/miner.toml" --max-polls 30 | grep -E "^(miner|poll)" | tail -6
+echo "    (every event: $dir/miner/miner.log)"
+"$hashlock" recovery list --log "$dir/miner/recovery.jsonl"

@@ -99,6 +99,14 @@ void sleep_interruptibly(uint64_t ms) {
   }
 }
 
+// One lease owner per process: a second process is refused even when it
+// runs under the same miner id.
+std::string process_lease_owner(const std::string& miner_id) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
+  return miner_id + "@" + host + ":" + std::to_string(getpid());
+}
+
 int fail(const char* what, const util::Status& status, int code) {
   std::fprintf(stderr, "hashlock miner: %s: %s\n", what, status.to_string().c_str());
   return code;
@@ -149,7 +157,9 @@ int run_miner(const MinerCliOptions& options) {
   }
   util::SystemClock clock;
   DemoNetwork network(*config);
-  auto miner = swap::Miner::start(**store, network.interfaces(), **recovery_log, clock, config->miner_options());
+  swap::MinerOptions miner_options = config->miner_options();
+  miner_options.lease_owner = process_lease_owner(config->miner_id);
+  auto miner = swap::Miner::start(**store, network.interfaces(), **recovery_log, clock, miner_options);
   if (!miner.is_ok()) {
     const bool fenced = miner.status().code() == util::StatusCode::kLeaseHeld;
     return fail(fenced ? "refusing to start (another miner owns this store)" : "cannot start", miner.status(),

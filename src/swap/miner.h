@@ -7,7 +7,9 @@
 // the ttl and another process took over) stops instead of paying anything.
 // Ownership: borrows the store, the network, the recovery log and the clock.
 // Thread-safety: none; one thread drives a Miner.
-// Invariant: poll() runs only while this process holds the lease.
+// Invariant: poll() runs only while this process holds the lease. After a
+// crash, a restarted process with a new lease owner id waits for the old
+// lease to expire (lease_ttl_ms) before it may start.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,10 @@ inline constexpr uint64_t kDefaultLeaseTtlMs = 30'000;
 
 struct MinerOptions {
   FulfillerConfig fulfiller;
+  // Who holds the store lease: one id per process (e.g. "miner-1@host:pid"),
+  // so a second process with the same miner id is refused too. Empty: the
+  // miner id (the simulator, whose restarts are one process after another).
+  std::string lease_owner;
   uint64_t lease_ttl_ms = kDefaultLeaseTtlMs;
   FulfillerTestHooks hooks;
 };

@@ -41,6 +41,19 @@ TEST(Miner, TwoMinerProcessesOnOneStore_AStalledMinerIsFencedOutAndNeverPays) {
   EXPECT_EQ(world.net.payments_for(id), 0u) << "the fenced-out miner did nothing";
 }
 
+TEST(Miner, TwoProcessesWithTheSameMinerIdButDistinctLeaseOwners_TheSecondIsRefused) {
+  TestWorld world;
+  MinerOptions first_options = options_for("miner-1");
+  first_options.lease_owner = "miner-1@host:100";
+  MinerOptions second_options = options_for("miner-1");
+  second_options.lease_owner = "miner-1@host:200";
+  auto first = Miner::start(world.store, world.network(), world.log, world.clock, first_options);
+  ASSERT_TRUE(first.is_ok());
+  auto second = Miner::start(world.store, world.network(), world.log, world.clock, second_options);
+  ASSERT_FALSE(second.is_ok());
+  EXPECT_EQ(second.status().code(), util::StatusCode::kLeaseHeld);
+}
+
 TEST(Miner, StopReleasesTheLeaseForTheNextProcess) {
   TestWorld world;
   auto first = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));

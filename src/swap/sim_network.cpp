@@ -208,9 +208,11 @@ std::optional<SimNetwork::PendingFault> SimNetwork::draw_fault(SimCall call, boo
   if (!rng_.chance(options_.rpc_fault_rate)) return std::nullopt;
   const bool after_effect = has_effect && rng_.chance(options_.after_effect_share);
   if (after_effect) return PendingFault{rng_.chance(0.5) ? CallErrorKind::kRpcFailure : CallErrorKind::kTimeout, true};
+  // InsufficientBalance (the fee balance) only refuses calls that spend.
   static constexpr CallErrorKind kBeforeEffect[] = {CallErrorKind::kRpcFailure, CallErrorKind::kCallFailed,
                                                     CallErrorKind::kTimeout, CallErrorKind::kInsufficientBalance};
-  return PendingFault{kBeforeEffect[rng_.below(std::size(kBeforeEffect))], false};
+  const uint64_t kinds = has_effect ? std::size(kBeforeEffect) : std::size(kBeforeEffect) - 1;
+  return PendingFault{kBeforeEffect[rng_.below(kinds)], false};
 }
 
 void SimNetwork::fail_next(SimCall call, CallErrorKind kind, bool after_effect) {
