@@ -8,6 +8,7 @@
 #include "apps/hashlock/commands.h"
 #include "apps/hashlock/progress.h"
 #include "sim/ln_sim.h"
+#include "sim/scenario.h"
 
 namespace hashlock::app {
 namespace {
@@ -76,9 +77,40 @@ int run_sim(SimOptions& options) {
   return report.ok() ? kExitOk : kExitFailed;
 }
 
+int run_scenarios(const std::vector<std::string>& files) {
+  size_t passed = 0;
+  size_t failed = 0;
+  bool bad_input = false;
+  for (const std::string& file : files) {
+    auto scenario = sim::load_scenario(file);
+    if (!scenario.is_ok()) {
+      std::printf("FAIL %s: %s\n", file.c_str(), scenario.status().message().c_str());
+      ++failed;
+      bad_input = true;
+      continue;
+    }
+    const sim::ScenarioResult result = sim::run_scenario(*scenario);
+    if (result.passed) {
+      std::printf("PASS %s (%zu expectations)\n", scenario->name.c_str(), result.expectations_checked);
+      ++passed;
+    } else {
+      std::printf("FAIL %s: %s\n", scenario->name.c_str(), result.failure.c_str());
+      ++failed;
+    }
+  }
+  std::printf("%zu passed, %zu failed\n", passed, failed);
+  if (failed == 0) return kExitOk;
+  return bad_input && passed == 0 ? kExitUsage : kExitFailed;
+}
+
 }  // namespace
 
 void add_sim_commands(CLI::App& app, int& exit_code) {
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App* scenario = app.add_subcommand("scenario", "Run scripted scenarios (docs/scenarios.md) and check their expectations");
+  scenario->add_option("files", *files, "Scenario files")->required();
+  scenario->callback([files, &exit_code] { exit_code = run_scenarios(*files); });
+
   auto options = std::make_shared<SimOptions>();
   CLI::App* sim = app.add_subcommand("sim", "Run a seeded Lightning network simulation with crashes and check every invariant");
   sim->add_option("--seed", options->config.seed, "Seed of the run (the run is deterministic)");

@@ -230,6 +230,12 @@ bool LnHarness::step() {
     handle_one(i, &did_something);
     if (before > 0) did_something = true;
   }
+  did_something |= run_claims();
+  return did_something;
+}
+
+bool LnHarness::run_claims() {
+  bool did_something = false;
   for (auto it = to_claim_.begin(); it != to_claim_.end();) {
     const auto& [preimage, claim] = receiver_policy_.at(*it);
     bool done = false;

@@ -88,6 +88,14 @@ class LnHarness {
   // Monitor events that replayed after restarts and were only acked, over all runs of all nodes.
   uint64_t events_replayed() const;
 
+  // Handles one pending user event of node i, if any.
+  void process(size_t i) {
+    bool ignored = false;
+    handle_one(i, &ignored);
+  }
+  // Retries the claims and fails receivers have decided on.
+  bool run_claims();
+
   // Answer kReplay to the next `n` deliveries of node i.
   void replay_next(size_t i, int n) { nodes_[i].replay_budget = n; }
 

@@ -80,6 +80,7 @@ class AsyncPersister final : public StorePersister {
   void on_quiescent(const ChannelMonitor& monitor) override;
 
   size_t pending() const { return pending_.size(); }
+  const std::deque<ChannelMonitorUpdate>& pending_updates() const { return pending_; }
   // Writes pending update `index` (0 = oldest) and reports it complete.
   util::Status complete(size_t index);
   util::Status complete_all();
