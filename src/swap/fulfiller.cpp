@@ -219,11 +219,24 @@ util::Status Fulfiller::broadcast_and_record(SendRecord record, BlockHeight bloc
 }
 
 util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollReport& report) {
-  if (backing_off(record.swap_id, block)) return util::Status::ok();
+  if (backing_off(record.swap_id, block)) {
+    // No mark call while backing off, but a mark that may have landed is
+    // looked for every poll: the swap may complete and leave the contract
+    // within a few blocks, and then nobody could tell it completed.
+    if (!backoff_[record.swap_id].mark_may_have_landed) return util::Status::ok();
+    std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
+    if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) == RereadVerdict::kOurMarkLanded) {
+      return record_marked(std::move(record), report);
+    }
+    return util::Status::ok();
+  }
   CallResult<Done> marked = network_.contract->mark_fulfilled(
       config_.miner_id, record.swap_id, record.payment.tx_id, *record.dest_tx_block, record.payment.amount);
   if (marked.is_ok()) return record_marked(std::move(record), report);
   const CallError& error = marked.error();
+  if (call_may_have_landed(error.kind) || error.kind == CallErrorKind::kInvalidStatus) {
+    backoff_[record.swap_id].mark_may_have_landed = true;
+  }
   switch (classify_mark_error(error.kind)) {
     case MarkErrorClass::kTerminal:
       if (error.kind == CallErrorKind::kSwapNotFound) return handle_swap_gone(std::move(record), block, report);
@@ -251,13 +264,18 @@ util::Status Fulfiller::confirm_after_timeout(SendRecord record, BlockHeight blo
   return util::Status::ok();
 }
 
-// Reads the swap up to kRereadAttemptsMax times; nullopt when every read failed.
+// Reads the swap up to kRereadAttemptsMax times, again after a failure or an
+// empty answer (a read can miss a swap that is there). nullopt: every read
+// failed; an empty inner optional: every answer said the swap is not there.
 std::optional<std::optional<Swap>> Fulfiller::reread_swap(SwapId id) {
+  std::optional<std::optional<Swap>> answer;
   for (uint32_t attempt = 0; attempt < kRereadAttemptsMax; ++attempt) {
     CallResult<std::optional<Swap>> swap = network_.contract->get_swap(id);
-    if (swap.is_ok()) return std::move(swap).value();
+    if (!swap.is_ok()) continue;
+    if (swap.value()) return std::move(swap).value();
+    answer.emplace();  // not there, this time
   }
-  return std::nullopt;
+  return answer;
 }
 
 // InvalidStatus or RpcFailure (ambiguous), or a terminal refusal other than

@@ -130,6 +130,7 @@ class Fulfiller {
   struct Backoff {
     uint32_t attempts = 0;
     BlockHeight next_block;
+    bool mark_may_have_landed = false;  // an earlier call failed in a way that may have landed
   };
 
   Fulfiller(SendJournal journal, FulfillerNetwork network, RecoveryLogSink& recovery_log, util::Clock& clock,
