@@ -21,14 +21,22 @@ UpdateStatus ChainMonitor::watch_channel(ChannelMonitor monitor) {
 
 UpdateStatus ChainMonitor::update_channel(const ChannelMonitorUpdate& update) {
   auto it = monitors_.find(update.channel_id);
-  if (it == monitors_.end()) return UpdateStatus::kUnrecoverableError;
+  if (it == monitors_.end()) {
+    last_error_ = "no monitor for channel " + update.channel_id.to_hex();
+    return UpdateStatus::kUnrecoverableError;
+  }
   Entry& entry = it->second;
   if (update.update_id <= entry.monitor.latest_update_id()) {
     // A replay of an update the monitor already has (restart reconciliation).
     return entry.in_flight.empty() ? UpdateStatus::kCompleted : UpdateStatus::kInProgress;
   }
-  if (!entry.monitor.apply_update(update).is_ok()) return UpdateStatus::kUnrecoverableError;
+  util::Status applied = entry.monitor.apply_update(update);
+  if (!applied.is_ok()) {
+    last_error_ = applied.to_string();
+    return UpdateStatus::kUnrecoverableError;
+  }
   const UpdateStatus status = persister_->persist_update(entry.monitor, update);
+  if (status == UpdateStatus::kUnrecoverableError) last_error_ = "the persister failed to write the update";
   switch (status) {
     case UpdateStatus::kCompleted:
       if (entry.in_flight.empty()) persister_->on_quiescent(entry.monitor);

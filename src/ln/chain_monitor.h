@@ -61,6 +61,8 @@ class ChainMonitor final : public Watch {
   std::vector<ChannelId> channels() const;
   bool has_in_flight(const ChannelId& channel_id) const;
   size_t unacked_events() const;
+  // Why the last call that returned kUnrecoverableError failed.
+  const std::string& last_error() const { return last_error_; }
 
   // The compatibility flag in every monitor. Turning it off is refused while
   // any monitor holds un-acked events.
@@ -75,6 +77,7 @@ class ChainMonitor final : public Watch {
   Persister* persister_;
   std::map<ChannelId, Entry> monitors_;
   std::vector<std::pair<ChannelId, uint64_t>> completed_;
+  std::string last_error_;
 };
 
 }  // namespace hashlock::ln

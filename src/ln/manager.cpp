@@ -237,13 +237,15 @@ util::Status ChannelManager::submit(ChannelEntry& entry, const ChannelMonitorUpd
   const UpdateStatus status = chain_monitor_->update_channel(update);
   switch (status) {
     case UpdateStatus::kCompleted:
-      entry.in_flight.clear();
+      // Durable up to this update; later ones (a restart replays several) may not be.
+      while (!entry.in_flight.empty() && entry.in_flight.front().update_id <= update.update_id) entry.in_flight.pop_front();
       return util::Status::ok();
     case UpdateStatus::kInProgress:
       return util::Status::ok();
     case UpdateStatus::kUnrecoverableError:
       return util::io_error("monitor update " + std::to_string(update.update_id) + " of channel " +
-                            entry.channel.id().to_hex() + " could not be persisted; the node must stop");
+                            entry.channel.id().to_hex() + " failed (" + chain_monitor_->last_error() +
+                            "); the node must stop");
   }
   return util::io_error("unknown monitor update status");
 }
