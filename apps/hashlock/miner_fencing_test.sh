@@ -12,9 +12,16 @@ store = "sqlite:$dir/miner.db"
 recovery_log = "$dir/recovery.jsonl"
 poll_interval_ms = 50
 TOML
-"$hashlock" miner --config "$dir/miner.toml" --max-polls 40 > "$dir/first.out" 2>&1 &
+"$hashlock" miner --config "$dir/miner.toml" --max-polls 60 > "$dir/first.out" 2>&1 &
 first=$!
-sleep 0.5
+# Wait (at most 10 s) until the first miner holds the lease: it prints its
+# start line only after Miner::start succeeded.
+tries=0
+until grep -q "^miner miner-1 on" "$dir/first.out" 2>/dev/null; do
+  tries=$((tries + 1))
+  if [ "$tries" -gt 100 ]; then echo "FAIL: the first miner did not start"; cat "$dir/first.out"; kill "$first"; exit 1; fi
+  sleep 0.1
+done
 if "$hashlock" miner --config "$dir/miner.toml" --max-polls 1 > "$dir/second.out" 2>&1; then
   echo "FAIL: the second miner started on a store the first one owns"; kill "$first"; exit 1
 fi

@@ -97,6 +97,11 @@ bool past_discard_point(BlockHeight current, BlockHeight timeout, uint64_t disca
 
 // --- The fulfiller. ---
 
+void Fulfiller::note(std::vector<std::string>& lines, std::string line) const {
+  if (config_.event_sink) config_.event_sink(line);
+  lines.push_back(std::move(line));
+}
+
 Fulfiller::Fulfiller(SendJournal journal, FulfillerNetwork network, RecoveryLogSink& recovery_log,
                      util::Clock& clock, FulfillerConfig config, FulfillerTestHooks hooks)
     : journal_(std::move(journal)),
@@ -119,8 +124,11 @@ util::Result<Fulfiller> Fulfiller::open(store::KVStore& store, FulfillerNetwork 
 util::Result<PollReport> Fulfiller::poll() {
   PollReport report;
   CallResult<BlockHeight> block = network_.blocks->current_block();
+  for (uint32_t attempt = 1; attempt < kBlockReadAttemptsMax && !block.is_ok(); ++attempt) {
+    block = network_.blocks->current_block();
+  }
   if (!block.is_ok()) {
-    report.warnings.push_back("current block unknown (" + block.error().to_string() + "); doing nothing");
+    note(report.warnings, "current block unknown (" + block.error().to_string() + "); doing nothing");
     return report;
   }
   report.block_known = true;
@@ -139,7 +147,9 @@ util::Status Fulfiller::advance_record(SwapId id, BlockHeight block, PollReport&
   if (record == nullptr) return util::Status::ok();
   switch (record->stage) {
     case SendStage::kIntent: HASHLOCK_RETURN_IF_ERROR(resolve_intent(*record, block, report)); break;
-    case SendStage::kSent: HASHLOCK_RETURN_IF_ERROR(advance_sent(*record, block, report)); break;
+    case SendStage::kSent:
+      HASHLOCK_RETURN_IF_ERROR(advance_sent(*record, block, report, MarkHistory::kMayHaveLanded));
+      break;
     case SendStage::kMarked: HASHLOCK_RETURN_IF_ERROR(advance_marked(*record, report)); break;
     case SendStage::kGaveUp:
       HASHLOCK_RETURN_IF_ERROR(
@@ -167,9 +177,9 @@ util::Status Fulfiller::resolve_intent(SendRecord record, BlockHeight block, Pol
     record.stage = SendStage::kSent;
     record.dest_tx_block = lookup.value().block;
     HASHLOCK_RETURN_IF_ERROR(journal_.put(record));
-    report.events.push_back(swap_label(record.swap_id) + ": payment " + record.payment.tx_id.to_hex() +
+    note(report.events, swap_label(record.swap_id) + ": payment " + record.payment.tx_id.to_hex() +
                             " found on chain");
-    return advance_sent(record, block, report);
+    return advance_sent(record, block, report, MarkHistory::kNeverCalled);
   }
   if (block.blocks_after(record.intent_block) < static_cast<int64_t>(kAbsentSettleBlocks)) {
     return util::Status::ok();  // absent, but it may still be propagating
@@ -181,7 +191,7 @@ util::Status Fulfiller::resolve_intent(SendRecord record, BlockHeight block, Pol
 // if a new send is still allowed, drop the intent if it never can be.
 util::Status Fulfiller::retry_absent_intent(SendRecord record, BlockHeight block, PollReport& report) {
   if (check_send_margin(block, record.timeout_block, config_.margin_blocks) != SendGate::kAllowed) {
-    report.events.push_back(swap_label(record.swap_id) +
+    note(report.events, swap_label(record.swap_id) +
                             ": intent never reached the chain and the deadline is too close; dropping it");
     backoff_.erase(record.swap_id);
     return journal_.remove(record.swap_id);
@@ -190,7 +200,7 @@ util::Status Fulfiller::retry_absent_intent(SendRecord record, BlockHeight block
   if (!swap.is_ok() || !swap.value()) return util::Status::ok();  // cannot tell yet; wait
   const Swap& current = *swap.value();
   if (current.status != SwapStatus::kActive || current.miner != config_.miner_id) {
-    report.events.push_back(swap_label(record.swap_id) + ": intent never reached the chain and the swap is " +
+    note(report.events, swap_label(record.swap_id) + ": intent never reached the chain and the swap is " +
                             std::string(swap_status_name(current.status)) + "; dropping it");
     backoff_.erase(record.swap_id);
     return journal_.remove(record.swap_id);
@@ -210,40 +220,38 @@ util::Status Fulfiller::broadcast_and_record(SendRecord record, BlockHeight bloc
   CallResult<Done> sent = network_.wallet->broadcast(record.payment);
   ++report.sends;
   if (!sent.is_ok()) {
-    report.events.push_back(swap_label(record.swap_id) + ": broadcast failed (" + sent.error().to_string() +
+    note(report.events, swap_label(record.swap_id) + ": broadcast failed (" + sent.error().to_string() +
                             "); the intent will be resolved by lookup");
     return util::Status::ok();
   }
-  report.events.push_back(swap_label(record.swap_id) + ": broadcast " + record.payment.tx_id.to_hex());
+  note(report.events, swap_label(record.swap_id) + ": broadcast " + record.payment.tx_id.to_hex());
   return resolve_intent(std::move(record), block, report);
 }
 
-util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollReport& report) {
-  if (backing_off(record.swap_id, block)) {
-    // No mark call while backing off, but a mark that may have landed is
-    // looked for every poll: the swap may complete and leave the contract
-    // within a few blocks, and then nobody could tell it completed.
-    if (!backoff_[record.swap_id].mark_may_have_landed) return util::Status::ok();
+util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollReport& report,
+                                     MarkHistory history) {
+  if (history == MarkHistory::kMayHaveLanded) {
+    // Look before (re)trying, on every poll and even while backing off: an
+    // earlier mark may have landed (a timeout, a crash before it was
+    // recorded), and once the swap completes and leaves the contract nobody
+    // can tell it completed.
     std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
     if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) == RereadVerdict::kOurMarkLanded) {
       return record_marked(std::move(record), report);
     }
-    return util::Status::ok();
   }
+  if (backing_off(record.swap_id, block)) return util::Status::ok();
   CallResult<Done> marked = network_.contract->mark_fulfilled(
       config_.miner_id, record.swap_id, record.payment.tx_id, *record.dest_tx_block, record.payment.amount);
   if (marked.is_ok()) return record_marked(std::move(record), report);
   const CallError& error = marked.error();
-  if (call_may_have_landed(error.kind) || error.kind == CallErrorKind::kInvalidStatus) {
-    backoff_[record.swap_id].mark_may_have_landed = true;
-  }
   switch (classify_mark_error(error.kind)) {
     case MarkErrorClass::kTerminal:
       if (error.kind == CallErrorKind::kSwapNotFound) return handle_swap_gone(std::move(record), block, report);
       return handle_refused_mark(std::move(record), error, block, report);
     case MarkErrorClass::kAmbiguous: return handle_refused_mark(std::move(record), error, block, report);
     case MarkErrorClass::kTransient:
-      report.events.push_back(swap_label(record.swap_id) + ": mark_fulfilled will be retried (" +
+      note(report.events, swap_label(record.swap_id) + ": mark_fulfilled will be retried (" +
                               error.to_string() + ")");
       if (call_may_have_landed(error.kind)) return confirm_after_timeout(std::move(record), block, report);
       back_off(record.swap_id, block, record.timeout_block);
@@ -319,7 +327,7 @@ util::Status Fulfiller::handle_swap_gone(SendRecord record, BlockHeight block, P
     return util::Status::ok();
   }
   if (record.presumed_completed) {
-    report.events.push_back(swap_label(record.swap_id) + ": left the contract before its deadline; completed");
+    note(report.events, swap_label(record.swap_id) + ": left the contract before its deadline; completed");
     return record_marked(std::move(record), report);
   }
   return give_up(std::move(record), RecoveryReason::kTimedOutAfterSend,
@@ -332,7 +340,7 @@ util::Status Fulfiller::give_up(SendRecord record, RecoveryReason reason, std::s
   record.gave_up_reason = reason;
   HASHLOCK_RETURN_IF_ERROR(journal_.put(record));
   backoff_.erase(record.swap_id);
-  report.warnings.push_back(swap_label(record.swap_id) + ": " + detail);
+  note(report.warnings, swap_label(record.swap_id) + ": " + detail);
   return log_recovery_once(std::move(record), reason, detail, block, report);
 }
 
@@ -341,7 +349,7 @@ util::Status Fulfiller::record_marked(SendRecord record, PollReport& report) {
   HASHLOCK_RETURN_IF_ERROR(journal_.put(record));
   backoff_.erase(record.swap_id);
   ++report.marks;
-  report.events.push_back(swap_label(record.swap_id) + ": marked fulfilled with " +
+  note(report.events, swap_label(record.swap_id) + ": marked fulfilled with " +
                           record.payment.tx_id.to_hex() + " for " + record.payment.amount.to_string());
   return util::Status::ok();
 }
@@ -405,13 +413,13 @@ util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reas
     util::Status appended = recovery_log_->append(entry);
     if (!appended.is_ok()) {
       ++report.log_failures;
-      report.warnings.push_back("RECOVERY LOG WRITE FAILED for " + swap_label(record.swap_id) + " (" +
+      note(report.warnings, "RECOVERY LOG WRITE FAILED for " + swap_label(record.swap_id) + " (" +
                                 std::string(recovery_reason_name(reason)) + "): " + appended.to_string() +
                                 "; will retry next poll");
       return util::Status::ok();
     }
     ++report.recovery_entries;
-    report.warnings.push_back(swap_label(record.swap_id) + ": recovery entry " +
+    note(report.warnings, swap_label(record.swap_id) + ": recovery entry " +
                               std::string(recovery_reason_name(reason)) + ": " + detail);
   }
   record.recovery_logged = true;
@@ -423,14 +431,14 @@ util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reas
 util::Status Fulfiller::start_new_sends(BlockHeight block, PollReport& report) {
   CallResult<std::vector<util::Result<Swap>>> listed = network_.contract->list_assigned_swaps(config_.miner_id);
   if (!listed.is_ok()) {
-    report.warnings.push_back("cannot list assigned swaps: " + listed.error().to_string());
+    note(report.warnings, "cannot list assigned swaps: " + listed.error().to_string());
     return util::Status::ok();
   }
   const auto& swaps = listed.value();
   const size_t count = std::min(swaps.size(), kMaxSwapsPerPoll);
   for (size_t i = 0; i < count; ++i) {
     if (!swaps[i].is_ok()) {
-      report.warnings.push_back("skipping an undecodable swap: " + swaps[i].status().to_string());
+      note(report.warnings, "skipping an undecodable swap: " + swaps[i].status().to_string());
       continue;
     }
     const Swap& swap = swaps[i].value();
@@ -447,11 +455,11 @@ util::Status Fulfiller::try_new_send(const Swap& listed, BlockHeight block, Poll
     return util::Status::ok();
   }
   if (util::Status valid = validate_swap_for_send(listed); !valid.is_ok()) {
-    report.warnings.push_back(swap_label(listed.id) + ": not sending: " + valid.message());
+    note(report.warnings, swap_label(listed.id) + ": not sending: " + valid.message());
     return util::Status::ok();
   }
   if (journal_.records().size() >= kMaxOpenSends) {
-    report.warnings.push_back(swap_label(listed.id) + ": not sending: too many open sends");
+    note(report.warnings, swap_label(listed.id) + ": not sending: too many open sends");
     return util::Status::ok();
   }
   if (!source_payment_confirmed(listed, report)) return util::Status::ok();
@@ -460,13 +468,13 @@ util::Status Fulfiller::try_new_send(const Swap& listed, BlockHeight block, Poll
   PaymentRequest request{swap->id, swap->dest_chain, swap->user_dest_address, swap->dest_amount};
   CallResult<PreparedPayment> prepared = network_.wallet->build_payment(request);
   if (!prepared.is_ok()) {
-    report.events.push_back(swap_label(swap->id) + ": cannot build the payment: " + prepared.error().to_string());
+    note(report.events, swap_label(swap->id) + ": cannot build the payment: " + prepared.error().to_string());
     return util::Status::ok();
   }
   const PreparedPayment& payment = prepared.value();
   if (payment.swap_id != request.swap_id || payment.amount != request.amount ||
       payment.to_address != request.to_address || payment.chain != request.chain || payment.tx_id.is_zero()) {
-    report.warnings.push_back(swap_label(swap->id) + ": the wallet built a payment that does not match the request");
+    note(report.warnings, swap_label(swap->id) + ": the wallet built a payment that does not match the request");
     return util::Status::ok();
   }
   SendRecord record{.swap_id = swap->id,
@@ -492,12 +500,12 @@ util::Status Fulfiller::try_new_send(const Swap& listed, BlockHeight block, Poll
 std::optional<Swap> Fulfiller::fresh_sendable_swap(const Swap& listed, BlockHeight block, PollReport& report) {
   CallResult<std::optional<Swap>> fresh = network_.contract->get_swap(listed.id);
   if (!fresh.is_ok() || !fresh.value()) {
-    report.events.push_back(swap_label(listed.id) + ": not found right before sending; skipped this poll");
+    note(report.events, swap_label(listed.id) + ": not found right before sending; skipped this poll");
     return std::nullopt;
   }
   const Swap& swap = *fresh.value();
   if (swap.status != SwapStatus::kActive || !same_payment_terms(swap, listed)) {
-    report.events.push_back(swap_label(listed.id) + ": changed right before sending; skipped this poll");
+    note(report.events, swap_label(listed.id) + ": changed right before sending; skipped this poll");
     return std::nullopt;
   }
   if (check_send_margin(block, swap.timeout_block, config_.margin_blocks) != SendGate::kAllowed) {
@@ -512,7 +520,7 @@ bool Fulfiller::source_payment_confirmed(const Swap& swap, PollReport& report) {
       swap.source_chain, swap.source_tx_hash, swap.miner_source_address, swap.source_amount);
   if (!state.is_ok()) return false;
   if (state.value() == SourcePaymentState::kConfirmed) return true;
-  report.events.push_back(swap_label(swap.id) + ": source payment " +
+  note(report.events, swap_label(swap.id) + ": source payment " +
                           std::string(source_payment_state_name(state.value())) + "; not sending");
   return false;
 }

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +51,8 @@ inline constexpr uint64_t kUnknownOutcomeAlertBlocks = 50;
 inline constexpr uint64_t kMarkBackoffBlocksMax = 8;
 // Re-reads of a swap after an ambiguous mark_fulfilled result, within one poll.
 inline constexpr uint32_t kRereadAttemptsMax = 3;
+// Reads of the current block per poll before the poll gives up (does nothing).
+inline constexpr uint32_t kBlockReadAttemptsMax = 3;
 // The most swaps one poll looks at from the contract's list.
 inline constexpr size_t kMaxSwapsPerPoll = 10'000;
 
@@ -57,6 +60,9 @@ struct FulfillerConfig {
   std::string miner_id;
   uint64_t margin_blocks = kDefaultMarginBlocks;
   uint64_t discard_margin_blocks = kDefaultDiscardMarginBlocks;
+  // Optional: called with every event and warning line as it happens (the
+  // PollReport of a poll that fails is lost; these lines are not).
+  std::function<void(const std::string&)> event_sink;
 };
 
 struct FulfillerNetwork {
@@ -130,7 +136,6 @@ class Fulfiller {
   struct Backoff {
     uint32_t attempts = 0;
     BlockHeight next_block;
-    bool mark_may_have_landed = false;  // an earlier call failed in a way that may have landed
   };
 
   Fulfiller(SendJournal journal, FulfillerNetwork network, RecoveryLogSink& recovery_log, util::Clock& clock,
@@ -140,7 +145,10 @@ class Fulfiller {
   util::Status resolve_intent(SendRecord record, BlockHeight block, PollReport& report);
   util::Status retry_absent_intent(SendRecord record, BlockHeight block, PollReport& report);
   util::Status broadcast_and_record(SendRecord record, BlockHeight block, PollReport& report);
-  util::Status advance_sent(SendRecord record, BlockHeight block, PollReport& report);
+  // kNeverCalled: the payment was found on chain in this very poll, so no
+  // mark_fulfilled was ever sent for it. kMayHaveLanded: anything older.
+  enum class MarkHistory : uint8_t { kNeverCalled, kMayHaveLanded };
+  util::Status advance_sent(SendRecord record, BlockHeight block, PollReport& report, MarkHistory history);
   std::optional<std::optional<Swap>> reread_swap(SwapId id);
   util::Status confirm_after_timeout(SendRecord record, BlockHeight block, PollReport& report);
   util::Status handle_refused_mark(SendRecord record, const CallError& error, BlockHeight block,
@@ -159,6 +167,7 @@ class Fulfiller {
   std::optional<Swap> fresh_sendable_swap(const Swap& listed, BlockHeight block, PollReport& report);
   bool source_payment_confirmed(const Swap& swap, PollReport& report);
 
+  void note(std::vector<std::string>& lines, std::string line) const;
   void back_off(SwapId id, BlockHeight block, BlockHeight timeout);
   bool backing_off(SwapId id, BlockHeight block) const;
 

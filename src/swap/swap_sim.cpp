@@ -108,7 +108,15 @@ class MinerProcess {
   MinerProcess(const SwapSimOptions& options, SimNetwork& net, store::MemoryStore& store,
                MemoryRecoveryLog& log, util::ManualClock& clock)
       : net_(net), store_(store), log_(log), clock_(clock), trace_swap_(options.trace_swap) {
-    miner_options_.fulfiller = FulfillerConfig{kSimMinerId, options.margin_blocks, options.discard_margin_blocks};
+    miner_options_.fulfiller = FulfillerConfig{kSimMinerId, options.margin_blocks, options.discard_margin_blocks, {}};
+    if (options.trace_swap != 0) {
+      const std::string tag = SwapId(options.trace_swap).to_string() + ":";
+      miner_options_.fulfiller.event_sink = [tag, &net](const std::string& line) {
+        if (line.find(tag) != std::string::npos) {
+          std::fprintf(stderr, "trace block %s: %s\n", net.height().to_string().c_str(), line.c_str());
+        }
+      };
+    }
     miner_options_.lease_ttl_ms = 60 * kSimBlockMs;
     miner_options_.hooks.planted_bug_intent_after_broadcast = options.planted_bug_intent_after_broadcast;
   }
@@ -130,7 +138,6 @@ class MinerProcess {
       auto report = miner_->run_once();
       if (report.is_ok()) {
         result.log_write_failures += report->log_failures;
-        trace(*report);
         if (store_.is_down()) crash(result);  // died right after its last write
         return util::Status::ok();
       }
@@ -146,17 +153,6 @@ class MinerProcess {
  private:
   FulfillerNetwork network() {
     return FulfillerNetwork{&net_.contract(), &net_.source(), &net_.wallet(), &net_.blocks()};
-  }
-  void trace(const PollReport& report) const {
-    if (trace_swap_ == 0) return;
-    const std::string tag = SwapId(trace_swap_).to_string() + ":";
-    for (const auto* lines : {&report.events, &report.warnings}) {
-      for (const std::string& line : *lines) {
-        if (line.find(tag) != std::string::npos) {
-          std::fprintf(stderr, "trace block %s: %s\n", net_.height().to_string().c_str(), line.c_str());
-        }
-      }
-    }
   }
   void crash(SwapSimResult& result) {
     if (trace_swap_ != 0) std::fprintf(stderr, "trace block %s: miner crashed\n", net_.height().to_string().c_str());
@@ -227,6 +223,30 @@ void check_outcomes(const SimNetwork& net, const MemoryRecoveryLog& log, const S
   }
 }
 
+// What the chains and the log say about one swap, for --trace-swap.
+void trace_ground_truth(const SimNetwork& net, const MemoryRecoveryLog& log, SwapId id) {
+  for (const SimDestPayment& payment : net.dest_payments()) {
+    if (payment.swap_id != id) continue;
+    std::fprintf(stderr, "truth: paid %s at block %s (deadline then %s)\n", payment.tx_id.to_hex().c_str(),
+                 payment.block.to_string().c_str(), payment.timeout_at_send.to_string().c_str());
+  }
+  for (const SimMarkCall& call : net.mark_calls()) {
+    if (call.swap_id != id) continue;
+    std::fprintf(stderr, "truth: mark_fulfilled call%s\n", call.landed ? " (landed)" : "");
+  }
+  if (auto it = net.outcomes().find(id); it != net.outcomes().end()) {
+    std::fprintf(stderr, "truth: left the contract at block %s as %s (deadline %s, marked %d)\n",
+                 it->second.removed_block.to_string().c_str(),
+                 std::string(swap_status_name(it->second.final_status)).c_str(),
+                 it->second.timeout_block.to_string().c_str(), it->second.marked ? 1 : 0);
+  }
+  for (const RecoveryEntry& entry : log.entries()) {
+    if (entry.swap_id != id) continue;
+    std::fprintf(stderr, "truth: recovery entry at block %s: %s: %s\n", entry.block.to_string().c_str(),
+                 std::string(recovery_reason_name(entry.reason)).c_str(), entry.detail.c_str());
+  }
+}
+
 }  // namespace
 
 std::string swap_sim_command(const SwapSimOptions& options) {
@@ -287,6 +307,7 @@ SwapSimResult run_swap_sim(const SwapSimOptions& options, const SwapSimProgress&
               "did not quiesce within " + std::to_string(max_blocks) + " blocks (" +
                   std::to_string(net.live_swaps()) + " swaps still live)");
   }
+  if (options.trace_swap != 0) trace_ground_truth(net, log, SwapId(options.trace_swap));
   check_payments(net, options, result);
   check_outcomes(net, log, options, result);
   result.wall_ms = static_cast<uint64_t>(
