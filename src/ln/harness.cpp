@@ -137,6 +137,9 @@ util::Status LnHarness::on_node(size_t i, const std::function<util::Status(Chann
   Slot& slot = nodes_[i];
   if (!slot.node) return util::unavailable("node is restarting");
   util::Status status = action(slot.node->manager());
+  const util::Status& fatal = slot.node->manager().fatal_error();
+  // A node stopping because its store went down is a crash, not a bug.
+  if (!fatal.is_ok() && !store_down(i) && stopped_.count(i) == 0) stopped_[i] = fatal.message();
   if (store_down(i)) {
     crash(i);
     return util::unavailable("node crashed: " + status.to_string());
@@ -302,6 +305,7 @@ std::vector<std::string> LnHarness::check_quiescent() const {
     }
   }
   if (duplicates_ > 0) problems.push_back(std::to_string(duplicates_) + " duplicate terminal events");
+  for (const auto& [i, why] : stopped_) problems.push_back(node_id(i).to_string() + " stopped: " + why);
   return problems;
 }
 

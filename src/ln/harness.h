@@ -129,6 +129,7 @@ class LnHarness {
   uint64_t crashes_ = 0;
   uint64_t duplicates_ = 0;
   uint64_t replayed_before_restarts_ = 0;
+  std::map<size_t, std::string> stopped_;  // nodes that hit an unrecoverable error
 };
 
 }  // namespace hashlock::ln

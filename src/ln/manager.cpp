@@ -243,9 +243,10 @@ util::Status ChannelManager::submit(ChannelEntry& entry, const ChannelMonitorUpd
     case UpdateStatus::kInProgress:
       return util::Status::ok();
     case UpdateStatus::kUnrecoverableError:
-      return util::io_error("monitor update " + std::to_string(update.update_id) + " of channel " +
-                            entry.channel.id().to_hex() + " failed (" + chain_monitor_->last_error() +
-                            "); the node must stop");
+      fatal_ = util::io_error("monitor update " + std::to_string(update.update_id) + " of channel " +
+                              entry.channel.id().to_hex() + " failed (" + chain_monitor_->last_error() +
+                              "); the node has stopped");
+      return fatal_;
   }
   return util::io_error("unknown monitor update status");
 }
@@ -299,6 +300,7 @@ util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string&
 // --- local actions ----------------------------------------------------------
 
 util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity, AmountMsat push) {
+  if (!fatal_.is_ok()) return fatal_;
   if (push > capacity) return util::invalid_argument("push " + push.to_string() + " exceeds capacity " + capacity.to_string());
   if (capacity.value() == 0) return util::invalid_argument("a channel needs a positive capacity");
   codec::ByteWriter seed_input;
@@ -316,6 +318,7 @@ util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat cap
 
 util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
                                           const ChannelId& channel_id) {
+  if (!fatal_.is_ok()) return fatal_;
   if (auto it = payments_.find(payment_id); it != payments_.end()) {
     const char* state = it->second.state == PaymentState::kPending     ? "pending"
                         : it->second.state == PaymentState::kSucceeded ? "already succeeded"
@@ -339,6 +342,7 @@ util::Status ChannelManager::send_payment(const PaymentId& payment_id, const Pay
 }
 
 util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
+  if (!fatal_.is_ok()) return fatal_;
   const PaymentHash hash = preimage.payment_hash();
   auto it = claimable_.find(hash);
   if (it == claimable_.end()) return util::not_found("no claimable payment for hash " + hash.to_hex());
@@ -367,6 +371,7 @@ util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
 }
 
 util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
+  if (!fatal_.is_ok()) return fatal_;
   auto it = claimable_.find(hash);
   if (it == claimable_.end()) return util::not_found("no claimable payment for hash " + hash.to_hex());
   if (it->second.state == ClaimState::kClaimed) return util::failed_precondition("payment " + hash.to_hex() + " was already claimed");
@@ -434,6 +439,7 @@ util::Result<ChannelOutput> ChannelManager::dispatch(Channel& channel, const Mes
 }
 
 util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
+  if (!fatal_.is_ok()) return fatal_;
   auto decoded = decode_message(bytes);
   if (!decoded.is_ok()) return decoded.status().with_context("message from " + from.to_string());
   const Message& message = *decoded;
@@ -481,6 +487,7 @@ util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
 }
 
 util::Status ChannelManager::peer_connected(NodeId peer) {
+  if (!fatal_.is_ok()) return fatal_;
   for (auto& [id, entry] : channels_) {
     if (entry.channel.peer() != peer || !entry.channel.is_open()) continue;
     transport_->send(config_.node_id, peer, encode_message(entry.channel.reestablish_message()));
@@ -489,6 +496,7 @@ util::Status ChannelManager::peer_connected(NodeId peer) {
 }
 
 util::Status ChannelManager::peer_disconnected(NodeId peer) {
+  if (!fatal_.is_ok()) return fatal_;
   for (auto& [id, entry] : channels_) {
     if (entry.channel.peer() != peer) continue;
     entry.channel.on_disconnect();
@@ -509,6 +517,7 @@ util::Status ChannelManager::ack_now(const MonitorEventSource& source) {
 }
 
 util::Status ChannelManager::process_completions() {
+  if (!fatal_.is_ok()) return fatal_;
   for (const auto& [channel_id, update_id] : chain_monitor_->take_completed()) {
     ChannelEntry* entry = find(channel_id);
     if (entry == nullptr) continue;
@@ -590,6 +599,7 @@ util::Status ChannelManager::process_monitor_events() {
 }
 
 util::Status ChannelManager::process_pending_events(const EventHandler& handler) {
+  if (!fatal_.is_ok()) return fatal_;
   HASHLOCK_RETURN_IF_ERROR(process_completions());
   HASHLOCK_RETURN_IF_ERROR(process_monitor_events());
   for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty(); ++delivered) {
@@ -621,6 +631,7 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
 }
 
 util::Status ChannelManager::set_persistent_monitor_events(bool on) {
+  if (!fatal_.is_ok()) return fatal_;
   if (on == config_.persistent_monitor_events) return util::Status::ok();
   HASHLOCK_RETURN_IF_ERROR(chain_monitor_->set_persistent_events(on));
   config_.persistent_monitor_events = on;

@@ -93,6 +93,9 @@ class ChannelManager {
 
   // Completed monitor updates, monitor events, then user events.
   util::Status process_pending_events(const EventHandler& handler);
+  // Only the first part: releases messages whose monitor updates became
+  // durable and sends what was waiting in holding cells.
+  util::Status process_completions();
 
   // Switches the compatibility flag; turning it off is refused while any
   // monitor event is un-acked.
@@ -108,6 +111,9 @@ class ChannelManager {
   size_t pending_outbound_payments() const;
   size_t in_flight_monitor_updates() const;
   const ManagerStats& stats() const { return stats_; }
+  // Set once a monitor update could not be applied or persisted: the node
+  // has stopped and every call returns this error.
+  const util::Status& fatal_error() const { return fatal_; }
 
  private:
   enum class PaymentState : uint8_t { kPending = 0, kSucceeded = 1, kFailed = 2 };
@@ -157,7 +163,6 @@ class ChannelManager {
   void on_inbound_removed(const ChannelId& channel_id, const std::vector<HtlcId>& htlcs);
   util::Status force_close(ChannelEntry& entry, const std::string& reason);
 
-  util::Status process_completions();
   util::Status process_monitor_events();
   util::Status on_monitor_event(const ReleasedEvent& released);
   util::Status on_outbound_resolved(const MonitorEventSource& source, const HtlcEvent& event, const OutboundRoute& route);
@@ -176,6 +181,7 @@ class ChannelManager {
   uint64_t next_event_sequence_ = 0;
   uint64_t channels_opened_ = 0;
   ManagerStats stats_;
+  util::Status fatal_;
 };
 
 }  // namespace hashlock::ln

@@ -329,6 +329,7 @@ class Runner {
         break;
       }
     }
+    (void)harness_->on_node(a, [](ln::ChannelManager& m) { return m.process_completions(); });
     return util::Status::ok();
   }
 
