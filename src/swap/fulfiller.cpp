@@ -163,14 +163,11 @@ util::Status Fulfiller::advance_record(SwapId id, BlockHeight block, PollReport&
 util::Status Fulfiller::resolve_intent(SendRecord record, BlockHeight block, PollReport& report) {
   CallResult<TxLookup> lookup = network_.wallet->lookup(record.payment.chain, record.payment.tx_id);
   if (!lookup.is_ok()) {
-    const bool past_deadline = block > record.timeout_block;
-    const bool unknown_too_long =
-        block.blocks_after(record.intent_block) > static_cast<int64_t>(kUnknownOutcomeAlertBlocks);
-    if (past_deadline || unknown_too_long) {
-      return log_recovery_once(record, RecoveryReason::kUnknownSendOutcome,
-                               "send outcome unknown: " + lookup.error().to_string(), block, report);
+    if (record.recovery_logged || !unknown_outcome_is_alarming(record, block)) {
+      return util::Status::ok();  // unknown: wait, never resend blindly
     }
-    return util::Status::ok();  // unknown: wait, never resend blindly
+    return log_recovery_once(record, RecoveryReason::kUnknownSendOutcome,
+                             "send outcome unknown: " + lookup.error().to_string(), block, report);
   }
   if (lookup.value().state == TxState::kIncluded) {
     HASHLOCK_CHECK(lookup.value().block.has_value(), "an included transaction has a block");
@@ -185,6 +182,19 @@ util::Status Fulfiller::resolve_intent(SendRecord record, BlockHeight block, Pol
     return util::Status::ok();  // absent, but it may still be propagating
   }
   return retry_absent_intent(std::move(record), block, report);
+}
+
+// An intent whose outcome cannot be established is worth an operator's
+// attention once it has stayed unknown for kUnknownOutcomeAlertBlocks, or
+// once the swap is past its deadline and gone from the contract (so it can
+// no longer be marked; an intent was never marked, so gone means timed out).
+// While the swap is still there, a later lookup may still find the payment
+// and the mark may still be accepted.
+bool Fulfiller::unknown_outcome_is_alarming(const SendRecord& record, BlockHeight block) {
+  if (block.blocks_after(record.intent_block) > static_cast<int64_t>(kUnknownOutcomeAlertBlocks)) return true;
+  if (block <= record.timeout_block) return false;
+  std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
+  return swap.has_value() && !swap->has_value();
 }
 
 // The intent's transaction is certainly absent: rebroadcast the same payment

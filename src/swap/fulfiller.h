@@ -143,6 +143,7 @@ class Fulfiller {
 
   util::Status advance_record(SwapId id, BlockHeight block, PollReport& report);
   util::Status resolve_intent(SendRecord record, BlockHeight block, PollReport& report);
+  bool unknown_outcome_is_alarming(const SendRecord& record, BlockHeight block);
   util::Status retry_absent_intent(SendRecord record, BlockHeight block, PollReport& report);
   util::Status broadcast_and_record(SendRecord record, BlockHeight block, PollReport& report);
   // kNeverCalled: the payment was found on chain in this very poll, so no

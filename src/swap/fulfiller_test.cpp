@@ -152,7 +152,7 @@ TEST(Fulfiller, BroadcastThatNeverLeft_IsRebroadcastWithTheSameTransactionAfterT
 }
 
 TEST(Fulfiller, LookupUnknownPastTheDeadline_LogsUnknownSendOutcomeOnce) {
-  TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 0.0});
+  TestWorld world;  // the contract times the swap out right after its deadline
   const SwapId id = world.confirmed_swap(8);
   world.net.fail_next(SimCall::kBroadcast, CallErrorKind::kRpcFailure, /*after_effect=*/true);
   for (int i = 0; i < 40; ++i) world.net.fail_next(SimCall::kLookup, CallErrorKind::kRpcFailure);
@@ -160,9 +160,29 @@ TEST(Fulfiller, LookupUnknownPastTheDeadline_LogsUnknownSendOutcomeOnce) {
     world.poll_ok();
     world.mine(1);
   }
-  EXPECT_EQ(world.entries_for(id), 1u);
+  ASSERT_EQ(world.entries_for(id), 1u);
   EXPECT_EQ(world.log.entries()[0].reason, RecoveryReason::kUnknownSendOutcome);
   EXPECT_EQ(world.net.payments_for(id), 1u);
+  EXPECT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kTimedOut);
+}
+
+TEST(Fulfiller, LookupUnknownPastTheDeadlineWhileTheContractStillHoldsTheSwap_WaitsAndMarksWithoutAlert) {
+  TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 0.0});  // the keeper lags
+  const SwapId id = world.confirmed_swap(8);
+  world.net.fail_next(SimCall::kBroadcast, CallErrorKind::kRpcFailure, /*after_effect=*/true);
+  // The first poll broadcasts (no lookup); the next 11 lookups fail.
+  for (int i = 0; i < 11; ++i) world.net.fail_next(SimCall::kLookup, CallErrorKind::kRpcFailure);
+  for (int i = 0; i < 12; ++i) {
+    world.poll_ok();
+    world.mine(1);
+  }
+  ASSERT_GT(world.net.height(), world.net.live_swap(id)->timeout_block);
+  EXPECT_TRUE(world.log.entries().empty()) << "the swap can still be marked";
+  world.poll_ok();
+  EXPECT_EQ(world.record(id)->stage, SendStage::kMarked);
+  ASSERT_TRUE(world.run_until([&] { return world.forgotten(id); }));
+  EXPECT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kCompleted);
+  EXPECT_TRUE(world.log.entries().empty());
 }
 
 TEST(Fulfiller, MarkFulfilledReportsRpcFailureButLanded_IsSuccessWithoutAlert) {
