@@ -122,15 +122,23 @@ util::Status LnHarness::restart_with_mode(size_t i, bool persistent) {
 }
 
 void LnHarness::disconnect(size_t a, size_t b) {
+  if (!network_.connected(node_id(a), node_id(b))) return;
   network_.disconnect(node_id(a), node_id(b));
   (void)on_node(a, [&](ChannelManager& m) { return m.peer_disconnected(node_id(b)); });
   (void)on_node(b, [&](ChannelManager& m) { return m.peer_disconnected(node_id(a)); });
 }
 
 void LnHarness::reconnect(size_t a, size_t b) {
+  if (network_.connected(node_id(a), node_id(b))) return;
   network_.connect(node_id(a), node_id(b));
   (void)on_node(a, [&](ChannelManager& m) { return m.peer_connected(node_id(b)); });
   (void)on_node(b, [&](ChannelManager& m) { return m.peer_connected(node_id(a)); });
+}
+
+bool LnHarness::drop(size_t from, size_t to) {
+  if (!network_.drop_one(node_id(from), node_id(to))) return false;
+  disconnect(from, to);
+  return true;
 }
 
 util::Status LnHarness::on_node(size_t i, const std::function<util::Status(ChannelManager&)>& action) {
@@ -240,7 +248,8 @@ bool LnHarness::step() {
 bool LnHarness::run_claims() {
   bool did_something = false;
   for (auto it = to_claim_.begin(); it != to_claim_.end();) {
-    const auto& [preimage, claim] = receiver_policy_.at(*it);
+    const PaymentPreimage preimage = receiver_policy_.at(*it).first;
+    const bool claim = receiver_policy_.at(*it).second;
     bool done = false;
     for (size_t i = 0; i < nodes_.size() && !done; ++i) {
       util::Status status = on_node(i, [&](ChannelManager& m) {

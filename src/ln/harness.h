@@ -75,8 +75,12 @@ class LnHarness {
   void crash(size_t i);
   // Restarts node i with a different compatibility flag.
   util::Status restart_with_mode(size_t i, bool persistent);
+  // Both are no-ops when the link is already in that state.
   void disconnect(size_t a, size_t b);
   void reconnect(size_t a, size_t b);
+  // Loses the next message from `from` to `to`. Over a reliable transport a
+  // message is lost only with its connection, so the link goes down too.
+  bool drop(size_t from, size_t to);
 
   // The user events node i handled durably, in order.
   const std::vector<Event>& events(size_t i) const { return nodes_[i].committed; }

@@ -267,9 +267,7 @@ class Runner {
       HASHLOCK_ASSIGN_OR_RETURN(n, number(w[3], "message count "));
     }
     for (uint64_t i = 0; i < n; ++i) {
-      if (!harness_->network().drop_one(harness_->node_id(a), harness_->node_id(b))) {
-        return fail("no message in flight from " + w[1] + " to " + w[2] + " to drop");
-      }
+      if (!harness_->drop(a, b)) return fail("no message in flight from " + w[1] + " to " + w[2] + " to drop");
     }
     return util::Status::ok();
   }
