@@ -18,10 +18,12 @@
 //     timeout_block - current_block <= margin_blocks; nothing at all happens
 //     when the current block is unknown.
 //  3. mark_fulfilled always carries the recorded hash, block and amount sent.
-//  4. At most one recovery entry per swap, written before its record is
-//     discarded; never for a swap the miner marked.
+//  4. At most one recovery entry per swap (per payment), written before its
+//     record is discarded; never for a send the miner has seen marked.
 //  5. A store failure ends poll() with that error: the caller must stop (and
 //     restart from the store); the fulfiller never runs ahead of the disk.
+//  6. mark_fulfilled errors follow the spec's table, with re-reads: a swap
+//     Fulfilled with our tx hash is success whatever the call said.
 #pragma once
 
 #include <cstdint>
