@@ -8,7 +8,7 @@ namespace {
 
 enum Field : uint64_t {
   kSequence = 0, kKind = 2, kPaymentId = 4, kHash = 6, kPreimage = 8, kAmount = 10, kFee = 12,
-  kReason = 14, kPart = 16, kChannel = 18, kText = 20, kAcks = 22,
+  kReason = 14, kPart = 16, kChannel = 18, kText = 20, kAcks = 22, kReleases = 24,
 };
 
 struct Writer {
@@ -114,6 +114,12 @@ Bytes encode_queued_event(const QueuedEvent& queued) {
     acks.u64(source.event_id);
   }
   w.bytes(kAcks, acks.bytes());
+  codec::ByteWriter releases;
+  for (const HtlcRelease& release : queued.release_on_handled) {
+    releases.raw(release.channel_id.view());
+    releases.u64(release.htlc_id.value());
+  }
+  w.bytes(kReleases, releases.bytes());
   return w.take();
 }
 
@@ -130,6 +136,14 @@ util::Result<QueuedEvent> decode_queued_event(ByteView encoded) {
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t event_id, in.u64("ack event id"));
     HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, ChannelId::from_bytes(channel));
     queued.ack_on_handled.push_back(MonitorEventSource{id, event_id});
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView releases, r.bytes(kReleases));
+  codec::ByteReader releases_in(releases);
+  while (!releases_in.at_end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView channel, releases_in.raw(32, "release channel"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc_id, releases_in.u64("release htlc id"));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, ChannelId::from_bytes(channel));
+    queued.release_on_handled.push_back(HtlcRelease{id, HtlcId(htlc_id)});
   }
   HASHLOCK_RETURN_IF_ERROR(r.finish());
   return queued;

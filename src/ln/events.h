@@ -71,11 +71,20 @@ std::string event_name(const Event& event);
 
 enum class HandleResult { kHandled, kReplay };
 
-// A queued event with the monitor events to ack once it was handled.
+// A queued event with what must happen once it was handled: monitor events
+// to ack (persistent mode) and resolved HTLCs to release in their monitors
+// (legacy mode).
+struct HtlcRelease {
+  ChannelId channel_id;
+  HtlcId htlc_id;
+  bool operator==(const HtlcRelease&) const = default;
+};
+
 struct QueuedEvent {
   uint64_t sequence = 0;
   Event event;
   std::vector<MonitorEventSource> ack_on_handled;
+  std::vector<HtlcRelease> release_on_handled;
 };
 
 Bytes encode_queued_event(const QueuedEvent& queued);

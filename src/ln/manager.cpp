@@ -223,6 +223,8 @@ util::Status ChannelManager::reconcile_after_load() {
     std::deque<ChannelMonitorUpdate> replay = entry.in_flight;
     for (const ChannelMonitorUpdate& update : replay) HASHLOCK_RETURN_IF_ERROR(submit(entry, update));
   }
+  // Legacy mode: outcomes a stale state lost are rebuilt from the monitors.
+  if (!config_.persistent_monitor_events) HASHLOCK_RETURN_IF_ERROR(rebuild_legacy_outcomes());
   return persist();
 }
 
@@ -507,9 +509,31 @@ util::Status ChannelManager::peer_disconnected(NodeId peer) {
 
 // --- events -----------------------------------------------------------------
 
-void ChannelManager::queue_event(Event event, std::vector<MonitorEventSource> acks) {
+void ChannelManager::queue_event(Event event, std::vector<MonitorEventSource> acks, std::vector<HtlcRelease> releases) {
   HASHLOCK_CHECK(events_.size() < kMaxQueuedUserEvents, "user event queue is full: the user is not draining events");
-  events_.push_back(QueuedEvent{next_event_sequence_++, std::move(event), std::move(acks)});
+  events_.push_back(QueuedEvent{next_event_sequence_++, std::move(event), std::move(acks), std::move(releases)});
+}
+
+util::Status ChannelManager::release_payment(const HtlcRelease& release) {
+  ChannelEntry* entry = find(release.channel_id);
+  // A channel a stale manager state does not know keeps the HTLC in its
+  // monitor; the outcome is already recorded, so nothing is lost.
+  if (entry == nullptr) return util::Status::ok();
+  ChannelOutput out;
+  out.steps.push_back(ReleasePaymentComplete{release.htlc_id});
+  return commit(*entry, std::move(out));
+}
+
+util::Status ChannelManager::rebuild_legacy_outcomes() {
+  for (const ChannelId& channel_id : chain_monitor_->channels()) {
+    const ChannelMonitor* monitor = chain_monitor_->get(channel_id);
+    for (const HtlcEvent& event : monitor->unreleased_resolutions()) {
+      if (const auto* route = std::get_if<OutboundRoute>(&event.source)) {
+        HASHLOCK_RETURN_IF_ERROR(on_outbound_resolved(std::nullopt, channel_id, event, *route));
+      }
+    }
+  }
+  return util::Status::ok();
 }
 
 util::Status ChannelManager::ack_now(const MonitorEventSource& source) {
@@ -529,52 +553,66 @@ util::Status ChannelManager::process_completions() {
   return util::Status::ok();
 }
 
-util::Status ChannelManager::on_outbound_resolved(const MonitorEventSource& source, const HtlcEvent& event,
+util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEventSource>& source,
+                                                  const ChannelId& channel_id, const HtlcEvent& event,
                                                   const OutboundRoute& route) {
   const bool persistent = config_.persistent_monitor_events;
   const bool claimed = std::holds_alternative<ClaimedResolution>(event.resolution);
-  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled) {
-    HASHLOCK_RETURN_IF_ERROR(ack_now(source));
-  }
+  const HtlcRelease release{channel_id, event.htlc_id};
+  auto ack = [&]() { return source ? ack_now(*source) : util::Status::ok(); };
+  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled) HASHLOCK_RETURN_IF_ERROR(ack());
+  // Already handled by the user: only ack (and in legacy mode release).
+  auto already_done = [&]() -> util::Status {
+    ++stats_.monitor_events_replayed;
+    HASHLOCK_RETURN_IF_ERROR(ack());
+    return persistent ? util::Status::ok() : release_payment(release);
+  };
   if (payments_.count(route.payment_id) == 0) {
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
     if (done) {
       HASHLOCK_CHECK((*done == PaymentState::kSucceeded) == claimed, "the monitor resolved one payment both as claimed and as failed");
-      ++stats_.monitor_events_replayed;
-      return ack_now(source);
+      return already_done();
     }
   }
   // A payment the (possibly stale) manager state does not know is rebuilt from the event.
   auto [it, inserted] = payments_.try_emplace(
       route.payment_id, OutboundPayment{event.payment_hash, route.total_amount, route.fee, PaymentState::kPending, false});
   OutboundPayment& payment = it->second;
+  std::vector<MonitorEventSource> acks;
+  if (persistent && source) acks.push_back(*source);
+  std::vector<HtlcRelease> releases;
+  if (!persistent) releases.push_back(release);
   if (payment.state == PaymentState::kPending) {
     payment.state = claimed ? PaymentState::kSucceeded : PaymentState::kFailed;
     if (claimed) {
       const auto& resolution = std::get<ClaimedResolution>(event.resolution);
       queue_event(PaymentSent{route.payment_id, event.payment_hash, resolution.preimage, payment.amount, payment.fee},
-                  persistent ? std::vector<MonitorEventSource>{source} : std::vector<MonitorEventSource>{});
+                  std::move(acks), std::move(releases));
     } else {
       queue_event(PaymentFailed{route.payment_id, event.payment_hash, std::get<FailedResolution>(event.resolution).reason},
-                  persistent ? std::vector<MonitorEventSource>{source} : std::vector<MonitorEventSource>{});
+                  std::move(acks), std::move(releases));
     }
     HASHLOCK_RETURN_IF_ERROR(persist());
-    return persistent ? util::Status::ok() : ack_now(source);
+    return persistent ? util::Status::ok() : ack();
   }
   HASHLOCK_CHECK((payment.state == PaymentState::kSucceeded) == claimed,
                  "the monitor resolved one payment both as claimed and as failed");
-  ++stats_.monitor_events_replayed;
-  if (payment.terminal_handled || !persistent) return ack_now(source);
-  // The terminal event is still queued: it acks this event too once handled.
+  if (payment.terminal_handled) return already_done();
+  // The terminal event is still queued: it acks or releases this one too once handled.
   for (QueuedEvent& queued : events_) {
     const PaymentId* id = nullptr;
     if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) id = &sent->payment_id;
     if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) id = &failed->payment_id;
     if (id == nullptr || *id != route.payment_id) continue;
-    bool known = false;
-    for (const MonitorEventSource& s : queued.ack_on_handled) known |= s == source;
-    if (!known) queued.ack_on_handled.push_back(source);
-    return persist();
+    ++stats_.monitor_events_replayed;
+    for (const MonitorEventSource& a : acks) {
+      if (std::find(queued.ack_on_handled.begin(), queued.ack_on_handled.end(), a) == queued.ack_on_handled.end()) queued.ack_on_handled.push_back(a);
+    }
+    for (const HtlcRelease& r : releases) {
+      if (std::find(queued.release_on_handled.begin(), queued.release_on_handled.end(), r) == queued.release_on_handled.end()) queued.release_on_handled.push_back(r);
+    }
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    return persistent ? util::Status::ok() : ack();
   }
   return util::failed_precondition("payment " + route.payment_id.to_hex() + " is resolved but its terminal event is lost");
 }
@@ -583,7 +621,7 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
   ++stats_.monitor_events_processed;
   if (const auto* htlc = std::get_if<HtlcEvent>(&released.kind)) {
     if (const auto* route = std::get_if<OutboundRoute>(&htlc->source)) {
-      return on_outbound_resolved(released.source, *htlc, *route);
+      return on_outbound_resolved(released.source, released.source.channel_id, *htlc, *route);
     }
     // This node never creates forward sources: it sends and receives only.
     return util::failed_precondition("monitor event for a forwarded HTLC, but this node does not forward");
@@ -621,11 +659,13 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
       payments_.erase(*terminal);
     }
     const std::vector<MonitorEventSource> acks = queued.ack_on_handled;
+    const std::vector<HtlcRelease> releases = queued.release_on_handled;
     events_.pop_front();
     // First record that it was handled, then ack: a crash in between replays
     // the monitor event, which finds the payment handled and only acks.
     HASHLOCK_RETURN_IF_ERROR(persist(std::move(done)));
     for (const MonitorEventSource& source : acks) HASHLOCK_RETURN_IF_ERROR(ack_now(source));
+    for (const HtlcRelease& release : releases) HASHLOCK_RETURN_IF_ERROR(release_payment(release));
   }
   return util::Status::ok();
 }

@@ -165,9 +165,14 @@ class ChannelManager {
 
   util::Status process_monitor_events();
   util::Status on_monitor_event(const ReleasedEvent& released);
-  util::Status on_outbound_resolved(const MonitorEventSource& source, const HtlcEvent& event, const OutboundRoute& route);
+  // `source` is absent when a legacy-mode restart rebuilds the outcome from
+  // the monitor's unreleased resolutions rather than from an event.
+  util::Status on_outbound_resolved(const std::optional<MonitorEventSource>& source, const ChannelId& channel_id,
+                                    const HtlcEvent& event, const OutboundRoute& route);
+  util::Status release_payment(const HtlcRelease& release);
+  util::Status rebuild_legacy_outcomes();
   util::Status ack_now(const MonitorEventSource& source);
-  void queue_event(Event event, std::vector<MonitorEventSource> acks);
+  void queue_event(Event event, std::vector<MonitorEventSource> acks, std::vector<HtlcRelease> releases = {});
   util::Result<ChannelOutput> dispatch(Channel& channel, const Message& message);
 
   ManagerConfig config_;

@@ -86,7 +86,7 @@ void ChannelMonitor::apply_step(const MonitorStep& step) {
           }
         } else if constexpr (std::is_same_v<T, ReleasePaymentComplete>) {
           auto it = outbound_.find(s.htlc_id.value());
-          if (it != outbound_.end()) it->second.resolved = true;
+          if (it != outbound_.end()) it->second.released = true;
         }
       },
       step);
@@ -145,6 +145,7 @@ void ChannelMonitor::resolve(HtlcId id, OutboundHtlc& htlc, std::variant<Claimed
   if (htlc.resolved) return;
   htlc.resolved = true;
   const bool claimed = std::holds_alternative<ClaimedResolution>(resolution);
+  htlc.claimed = claimed;
   queue(MonitorEvent{htlc_event_id(id, claimed),
                      HtlcEvent{htlc.payment_hash, htlc.source, htlc.amount, id, std::move(resolution)}});
 }
@@ -164,6 +165,24 @@ void ChannelMonitor::ack_event(uint64_t event_id) {
   released_.erase(event_id);
   acked_ids_.insert(event_id);
   prune();
+}
+
+std::vector<HtlcEvent> ChannelMonitor::unreleased_resolutions() const {
+  std::vector<HtlcEvent> out;
+  if (persistent_events_) return out;
+  for (const auto& [id, htlc] : outbound_) {
+    if (!htlc.resolved || htlc.released) continue;
+    HtlcEvent event{htlc.payment_hash, htlc.source, htlc.amount, HtlcId(id), FailedResolution{}};
+    if (htlc.claimed) {
+      auto preimage = preimage_for(htlc.payment_hash);
+      if (!preimage) continue;  // cannot happen: preimages of tracked HTLCs are kept
+      event.resolution = ClaimedResolution{*preimage, AmountMsat(0)};
+    } else {
+      event.resolution = FailedResolution{htlc.fail_reason.value_or(FailureReason{FailureCode::kTemporaryChannelFailure, 0, {}})};
+    }
+    out.push_back(std::move(event));
+  }
+  return out;
 }
 
 std::vector<MonitorEvent> ChannelMonitor::release_events() {
@@ -191,7 +210,8 @@ void ChannelMonitor::prune() {
     const uint64_t fail_id = htlc_event_id(HtlcId(it->first), false);
     const bool event_pending = std::any_of(pending_events_.begin(), pending_events_.end(),
                                            [&](const MonitorEvent& e) { return e.id == claim_id || e.id == fail_id; });
-    if (it->second.resolved && !event_pending && !in_commitment(it->first)) {
+    const bool handled = persistent_events_ || it->second.released;
+    if (it->second.resolved && handled && !event_pending && !in_commitment(it->first)) {
       acked_ids_.erase(claim_id);
       acked_ids_.erase(fail_id);
       it = outbound_.erase(it);
@@ -310,6 +330,7 @@ Bytes ChannelMonitor::encode() const {
     w.u64(0, id).bytes32(2, htlc.payment_hash).amount(4, htlc.amount).bytes(6, encode_source(htlc.source))
         .boolean(8, htlc.resolved);
     if (htlc.fail_reason) w.bytes(10, encode_failure(*htlc.fail_reason));
+    w.boolean(12, htlc.claimed).boolean(14, htlc.released);
     outbound.push_back(w.take());
   }
   for (const auto& [hash, preimage] : preimages_) preimages.push_back(Bytes(preimage.view().begin(), preimage.view().end()));
@@ -363,6 +384,8 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
     HASHLOCK_ASSIGN_OR_RETURN(ByteView source, o.bytes(6));
     HASHLOCK_ASSIGN_OR_RETURN(h.source, decode_source(source));
     HASHLOCK_ASSIGN_OR_RETURN(h.resolved, o.boolean(8));
+    HASHLOCK_ASSIGN_OR_RETURN(h.claimed, o.boolean(12));
+    HASHLOCK_ASSIGN_OR_RETURN(h.released, o.boolean(14));
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> reason, o.optional_bytes(10));
     if (reason) {
       HASHLOCK_ASSIGN_OR_RETURN(FailureReason decoded, decode_failure(*reason));

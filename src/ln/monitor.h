@@ -17,9 +17,13 @@
 // never delete a different event. Acks of events that replay might regenerate
 // are remembered until the HTLC is pruned.
 //
+// Legacy mode acks events on receipt, so there the monitor keeps each
+// resolved outbound HTLC until a ReleasePaymentComplete update says the
+// manager handled its outcome durably.
+//
 // Invariants: update ids strictly increase by one; an outbound HTLC is
-// resolved at most once; pruned HTLCs are resolved, acked, and in no
-// commitment. Thread-safety: none; owned by the ChainMonitor.
+// resolved at most once; pruned HTLCs are resolved, acked (and in legacy
+// mode released), and in no commitment. Thread-safety: none; owned by the ChainMonitor.
 #pragma once
 
 #include <map>
@@ -104,6 +108,11 @@ class ChannelMonitor {
   const std::vector<CommitmentHtlc>& holder_htlcs() const { return holder_htlcs_; }
   AmountMsat holder_balance() const { return to_holder_; }
   std::optional<PaymentPreimage> preimage_for(const PaymentHash& hash) const;
+  // Legacy mode: resolved outbound HTLCs the manager has not released yet,
+  // as the events they produced. A manager restarting from a stale state
+  // rebuilds their outcomes from these (the older path the persistent
+  // events replace). In persistent mode this is always empty.
+  std::vector<HtlcEvent> unreleased_resolutions() const;
 
   Bytes encode() const;
   static util::Result<ChannelMonitor> decode(ByteView encoded);
@@ -115,6 +124,8 @@ class ChannelMonitor {
     HtlcSource source;
     std::optional<FailureReason> fail_reason;
     bool resolved = false;
+    bool claimed = false;   // how it was resolved
+    bool released = false;  // legacy mode: the manager handled the outcome durably
   };
 
   static uint64_t htlc_event_id(HtlcId id, bool claimed) { return id.value() * 4 + (claimed ? 1 : 2); }
