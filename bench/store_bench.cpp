@@ -22,7 +22,8 @@ void write_batches(benchmark::State& state, store::KVStore& kv) {
   uint64_t next_key = 0;
   for (auto _ : state) {
     store::WriteBatch batch;
-    for (size_t i = 0; i < batch_size; ++i) batch.put("bench", "k" + std::to_string(next_key++), value);
+    for (size_t i = 0; i < batch_size; ++i)
+      batch.put("bench", "k" + std::to_string(next_key++), value);
     util::Status written = kv.write(batch, store::Durability::kSynced);
     if (!written.is_ok()) {
       state.SkipWithError(written.to_string().c_str());
@@ -30,8 +31,8 @@ void write_batches(benchmark::State& state, store::KVStore& kv) {
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch_size));
-  state.counters["syncs_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                     benchmark::Counter::kIsRate);
+  state.counters["syncs_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_SqliteSyncedBatch(benchmark::State& state) {

@@ -28,11 +28,14 @@ struct Input {
 
 struct Fuzz {
   explicit Fuzz(Input& in)
-      : in_(in), harness_(3, ln::HarnessOptions{.persistent_monitor_events = (in.next() & 1) == 0,
-                                                .async_persistence = (in.next() & 1) == 1,
-                                                .seed = in.next() + 1u}) {
-    channels_[0] = harness_.open_channel(0, 1, ln::AmountMsat(50'000'000), ln::AmountMsat(25'000'000));
-    channels_[1] = harness_.open_channel(1, 2, ln::AmountMsat(50'000'000), ln::AmountMsat(25'000'000));
+      : in_(in),
+        harness_(3, ln::HarnessOptions{.persistent_monitor_events = (in.next() & 1) == 0,
+                                       .async_persistence = (in.next() & 1) == 1,
+                                       .seed = in.next() + 1u}) {
+    channels_[0] =
+        harness_.open_channel(0, 1, ln::AmountMsat(50'000'000), ln::AmountMsat(25'000'000));
+    channels_[1] =
+        harness_.open_channel(1, 2, ln::AmountMsat(50'000'000), ln::AmountMsat(25'000'000));
   }
 
   void pay(uint8_t choice) {
@@ -44,8 +47,8 @@ struct Fuzz {
     harness_.expect_payment(preimage, (choice & 4) == 0);
     const uint64_t amount = 1000 + static_cast<uint64_t>(in_.next()) * 10'000;
     (void)harness_.on_node(from, [&](ln::ChannelManager& m) {
-      return m.send_payment(ln::PaymentId(util::sha256(util::as_bytes("fuzz payment " + tag))), preimage.payment_hash(),
-                            ln::AmountMsat(amount), channels_[link]);
+      return m.send_payment(ln::PaymentId(util::sha256(util::as_bytes("fuzz payment " + tag))),
+                            preimage.payment_hash(), ln::AmountMsat(amount), channels_[link]);
     });
   }
 
@@ -56,11 +59,24 @@ struct Fuzz {
     const ln::NodeId a = harness_.node_id(link);
     const ln::NodeId b = harness_.node_id(link + 1);
     switch (op >> 4) {
-      case 0: case 1: case 2: pay(op); break;
-      case 3: (void)harness_.network().deliver_one(a, b); break;
-      case 4: (void)harness_.network().deliver_one(b, a); break;
-      case 5: (void)((op & 1) ? harness_.drop(link, link + 1) : harness_.drop(link + 1, link)); break;
-      case 6: harness_.process(node); harness_.run_claims(); break;
+      case 0:
+      case 1:
+      case 2:
+        pay(op);
+        break;
+      case 3:
+        (void)harness_.network().deliver_one(a, b);
+        break;
+      case 4:
+        (void)harness_.network().deliver_one(b, a);
+        break;
+      case 5:
+        (void)((op & 1) ? harness_.drop(link, link + 1) : harness_.drop(link + 1, link));
+        break;
+      case 6:
+        harness_.process(node);
+        harness_.run_claims();
+        break;
       case 7: {
         ln::AsyncPersister* async = harness_.node(node).async_persister();
         if (async != nullptr && async->pending() > 0) {
@@ -72,13 +88,27 @@ struct Fuzz {
         }
         break;
       }
-      case 8: harness_.crash(node); break;
-      case 9: harness_.store(node).go_down_after(1 + in_.next() % 32); break;
-      case 10: harness_.disconnect(link, link + 1); break;
-      case 11: harness_.reconnect(link, link + 1); break;
-      case 12: (void)harness_.restart_with_mode(node, (op & 8) != 0); break;
-      case 13: harness_.replay_next(node, op & 3); break;
-      default: harness_.step(); break;
+      case 8:
+        harness_.crash(node);
+        break;
+      case 9:
+        harness_.store(node).go_down_after(1 + in_.next() % 32);
+        break;
+      case 10:
+        harness_.disconnect(link, link + 1);
+        break;
+      case 11:
+        harness_.reconnect(link, link + 1);
+        break;
+      case 12:
+        (void)harness_.restart_with_mode(node, (op & 8) != 0);
+        break;
+      case 13:
+        harness_.replay_next(node, op & 3);
+        break;
+      default:
+        harness_.step();
+        break;
     }
   }
 

@@ -12,7 +12,8 @@ using namespace hashlock;
 
 namespace {
 
-constexpr codec::RecordKind kFuzzRecord{.type = 1, .min_version = 1, .current_version = 3, .name = "fuzz record"};
+constexpr codec::RecordKind kFuzzRecord{
+    .type = 1, .min_version = 1, .current_version = 3, .name = "fuzz record"};
 
 void check_error_kind(const util::Status& status) {
   HASHLOCK_CHECK(status.code() == util::StatusCode::kCorruption ||
@@ -37,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     if (*number) rewritten.u64(type, **number);
-    auto list = codec::decode_list(opened->fields.optional_bytes(type)->value_or(util::ByteView()), 64, "list");
+    auto list = codec::decode_list(opened->fields.optional_bytes(type)->value_or(util::ByteView()),
+                                   64, "list");
     if (!list.is_ok()) check_error_kind(list.status());
   }
   const util::Status finished = opened->fields.finish();

@@ -26,7 +26,9 @@ namespace {
 
 // Set by the signal handler; the loop checks it between polls and sleeps.
 volatile std::sig_atomic_t g_stop_requested = 0;
-void request_stop(int /*signal*/) { g_stop_requested = 1; }
+void request_stop(int /*signal*/) {
+  g_stop_requested = 1;
+}
 
 constexpr uint64_t kSleepSliceMs = 10;
 constexpr uint64_t kSimSwapTimeoutMinBlocks = 4;
@@ -42,7 +44,8 @@ class DemoNetwork {
  public:
   DemoNetwork(const swap::MinerConfig& config)
       : config_(config),
-        net_(swap::SimNetworkOptions{.seed = config.network.seed, .rpc_fault_rate = config.network.rpc_fault_rate}),
+        net_(swap::SimNetworkOptions{.seed = config.network.seed,
+                                     .rpc_fault_rate = config.network.rpc_fault_rate}),
         rng_(config.network.seed ^ 0xde70) {}
 
   swap::FulfillerNetwork interfaces() {
@@ -74,7 +77,8 @@ class EventLog {
   util::Status open(const std::string& path) {
     if (path.empty()) return util::Status::ok();
     file_ = std::fopen(path.c_str(), "a");
-    if (file_ == nullptr) return util::io_error("event log " + path + ": cannot open for appending");
+    if (file_ == nullptr)
+      return util::io_error("event log " + path + ": cannot open for appending");
     return util::Status::ok();
   }
   ~EventLog() {
@@ -118,14 +122,15 @@ void report_poll(EventLog& events, const swap::PollReport& report, uint64_t poll
     events.line("  WARNING " + line);
     std::fprintf(stderr, "hashlock miner: WARNING %s\n", line.c_str());
   }
-  events.line("poll " + std::to_string(poll) + " block " + (report.block_known ? report.block.to_string() : "?") +
-              ": " + std::to_string(report.sends) + " sent, " + std::to_string(report.marks) + " marked, " +
-              std::to_string(report.skipped_margin) + " too close to deadline, " +
+  events.line("poll " + std::to_string(poll) + " block " +
+              (report.block_known ? report.block.to_string() : "?") + ": " +
+              std::to_string(report.sends) + " sent, " + std::to_string(report.marks) +
+              " marked, " + std::to_string(report.skipped_margin) + " too close to deadline, " +
               std::to_string(report.recovery_entries) + " recovery entries");
 }
 
-int run_loop(swap::Miner& miner, DemoNetwork& network, EventLog& events, const swap::MinerConfig& config,
-             const MinerCliOptions& options) {
+int run_loop(swap::Miner& miner, DemoNetwork& network, EventLog& events,
+             const swap::MinerConfig& config, const MinerCliOptions& options) {
   uint64_t polls = 0;
   while (g_stop_requested == 0 && (options.max_polls == 0 || polls < options.max_polls)) {
     auto report = miner.run_once();
@@ -136,10 +141,12 @@ int run_loop(swap::Miner& miner, DemoNetwork& network, EventLog& events, const s
   }
   const auto& sim = network.sim();
   uint64_t completed = 0;
-  for (const auto& [id, outcome] : sim.outcomes()) completed += outcome.final_status == swap::SwapStatus::kCompleted;
-  events.line("miner " + config.miner_id + " stopped after " + std::to_string(polls) + " polls: " +
-              std::to_string(sim.swaps_created()) + " swaps opened, " + std::to_string(sim.dest_payments().size()) +
-              " paid, " + std::to_string(completed) + " completed; open sends " +
+  for (const auto& [id, outcome] : sim.outcomes())
+    completed += outcome.final_status == swap::SwapStatus::kCompleted;
+  events.line("miner " + config.miner_id + " stopped after " + std::to_string(polls) +
+              " polls: " + std::to_string(sim.swaps_created()) + " swaps opened, " +
+              std::to_string(sim.dest_payments().size()) + " paid, " + std::to_string(completed) +
+              " completed; open sends " +
               std::to_string(miner.fulfiller().journal().records().size()));
   return kExitOk;
 }
@@ -159,18 +166,21 @@ int run_miner(const MinerCliOptions& options) {
   DemoNetwork network(*config);
   swap::MinerOptions miner_options = config->miner_options();
   miner_options.lease_owner = process_lease_owner(config->miner_id);
-  auto miner = swap::Miner::start(**store, network.interfaces(), **recovery_log, clock, miner_options);
+  auto miner =
+      swap::Miner::start(**store, network.interfaces(), **recovery_log, clock, miner_options);
   if (!miner.is_ok()) {
     const bool fenced = miner.status().code() == util::StatusCode::kLeaseHeld;
-    return fail(fenced ? "refusing to start (another miner owns this store)" : "cannot start", miner.status(),
-                fenced ? kExitUnavailable : kExitFailed);
+    return fail(fenced ? "refusing to start (another miner owns this store)" : "cannot start",
+                miner.status(), fenced ? kExitUnavailable : kExitFailed);
   }
   events.line("miner " + config->miner_id + " on " + (*store)->url() + ", margin " +
-              std::to_string(config->margin_blocks) + " blocks, recovery log " + config->recovery_log_path +
-              " (simulated network, seed " + std::to_string(config->network.seed) + ")");
+              std::to_string(config->margin_blocks) + " blocks, recovery log " +
+              config->recovery_log_path + " (simulated network, seed " +
+              std::to_string(config->network.seed) + ")");
   if (const size_t open = miner->fulfiller().journal().records().size(); open > 0) {
     events.line("note: the store holds " + std::to_string(open) +
-                " open sends from an earlier run; the embedded simulated network starts afresh each run and "
+                " open sends from an earlier run; the embedded simulated network starts afresh "
+                "each run and "
                 "does not know them (use a fresh store for a demo)");
   }
   std::signal(SIGINT, request_stop);
@@ -187,9 +197,12 @@ int run_miner(const MinerCliOptions& options) {
 void add_miner_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<MinerCliOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "miner", "Run the swap fulfillment miner loop (embedded simulated network; see docs/swap.md)");
-  cmd->add_option("--config", options->config_path, "Miner TOML config (see examples/miner.toml)")->required();
-  cmd->add_option("--max-polls", options->max_polls, "Stop after N polls (0: run until SIGINT/SIGTERM)")
+      "miner",
+      "Run the swap fulfillment miner loop (embedded simulated network; see docs/swap.md)");
+  cmd->add_option("--config", options->config_path, "Miner TOML config (see examples/miner.toml)")
+      ->required();
+  cmd->add_option("--max-polls", options->max_polls,
+                  "Stop after N polls (0: run until SIGINT/SIGTERM)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1'000'000'000}));
   cmd->callback([options, &exit_code] { exit_code = run_miner(*options); });
 }

@@ -12,14 +12,17 @@ namespace hashlock::app {
 
 class ProgressBar {
  public:
-  ProgressBar(std::string what, uint64_t total) : what_(std::move(what)), total_(total), enabled_(isatty(STDERR_FILENO) == 1) {}
+  ProgressBar(std::string what, uint64_t total)
+      : what_(std::move(what)), total_(total), enabled_(isatty(STDERR_FILENO) == 1) {}
 
   void update(uint64_t done) {
     if (!enabled_ || total_ == 0) return;
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(done * kWidth / total_);
-    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu %s", filled, "==============================", kWidth - filled, "",
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_), what_.c_str());
+    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu %s", filled,
+                 "==============================", kWidth - filled, "",
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
+                 what_.c_str());
     std::fflush(stderr);
   }
   void finish() {

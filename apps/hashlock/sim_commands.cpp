@@ -43,31 +43,42 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
 }
 
 void print_summary(const sim::LnSimReport& r) {
-  std::printf("hashlock sim: seed %llu, %zu nodes\n", static_cast<unsigned long long>(r.seed), r.nodes);
+  std::printf("hashlock sim: seed %llu, %zu nodes\n", static_cast<unsigned long long>(r.seed),
+              r.nodes);
   std::printf("  payments: %llu sent, %llu succeeded, %llu failed by receivers\n",
-              static_cast<unsigned long long>(r.payments_attempted), static_cast<unsigned long long>(r.payments_succeeded),
+              static_cast<unsigned long long>(r.payments_attempted),
+              static_cast<unsigned long long>(r.payments_succeeded),
               static_cast<unsigned long long>(r.payments_failed));
-  std::printf("  faults:   %llu crashes survived, %llu link drops, %llu monitor events replayed after restarts\n",
-              static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.disconnects),
-              static_cast<unsigned long long>(r.events_replayed));
-  std::printf("  checks:   %llu lost, %llu duplicate events, %llu un-acked monitor events, %llu stuck HTLCs, funds %s\n",
-              static_cast<unsigned long long>(r.lost_payments), static_cast<unsigned long long>(r.duplicate_events),
-              static_cast<unsigned long long>(r.unacked_monitor_events), static_cast<unsigned long long>(r.stuck_htlcs),
-              r.funds_conserved ? "conserved" : "NOT conserved");
+  std::printf(
+      "  faults:   %llu crashes survived, %llu link drops, %llu monitor events replayed after "
+      "restarts\n",
+      static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.disconnects),
+      static_cast<unsigned long long>(r.events_replayed));
+  std::printf(
+      "  checks:   %llu lost, %llu duplicate events, %llu un-acked monitor events, %llu stuck "
+      "HTLCs, funds %s\n",
+      static_cast<unsigned long long>(r.lost_payments),
+      static_cast<unsigned long long>(r.duplicate_events),
+      static_cast<unsigned long long>(r.unacked_monitor_events),
+      static_cast<unsigned long long>(r.stuck_htlcs),
+      r.funds_conserved ? "conserved" : "NOT conserved");
   for (const std::string& v : r.violations) std::printf("  VIOLATION: %s\n", v.c_str());
-  std::printf("  %s in %llu ms\n", r.ok() ? "every invariant held" : "INVARIANTS VIOLATED", static_cast<unsigned long long>(r.wall_ms));
+  std::printf("  %s in %llu ms\n", r.ok() ? "every invariant held" : "INVARIANTS VIOLATED",
+              static_cast<unsigned long long>(r.wall_ms));
 }
 
 int run_sim(SimOptions& options) {
   options.config.persistent_mode = options.mode == "persistent";
-  if (options.canary == "ack-before-handled") options.config.canary = ln::ManagerConfig::PlantedBug::kAckBeforeHandled;
+  if (options.canary == "ack-before-handled")
+    options.config.canary = ln::ManagerConfig::PlantedBug::kAckBeforeHandled;
   util::Status valid = sim::validate(options.config);
   if (!valid.is_ok()) {
     std::fprintf(stderr, "hashlock sim: %s\n", valid.message().c_str());
     return kExitUsage;
   }
   ProgressBar progress("payments", options.config.payments);
-  const sim::LnSimReport report = sim::run_ln_sim(options.config, [&](uint64_t done) { progress.update(done); });
+  const sim::LnSimReport report =
+      sim::run_ln_sim(options.config, [&](uint64_t done) { progress.update(done); });
   progress.finish();
   if (options.json) {
     std::printf("%s\n", to_json(report).dump().c_str());
@@ -91,7 +102,8 @@ int run_scenarios(const std::vector<std::string>& files) {
     }
     const sim::ScenarioResult result = sim::run_scenario(*scenario);
     if (result.passed) {
-      std::printf("PASS %s (%zu expectations)\n", scenario->name.c_str(), result.expectations_checked);
+      std::printf("PASS %s (%zu expectations)\n", scenario->name.c_str(),
+                  result.expectations_checked);
       ++passed;
     } else {
       std::printf("FAIL %s: %s\n", scenario->name.c_str(), result.failure.c_str());
@@ -107,26 +119,36 @@ int run_scenarios(const std::vector<std::string>& files) {
 
 void add_sim_commands(CLI::App& app, int& exit_code) {
   auto files = std::make_shared<std::vector<std::string>>();
-  CLI::App* scenario = app.add_subcommand("scenario", "Run scripted scenarios (docs/scenarios.md) and check their expectations");
+  CLI::App* scenario = app.add_subcommand(
+      "scenario", "Run scripted scenarios (docs/scenarios.md) and check their expectations");
   scenario->add_option("files", *files, "Scenario files")->required();
   scenario->callback([files, &exit_code] { exit_code = run_scenarios(*files); });
 
   auto options = std::make_shared<SimOptions>();
-  CLI::App* sim = app.add_subcommand("sim", "Run a seeded Lightning network simulation with crashes and check every invariant");
+  CLI::App* sim = app.add_subcommand(
+      "sim", "Run a seeded Lightning network simulation with crashes and check every invariant");
   sim->add_option("--seed", options->config.seed, "Seed of the run (the run is deterministic)");
-  sim->add_option("--nodes", options->config.nodes, "Number of nodes, in a ring of channels")->check(CLI::Range(2, 64));
+  sim->add_option("--nodes", options->config.nodes, "Number of nodes, in a ring of channels")
+      ->check(CLI::Range(2, 64));
   sim->add_option("--payments", options->config.payments, "Number of payments to send");
-  sim->add_option("--crash-rate", options->config.crash_rate, "Chance per payment that a node crashes at a persistence point")
+  sim->add_option("--crash-rate", options->config.crash_rate,
+                  "Chance per payment that a node crashes at a persistence point")
       ->check(CLI::Range(0.0, 1.0));
-  sim->add_flag("--async-persist", options->config.async_persist, "Persist monitor updates asynchronously, completing in random order");
+  sim->add_flag("--async-persist", options->config.async_persist,
+                "Persist monitor updates asynchronously, completing in random order");
   sim->add_flag("--forwarding", options->config.forwarding, "Route payments over several hops");
   sim->add_flag("--mpp", options->config.mpp, "Split payments into parts");
-  sim->add_option("--force-close-rate", options->config.force_close_rate, "Chance per payment of a force close")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--reorg-rate", options->config.reorg_rate, "Chance per payment of a chain reorg")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--mode", options->mode, "Monitor event mode")->check(CLI::IsMember({"persistent", "legacy"}));
+  sim->add_option("--force-close-rate", options->config.force_close_rate,
+                  "Chance per payment of a force close")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--reorg-rate", options->config.reorg_rate, "Chance per payment of a chain reorg")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--mode", options->mode, "Monitor event mode")
+      ->check(CLI::IsMember({"persistent", "legacy"}));
   sim->add_option("--store", options->config.store, "Store of every node: memory or sqlite:DIR");
   sim->add_flag("--json", options->json, "Print one JSON object as the last line");
-  sim->add_option("--canary", options->canary, "Plant a durability bug to prove the checker fails (testing only)")
+  sim->add_option("--canary", options->canary,
+                  "Plant a durability bug to prove the checker fails (testing only)")
       ->check(CLI::IsMember({"ack-before-handled"}));
   sim->callback([options, &exit_code] { exit_code = run_sim(*options); });
 }

@@ -60,16 +60,22 @@ int run_swap_sim_command(SwapSimCliOptions options) {
   } else {
     std::printf(
         "seed %llu: %llu swaps over %llu blocks: %llu fulfilled, %llu completed, %llu timed out; "
-        "%llu crashes, %llu recovery entries; double sends %llu, late sends %llu, unlogged stuck funds %llu, "
+        "%llu crashes, %llu recovery entries; double sends %llu, late sends %llu, unlogged stuck "
+        "funds %llu, "
         "false positives %llu; %s (%llu ms)\n",
         static_cast<unsigned long long>(result.seed), static_cast<unsigned long long>(result.swaps),
-        static_cast<unsigned long long>(result.blocks), static_cast<unsigned long long>(result.fulfilled),
-        static_cast<unsigned long long>(result.completed), static_cast<unsigned long long>(result.timed_out),
-        static_cast<unsigned long long>(result.crashes), static_cast<unsigned long long>(result.recovery_entries),
-        static_cast<unsigned long long>(result.double_sends), static_cast<unsigned long long>(result.late_sends),
+        static_cast<unsigned long long>(result.blocks),
+        static_cast<unsigned long long>(result.fulfilled),
+        static_cast<unsigned long long>(result.completed),
+        static_cast<unsigned long long>(result.timed_out),
+        static_cast<unsigned long long>(result.crashes),
+        static_cast<unsigned long long>(result.recovery_entries),
+        static_cast<unsigned long long>(result.double_sends),
+        static_cast<unsigned long long>(result.late_sends),
         static_cast<unsigned long long>(result.unlogged_stuck_funds),
         static_cast<unsigned long long>(result.false_positive_recoveries),
-        result.ok() ? "all invariants held" : "INVARIANT VIOLATED", static_cast<unsigned long long>(result.wall_ms));
+        result.ok() ? "all invariants held" : "INVARIANT VIOLATED",
+        static_cast<unsigned long long>(result.wall_ms));
   }
   return result.ok() ? kExitOk : kExitFailed;
 }
@@ -87,15 +93,17 @@ int run_recovery_list(const RecoveryListOptions& options) {
   }
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& entry : *entries) out.push_back(nlohmann::json::parse(swap::encode_recovery_line(entry)));
+    for (const auto& entry : *entries)
+      out.push_back(nlohmann::json::parse(swap::encode_recovery_line(entry)));
     std::printf("%s\n", out.dump().c_str());
     return kExitOk;
   }
-  std::printf("%-10s %-8s %-8s %-32s %-10s %-10s %-12s %s\n", "swap", "block", "timeout", "reason", "source",
-              "dest", "dest_amount", "dest_tx_hash");
+  std::printf("%-10s %-8s %-8s %-32s %-10s %-10s %-12s %s\n", "swap", "block", "timeout", "reason",
+              "source", "dest", "dest_amount", "dest_tx_hash");
   for (const auto& e : *entries) {
     std::printf("%-10llu %-8llu %-8llu %-32s %-10s %-10s %-12llu %s\n",
-                static_cast<unsigned long long>(e.swap_id.value()), static_cast<unsigned long long>(e.block.value()),
+                static_cast<unsigned long long>(e.swap_id.value()),
+                static_cast<unsigned long long>(e.block.value()),
                 static_cast<unsigned long long>(e.timeout_block.value()),
                 std::string(swap::recovery_reason_name(e.reason)).c_str(), e.source_chain.c_str(),
                 e.dest_chain.c_str(), static_cast<unsigned long long>(e.dest_amount.value()),
@@ -113,29 +121,38 @@ void add_miner_command(CLI::App& app, int& exit_code);
 void add_swap_commands(CLI::App& app, int& exit_code) {
   add_miner_command(app, exit_code);
   auto sim = std::make_shared<SwapSimCliOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "swap-sim", "Seeded simulation of the swap miner with crashes and RPC faults (exit 0 iff invariants held)");
+  CLI::App* cmd = app.add_subcommand("swap-sim",
+                                     "Seeded simulation of the swap miner with crashes and RPC "
+                                     "faults (exit 0 iff invariants held)");
   cmd->add_option("--seed", sim->sim.seed, "Seed; one seed reproduces a run")->required();
-  cmd->add_option("--swaps", sim->sim.swaps, "Swaps to create")->required()->check(CLI::Range(1, 1'000'000));
-  cmd->add_option("--crash-rate", sim->sim.crash_rate, "Chance per block of a crash at a persistence point")
+  cmd->add_option("--swaps", sim->sim.swaps, "Swaps to create")
+      ->required()
+      ->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--crash-rate", sim->sim.crash_rate,
+                  "Chance per block of a crash at a persistence point")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--rpc-fault-rate", sim->sim.rpc_fault_rate, "Chance per network call of a fault")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--margin-blocks", sim->sim.margin_blocks, "Timeout margin for new sends")
       ->check(CLI::Range(0, 1000));
-  cmd->add_option("--discard-margin-blocks", sim->sim.discard_margin_blocks, "Blocks past the deadline to keep records")
+  cmd->add_option("--discard-margin-blocks", sim->sim.discard_margin_blocks,
+                  "Blocks past the deadline to keep records")
       ->check(CLI::Range(0, 100000));
-  cmd->add_option("--log-fault-rate", sim->sim.log_fault_rate, "Chance per block that a recovery-log append fails")
+  cmd->add_option("--log-fault-rate", sim->sim.log_fault_rate,
+                  "Chance per block that a recovery-log append fails")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--trace-swap", sim->sim.trace_swap, "Print the miner's events about this swap id to stderr");
-  cmd->add_flag("--no-torn-crashes", sim->no_torn_crashes, "Crashes drop every unsynced write (no torn prefix)");
+  cmd->add_option("--trace-swap", sim->sim.trace_swap,
+                  "Print the miner's events about this swap id to stderr");
+  cmd->add_flag("--no-torn-crashes", sim->no_torn_crashes,
+                "Crashes drop every unsynced write (no torn prefix)");
   cmd->add_flag("--json", sim->json, "Print one JSON object as the last line");
   cmd->callback([sim, &exit_code] { exit_code = run_swap_sim_command(*sim); });
 
   CLI::App* recovery = app.add_subcommand("recovery", "Inspect the miner's recovery log");
   recovery->require_subcommand(1);
   auto list_options = std::make_shared<RecoveryListOptions>();
-  CLI::App* list = recovery->add_subcommand("list", "Print the recovery log (JSON Lines) as a table");
+  CLI::App* list =
+      recovery->add_subcommand("list", "Print the recovery log (JSON Lines) as a table");
   list->add_option("--log", list_options->log, "Recovery log file")->required();
   list->add_flag("--json", list_options->json, "Print one JSON array instead of a table");
   list->callback([list_options, &exit_code] { exit_code = run_recovery_list(*list_options); });

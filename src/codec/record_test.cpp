@@ -6,7 +6,8 @@
 namespace hashlock::codec {
 namespace {
 
-constexpr RecordKind kTestRecord{.type = 7, .min_version = 1, .current_version = 2, .name = "test record"};
+constexpr RecordKind kTestRecord{
+    .type = 7, .min_version = 1, .current_version = 2, .name = "test record"};
 
 Bytes sample_record() {
   TlvWriter fields;
@@ -45,7 +46,8 @@ TEST(Record, EveryBitFlipIsCorruption) {
 }
 
 TEST(Record, NewerVersionIsUnsupportedAndSaysWhich) {
-  constexpr RecordKind kFuture{.type = 7, .min_version = 3, .current_version = 3, .name = "test record"};
+  constexpr RecordKind kFuture{
+      .type = 7, .min_version = 3, .current_version = 3, .name = "test record"};
   TlvWriter fields;
   fields.u64(0, 1);
   auto opened = open_record(kTestRecord, encode_record(kFuture, fields));

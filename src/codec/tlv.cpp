@@ -7,7 +7,8 @@
 namespace hashlock::codec {
 
 void TlvWriter::header(uint64_t type, uint64_t length) {
-  HASHLOCK_CHECK(!last_type_ || type > *last_type_, "TLV fields must be written in increasing type order");
+  HASHLOCK_CHECK(!last_type_ || type > *last_type_,
+                 "TLV fields must be written in increasing type order");
   last_type_ = type;
   out_.bigsize(type);
   out_.bigsize(length);
@@ -138,7 +139,8 @@ util::Result<std::vector<ByteView>> decode_list(ByteView input, size_t max_items
   items.reserve(static_cast<size_t>(*count));
   for (uint64_t i = 0; i < *count; ++i) {
     auto item = in.var_bytes("list item");
-    if (!item.is_ok()) return item.status().with_context(std::string(what) + " item " + std::to_string(i));
+    if (!item.is_ok())
+      return item.status().with_context(std::string(what) + " item " + std::to_string(i));
     items.push_back(*item);
   }
   if (!in.at_end()) return util::corruption(std::string(what) + ": trailing bytes after list");

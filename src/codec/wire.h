@@ -16,8 +16,8 @@
 
 namespace hashlock::codec {
 
-using util::ByteView;
 using util::Bytes;
+using util::ByteView;
 
 class ByteWriter {
  public:

@@ -7,8 +7,8 @@ namespace {
 
 TEST(BigSize, UsesShortestEncodingAtEachBoundary) {
   const std::pair<uint64_t, size_t> cases[] = {
-      {0, 1}, {0xfc, 1}, {0xfd, 3}, {0xffff, 3}, {0x10000, 5}, {0xffffffff, 5},
-      {0x100000000ULL, 9}, {UINT64_MAX, 9}};
+      {0, 1},       {0xfc, 1},       {0xfd, 3},           {0xffff, 3},
+      {0x10000, 5}, {0xffffffff, 5}, {0x100000000ULL, 9}, {UINT64_MAX, 9}};
   for (auto [value, length] : cases) {
     ByteWriter out;
     out.bigsize(value);

@@ -36,7 +36,8 @@ UpdateStatus ChainMonitor::update_channel(const ChannelMonitorUpdate& update) {
     return UpdateStatus::kUnrecoverableError;
   }
   const UpdateStatus status = persister_->persist_update(entry.monitor, update);
-  if (status == UpdateStatus::kUnrecoverableError) last_error_ = "the persister failed to write the update";
+  if (status == UpdateStatus::kUnrecoverableError)
+    last_error_ = "the persister failed to write the update";
   switch (status) {
     case UpdateStatus::kCompleted:
       if (entry.in_flight.empty()) persister_->on_quiescent(entry.monitor);
@@ -70,7 +71,8 @@ std::vector<ReleasedEvent> ChainMonitor::release_pending_monitor_events() {
   for (auto& [id, entry] : monitors_) {
     if (!entry.in_flight.empty()) continue;  // held until every update is durable
     for (MonitorEvent& event : entry.monitor.release_events()) {
-      out.push_back(ReleasedEvent{MonitorEventSource{id, event.id}, entry.monitor.counterparty(), std::move(event.kind)});
+      out.push_back(ReleasedEvent{MonitorEventSource{id, event.id}, entry.monitor.counterparty(),
+                                  std::move(event.kind)});
     }
   }
   return out;
@@ -78,7 +80,8 @@ std::vector<ReleasedEvent> ChainMonitor::release_pending_monitor_events() {
 
 util::Status ChainMonitor::ack_monitor_event(const MonitorEventSource& source) {
   auto it = monitors_.find(source.channel_id);
-  if (it == monitors_.end()) return util::not_found("ack for an unknown channel monitor " + source.channel_id.to_hex());
+  if (it == monitors_.end())
+    return util::not_found("ack for an unknown channel monitor " + source.channel_id.to_hex());
   HASHLOCK_RETURN_IF_ERROR(persister_->persist_ack(source.channel_id, source.event_id));
   it->second.monitor.ack_event(source.event_id);
   return util::Status::ok();
@@ -109,12 +112,15 @@ size_t ChainMonitor::unacked_events() const {
 util::Status ChainMonitor::set_persistent_events(bool on) {
   size_t at_risk = 0;
   for (const auto& [id, entry] : monitors_) {
-    if (!entry.in_flight.empty()) return util::failed_precondition("cannot switch monitor event mode while monitor updates are in flight");
+    if (!entry.in_flight.empty())
+      return util::failed_precondition(
+          "cannot switch monitor event mode while monitor updates are in flight");
     if (!on && entry.monitor.persistent_events()) at_risk += entry.monitor.pending_events().size();
   }
   if (at_risk > 0) {
-    return util::failed_precondition("cannot turn persistent monitor events off: " + std::to_string(at_risk) +
-                                     " monitor events are not acked yet and would be lost");
+    return util::failed_precondition(
+        "cannot turn persistent monitor events off: " + std::to_string(at_risk) +
+        " monitor events are not acked yet and would be lost");
   }
   for (auto& [id, entry] : monitors_) {
     if (entry.monitor.persistent_events() == on) continue;

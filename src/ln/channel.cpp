@@ -16,11 +16,16 @@ util::Status peer_error(const ChannelId& id, const std::string& problem) {
 
 std::string htlc_state_name(HtlcState state) {
   switch (state) {
-    case HtlcState::kLocalAnnounced: return "LocalAnnounced";
-    case HtlcState::kRemoteAnnounced: return "RemoteAnnounced";
-    case HtlcState::kCommitted: return "Committed";
-    case HtlcState::kRemoving: return "Removing";
-    case HtlcState::kRemoved: return "Removed";
+    case HtlcState::kLocalAnnounced:
+      return "LocalAnnounced";
+    case HtlcState::kRemoteAnnounced:
+      return "RemoteAnnounced";
+    case HtlcState::kCommitted:
+      return "Committed";
+    case HtlcState::kRemoving:
+      return "Removing";
+    case HtlcState::kRemoved:
+      return "Removed";
   }
   return "Unknown";
 }
@@ -38,15 +43,19 @@ std::pair<Channel, OpenChannel> Channel::open(const ChannelId& id, NodeId peer, 
   channel.seed_ = seed;
   channel.base_.to_us = capacity.checked_sub(push).value();
   channel.base_.to_them = push;
-  OpenChannel message{.channel_id = id, .capacity = capacity, .push = push, .limits = config.limits,
+  OpenChannel message{.channel_id = id,
+                      .capacity = capacity,
+                      .push = push,
+                      .limits = config.limits,
                       .first_point = commitment_point(secret_for_commitment(seed, 0)),
                       .second_point = commitment_point(secret_for_commitment(seed, 1))};
   return {std::move(channel), message};
 }
 
-util::Result<std::pair<Channel, AcceptChannel>> Channel::accept(const OpenChannel& open, NodeId peer,
-                                                                 const ChannelConfig& config,
-                                                                 const Secret& seed) {
+util::Result<std::pair<Channel, AcceptChannel>> Channel::accept(const OpenChannel& open,
+                                                                NodeId peer,
+                                                                const ChannelConfig& config,
+                                                                const Secret& seed) {
   if (open.push > open.capacity) return peer_error(open.channel_id, "push exceeds capacity");
   if (open.capacity.value() == 0) return peer_error(open.channel_id, "zero capacity");
   Channel channel;
@@ -62,7 +71,8 @@ util::Result<std::pair<Channel, AcceptChannel>> Channel::accept(const OpenChanne
   channel.base_.to_them = open.capacity.checked_sub(open.push).value();
   channel.their_points_[0] = open.first_point;
   channel.their_points_[1] = open.second_point;
-  AcceptChannel message{.channel_id = open.channel_id, .limits = config.limits,
+  AcceptChannel message{.channel_id = open.channel_id,
+                        .limits = config.limits,
                         .first_point = commitment_point(secret_for_commitment(seed, 0)),
                         .second_point = commitment_point(secret_for_commitment(seed, 1))};
   return std::make_pair(std::move(channel), message);
@@ -84,12 +94,14 @@ util::Status Channel::apply(ChannelState& state, const LogEntry& entry, bool our
     AmountMsat& payer = ours ? state.to_us : state.to_them;
     HASHLOCK_ASSIGN_OR_RETURN(payer, payer.checked_sub(entry.amount));
     state.htlcs[{ours, entry.htlc_id.value()}] =
-        Htlc{ours, entry.htlc_id, entry.amount, entry.payment_hash, entry.cltv_expiry, entry.onion, entry.source};
+        Htlc{ours,        entry.htlc_id, entry.amount, entry.payment_hash, entry.cltv_expiry,
+             entry.onion, entry.source};
     return util::Status::ok();
   }
   // A removal takes out an HTLC the other side offered.
   auto it = state.htlcs.find({!ours, entry.htlc_id.value()});
-  if (it == state.htlcs.end()) return util::failed_precondition("removal of unknown " + entry.htlc_id.to_string());
+  if (it == state.htlcs.end())
+    return util::failed_precondition("removal of unknown " + entry.htlc_id.to_string());
   const bool paid_to_us = (entry.kind == UpdateKind::kFulfill) == ours;
   AmountMsat& payee = paid_to_us ? state.to_us : state.to_them;
   HASHLOCK_ASSIGN_OR_RETURN(payee, payee.checked_add(it->second.amount));
@@ -133,9 +145,13 @@ ChannelState Channel::state_after(uint64_t ours, uint64_t theirs) const {
   return state;
 }
 
-ChannelState Channel::state_at(const CommitmentView& view) const { return state_after(view.ours, view.theirs); }
+ChannelState Channel::state_at(const CommitmentView& view) const {
+  return state_after(view.ours, view.theirs);
+}
 
-ChannelState Channel::latest_state() const { return state_after(our_log_end(), their_log_end()); }
+ChannelState Channel::latest_state() const {
+  return state_after(our_log_end(), their_log_end());
+}
 
 bool Channel::removal_pending(bool offered_by_us, HtlcId id) const {
   auto removes = [&](const LogEntry& e) { return e.kind != UpdateKind::kAdd && e.htlc_id == id; };
@@ -168,12 +184,13 @@ size_t Channel::pending_htlcs() const {
 
 // --- checks -----------------------------------------------------------------
 
-util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amount, bool offered_by_us) const {
+util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amount,
+                                     bool offered_by_us) const {
   const ChannelLimits& receiver = offered_by_us ? their_limits_ : our_limits_;
   const std::string who = offered_by_us ? "our" : "their";
   if (amount < receiver.htlc_minimum) {
-    return util::invalid_argument(who + " HTLC of " + amount.to_string() + " is below the minimum " +
-                                  receiver.htlc_minimum.to_string());
+    return util::invalid_argument(who + " HTLC of " + amount.to_string() +
+                                  " is below the minimum " + receiver.htlc_minimum.to_string());
   }
   size_t count = 0;
   AmountMsat in_flight = amount;
@@ -188,13 +205,15 @@ util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amoun
   }
   if (in_flight > receiver.max_htlc_value_in_flight) {
     return util::invalid_argument(who + " HTLCs in flight " + in_flight.to_string() +
-                                  " would exceed the limit " + receiver.max_htlc_value_in_flight.to_string());
+                                  " would exceed the limit " +
+                                  receiver.max_htlc_value_in_flight.to_string());
   }
   const AmountMsat balance = offered_by_us ? state.to_us : state.to_them;
   auto required = amount.checked_add(receiver.channel_reserve);
   if (!required.is_ok() || balance < *required) {
     return util::invalid_argument(who + " balance " + balance.to_string() + " cannot pay " +
-                                  amount.to_string() + " above the reserve " + receiver.channel_reserve.to_string());
+                                  amount.to_string() + " above the reserve " +
+                                  receiver.channel_reserve.to_string());
   }
   return util::Status::ok();
 }
@@ -204,21 +223,29 @@ util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amoun
 util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint32_t cltv_expiry,
                                 Bytes onion, const HtlcSource& source, HtlcId* assigned_id) {
   if (!is_open()) return util::failed_precondition("channel is not open");
-  if (holding_cell_.size() >= kMaxHoldingCellEntries) return util::unavailable("holding cell is full");
+  if (holding_cell_.size() >= kMaxHoldingCellEntries)
+    return util::unavailable("holding cell is full");
   // The worst case for our balance: every update of ours (the holding cell
   // too) with only those of theirs we have acknowledged. That is the next
   // remote commitment, where this HTLC will land first.
   ChannelState projected = state_after(our_log_end(), local_.theirs);
-  for (const LogEntry& e : holding_cell_) HASHLOCK_CHECK(apply(projected, e, true).is_ok(), "holding cell applies");
+  for (const LogEntry& e : holding_cell_)
+    HASHLOCK_CHECK(apply(projected, e, true).is_ok(), "holding cell applies");
   HASHLOCK_RETURN_IF_ERROR(check_new_htlc(projected, amount, true));
-  LogEntry entry{.kind = UpdateKind::kAdd, .htlc_id = HtlcId(next_htlc_id_++), .amount = amount,
-                 .payment_hash = hash, .cltv_expiry = cltv_expiry, .onion = std::move(onion), .source = source};
+  LogEntry entry{.kind = UpdateKind::kAdd,
+                 .htlc_id = HtlcId(next_htlc_id_++),
+                 .amount = amount,
+                 .payment_hash = hash,
+                 .cltv_expiry = cltv_expiry,
+                 .onion = std::move(onion),
+                 .source = source};
   if (assigned_id != nullptr) *assigned_id = entry.htlc_id;
   holding_cell_.push_back(std::move(entry));
   return util::Status::ok();
 }
 
-util::Status Channel::check_removal(bool by_us, HtlcId id, const PaymentHash* hash, const PaymentPreimage* preimage) const {
+util::Status Channel::check_removal(bool by_us, HtlcId id, const PaymentHash* hash,
+                                    const PaymentPreimage* preimage) const {
   const std::pair<bool, uint64_t> key{!by_us, id.value()};
   const ChannelState local = state_at(local_);
   const ChannelState remote = state_at(remote_);
@@ -233,10 +260,13 @@ util::Status Channel::check_removal(bool by_us, HtlcId id, const PaymentHash* ha
   return util::Status::ok();
 }
 
-util::Result<bool> Channel::fulfill_htlc(HtlcId id, const PaymentPreimage& preimage, AmountMsat skimmed_fee) {
+util::Result<bool> Channel::fulfill_htlc(HtlcId id, const PaymentPreimage& preimage,
+                                         AmountMsat skimmed_fee) {
   if (removal_pending(false, id)) return false;
   HASHLOCK_RETURN_IF_ERROR(check_removal(true, id, nullptr, &preimage));
-  holding_cell_.push_back(LogEntry{.kind = UpdateKind::kFulfill, .htlc_id = id, .preimage = preimage,
+  holding_cell_.push_back(LogEntry{.kind = UpdateKind::kFulfill,
+                                   .htlc_id = id,
+                                   .preimage = preimage,
                                    .skimmed_fee = skimmed_fee});
   return true;
 }
@@ -261,13 +291,17 @@ Message Channel::entry_message(const LogEntry& e) const {
   return ErrorMessage{};
 }
 
-std::vector<CommitmentHtlc> Channel::commitment_htlcs(bool holder_is_us, const ChannelState& state) const {
+std::vector<CommitmentHtlc> Channel::commitment_htlcs(bool holder_is_us,
+                                                      const ChannelState& state) const {
   std::vector<CommitmentHtlc> out;
   out.reserve(state.htlcs.size());
   for (const auto& [key, h] : state.htlcs) {
-    out.push_back(CommitmentHtlc{.offered_by_holder = h.offered_by_us == holder_is_us, .id = h.id,
-                                 .amount = h.amount, .payment_hash = h.payment_hash,
-                                 .cltv_expiry = h.cltv_expiry, .source = h.source});
+    out.push_back(CommitmentHtlc{.offered_by_holder = h.offered_by_us == holder_is_us,
+                                 .id = h.id,
+                                 .amount = h.amount,
+                                 .payment_hash = h.payment_hash,
+                                 .cltv_expiry = h.cltv_expiry,
+                                 .source = h.source});
   }
   return out;
 }
@@ -315,7 +349,8 @@ ChannelOutput Channel::flush(bool monitor_pending) {
   remote_ = CommitmentView{remote_.number + 1, our_log_end(), local_.theirs};
   awaiting_raa_ = true;
   raa_before_commitment_ = true;
-  out.steps.push_back(LatestCounterpartyCommitment{remote_.number, commitment_htlcs(false, state_at(remote_))});
+  out.steps.push_back(
+      LatestCounterpartyCommitment{remote_.number, commitment_htlcs(false, state_at(remote_))});
   out.messages.push_back(commitment_message());
   return out;
 }
@@ -323,7 +358,8 @@ ChannelOutput Channel::flush(bool monitor_pending) {
 // --- peer messages ----------------------------------------------------------
 
 util::Result<ChannelOutput> Channel::on_update_add(const UpdateAddHtlc& msg) {
-  if (!is_open() || !connected_) return peer_error(id_, "update_add_htlc on a channel that is not open");
+  if (!is_open() || !connected_)
+    return peer_error(id_, "update_add_htlc on a channel that is not open");
   if (msg.htlc_id.value() != their_next_htlc_id_) {
     return peer_error(id_, "update_add_htlc has id " + std::to_string(msg.htlc_id.value()) +
                                ", expected " + std::to_string(their_next_htlc_id_));
@@ -332,52 +368,71 @@ util::Result<ChannelOutput> Channel::on_update_add(const UpdateAddHtlc& msg) {
   // The peer's worst case: all of its updates with only those of ours it has acknowledged.
   util::Status fits = check_new_htlc(state_after(our_acked_, their_log_end()), msg.amount, false);
   if (!fits.is_ok()) return peer_error(id_, "update_add_htlc: " + fits.message());
-  their_log_.push_back(LogEntry{.kind = UpdateKind::kAdd, .htlc_id = msg.htlc_id, .amount = msg.amount,
-                                .payment_hash = msg.payment_hash, .cltv_expiry = msg.cltv_expiry, .onion = msg.onion});
+  their_log_.push_back(LogEntry{.kind = UpdateKind::kAdd,
+                                .htlc_id = msg.htlc_id,
+                                .amount = msg.amount,
+                                .payment_hash = msg.payment_hash,
+                                .cltv_expiry = msg.cltv_expiry,
+                                .onion = msg.onion});
   ++their_next_htlc_id_;
   return ChannelOutput{};
 }
 
 util::Result<ChannelOutput> Channel::on_update_fulfill(const UpdateFulfillHtlc& msg) {
-  if (!is_open() || !connected_) return peer_error(id_, "update_fulfill_htlc on a channel that is not open");
-  if (removal_pending(true, msg.htlc_id)) return peer_error(id_, "update_fulfill_htlc for " + msg.htlc_id.to_string() + " which is already being removed");
+  if (!is_open() || !connected_)
+    return peer_error(id_, "update_fulfill_htlc on a channel that is not open");
+  if (removal_pending(true, msg.htlc_id))
+    return peer_error(id_, "update_fulfill_htlc for " + msg.htlc_id.to_string() +
+                               " which is already being removed");
   util::Status valid = check_removal(false, msg.htlc_id, nullptr, &msg.preimage);
   if (!valid.is_ok()) return peer_error(id_, "update_fulfill_htlc: " + valid.message());
   if (their_log_.size() >= kMaxLogEntries) return peer_error(id_, "too many uncommitted updates");
-  their_log_.push_back(LogEntry{.kind = UpdateKind::kFulfill, .htlc_id = msg.htlc_id, .preimage = msg.preimage});
+  their_log_.push_back(
+      LogEntry{.kind = UpdateKind::kFulfill, .htlc_id = msg.htlc_id, .preimage = msg.preimage});
   ChannelOutput out;
   out.steps.push_back(PaymentPreimageStep{msg.preimage});
   return out;
 }
 
 util::Result<ChannelOutput> Channel::on_update_fail(const UpdateFailHtlc& msg) {
-  if (!is_open() || !connected_) return peer_error(id_, "update_fail_htlc on a channel that is not open");
-  if (removal_pending(true, msg.htlc_id)) return peer_error(id_, "update_fail_htlc for " + msg.htlc_id.to_string() + " which is already being removed");
+  if (!is_open() || !connected_)
+    return peer_error(id_, "update_fail_htlc on a channel that is not open");
+  if (removal_pending(true, msg.htlc_id))
+    return peer_error(
+        id_, "update_fail_htlc for " + msg.htlc_id.to_string() + " which is already being removed");
   util::Status valid = check_removal(false, msg.htlc_id, nullptr, nullptr);
   if (!valid.is_ok()) return peer_error(id_, "update_fail_htlc: " + valid.message());
   if (their_log_.size() >= kMaxLogEntries) return peer_error(id_, "too many uncommitted updates");
-  their_log_.push_back(LogEntry{.kind = UpdateKind::kFail, .htlc_id = msg.htlc_id, .reason = msg.reason});
+  their_log_.push_back(
+      LogEntry{.kind = UpdateKind::kFail, .htlc_id = msg.htlc_id, .reason = msg.reason});
   return ChannelOutput{};
 }
 
 util::Result<ChannelOutput> Channel::on_commitment_signed(const CommitmentSigned& msg) {
-  if (!is_open() || !connected_) return peer_error(id_, "commitment_signed on a channel that is not open");
+  if (!is_open() || !connected_)
+    return peer_error(id_, "commitment_signed on a channel that is not open");
   if (msg.commitment_number != local_.number + 1) {
-    return peer_error(id_, "commitment_signed for commitment " + std::to_string(msg.commitment_number) +
-                               ", expected " + std::to_string(local_.number + 1));
+    return peer_error(id_, "commitment_signed for commitment " +
+                               std::to_string(msg.commitment_number) + ", expected " +
+                               std::to_string(local_.number + 1));
   }
   const CommitmentView next{local_.number + 1, our_acked_, their_log_end()};
   if (commitment_digest(true, next) != msg.signature) {
-    return peer_error(id_, "commitment_signed does not match our commitment " + std::to_string(next.number));
+    return peer_error(
+        id_, "commitment_signed does not match our commitment " + std::to_string(next.number));
   }
   const ChannelState state = state_at(next);
-  if (state.htlcs.size() > kMaxHtlcsPerCommitment) return peer_error(id_, "commitment holds too many HTLCs");
+  if (state.htlcs.size() > kMaxHtlcsPerCommitment)
+    return peer_error(id_, "commitment holds too many HTLCs");
 
-  LatestHolderCommitment holder{.commitment_number = next.number, .htlcs = commitment_htlcs(true, state),
-                                .to_holder = state.to_us, .to_counterparty = state.to_them};
+  LatestHolderCommitment holder{.commitment_number = next.number,
+                                .htlcs = commitment_htlcs(true, state),
+                                .to_holder = state.to_us,
+                                .to_counterparty = state.to_them};
   for (uint64_t i = local_.theirs; i < next.theirs; ++i) {
     const LogEntry& e = their_entry(i);
-    if (e.kind == UpdateKind::kFulfill) holder.claimed_htlcs.push_back(ClaimedHtlc{e.htlc_id, e.preimage, e.skimmed_fee});
+    if (e.kind == UpdateKind::kFulfill)
+      holder.claimed_htlcs.push_back(ClaimedHtlc{e.htlc_id, e.preimage, e.skimmed_fee});
     if (e.kind == UpdateKind::kFail) holder.failed_htlcs.push_back(FailedHtlc{e.htlc_id, e.reason});
   }
   const uint64_t revoked = local_.number;
@@ -391,19 +446,23 @@ util::Result<ChannelOutput> Channel::on_commitment_signed(const CommitmentSigned
 }
 
 util::Result<ChannelOutput> Channel::on_revoke_and_ack(const RevokeAndAck& msg) {
-  if (!is_open() || !connected_) return peer_error(id_, "revoke_and_ack on a channel that is not open");
+  if (!is_open() || !connected_)
+    return peer_error(id_, "revoke_and_ack on a channel that is not open");
   if (!awaiting_raa_) return peer_error(id_, "unexpected revoke_and_ack");
   if (msg.revoked_commitment_number + 1 != remote_.number) {
-    return peer_error(id_, "revoke_and_ack revokes commitment " + std::to_string(msg.revoked_commitment_number) +
-                               ", expected " + std::to_string(remote_.number - 1));
+    return peer_error(id_, "revoke_and_ack revokes commitment " +
+                               std::to_string(msg.revoked_commitment_number) + ", expected " +
+                               std::to_string(remote_.number - 1));
   }
   auto point = their_points_.find(msg.revoked_commitment_number);
-  if (point == their_points_.end() || commitment_point(msg.per_commitment_secret) != point->second) {
+  if (point == their_points_.end() ||
+      commitment_point(msg.per_commitment_secret) != point->second) {
     return peer_error(id_, "revoke_and_ack carries a wrong per-commitment secret for commitment " +
                                std::to_string(msg.revoked_commitment_number));
   }
   CommitmentSecretStore secrets = their_secrets_;
-  util::Status inserted = secrets.insert(shachain_index(msg.revoked_commitment_number), msg.per_commitment_secret);
+  util::Status inserted =
+      secrets.insert(shachain_index(msg.revoked_commitment_number), msg.per_commitment_secret);
   if (!inserted.is_ok()) return peer_error(id_, inserted.message());
 
   their_secrets_ = secrets;
@@ -412,17 +471,20 @@ util::Result<ChannelOutput> Channel::on_revoke_and_ack(const RevokeAndAck& msg) 
   their_points_[msg.revoked_commitment_number + 2] = msg.next_point;
   their_points_.erase(their_points_.begin(), their_points_.lower_bound(remote_.number));
   ChannelOutput out;
-  out.steps.push_back(CommitmentSecretStep{msg.revoked_commitment_number, msg.per_commitment_secret});
+  out.steps.push_back(
+      CommitmentSecretStep{msg.revoked_commitment_number, msg.per_commitment_secret});
   report_irrevocable(out, their_committed_, our_removed_reported_);
   compact();
   return out;
 }
 
-void Channel::report_irrevocable(ChannelOutput& out, uint64_t old_their_committed, uint64_t old_our_removed) {
+void Channel::report_irrevocable(ChannelOutput& out, uint64_t old_their_committed,
+                                 uint64_t old_our_removed) {
   for (uint64_t i = old_their_committed; i < remote_.theirs; ++i) {
     const LogEntry& e = their_entry(i);
     if (e.kind == UpdateKind::kAdd) {
-      out.inbound_committed.push_back(InboundHtlc{e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion});
+      out.inbound_committed.push_back(
+          InboundHtlc{e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion});
     }
   }
   their_committed_ = std::max(their_committed_, remote_.theirs);
@@ -439,8 +501,10 @@ void Channel::compact() {
   const uint64_t fold_theirs = std::min({local_.theirs, remote_.theirs, their_committed_});
   if (fold_ours == base_ours_ && fold_theirs == base_theirs_) return;
   base_ = state_after(fold_ours, fold_theirs);
-  our_log_.erase(our_log_.begin(), our_log_.begin() + static_cast<std::ptrdiff_t>(fold_ours - base_ours_));
-  their_log_.erase(their_log_.begin(), their_log_.begin() + static_cast<std::ptrdiff_t>(fold_theirs - base_theirs_));
+  our_log_.erase(our_log_.begin(),
+                 our_log_.begin() + static_cast<std::ptrdiff_t>(fold_ours - base_ours_));
+  their_log_.erase(their_log_.begin(),
+                   their_log_.begin() + static_cast<std::ptrdiff_t>(fold_theirs - base_theirs_));
   base_ours_ = fold_ours;
   base_theirs_ = fold_theirs;
 }
@@ -466,8 +530,9 @@ util::Result<ChannelOutput> Channel::on_reestablish(const ChannelReestablish& ms
   const uint64_t peer_local = msg.next_commitment_number - 1;
   const bool resend_commitment = awaiting_raa_ && peer_local + 1 == remote_.number;
   if (!resend_commitment && peer_local != remote_.number) {
-    return peer_error(id_, "peer holds commitment " + std::to_string(peer_local) + " but we signed " +
-                               std::to_string(remote_.number) + ": one side lost state");
+    return peer_error(id_, "peer holds commitment " + std::to_string(peer_local) +
+                               " but we signed " + std::to_string(remote_.number) +
+                               ": one side lost state");
   }
   const bool resend_revoke = local_.number > 0 && msg.revocations_received + 1 == local_.number;
   if (!resend_revoke && msg.revocations_received != local_.number) {
@@ -477,14 +542,17 @@ util::Result<ChannelOutput> Channel::on_reestablish(const ChannelReestablish& ms
   connected_ = true;
   ChannelOutput out;
   auto push_commitment = [&] {
-    for (uint64_t i = prev_remote_ours_; i < remote_.ours; ++i) out.messages.push_back(entry_message(our_entry(i)));
+    for (uint64_t i = prev_remote_ours_; i < remote_.ours; ++i)
+      out.messages.push_back(entry_message(our_entry(i)));
     out.messages.push_back(commitment_message());
   };
   // Resend in the order they were first sent.
   const bool revoke_first = raa_before_commitment_;
-  if (resend_revoke && (revoke_first || !resend_commitment)) out.messages.push_back(revoke_message(local_.number - 1));
+  if (resend_revoke && (revoke_first || !resend_commitment))
+    out.messages.push_back(revoke_message(local_.number - 1));
   if (resend_commitment) push_commitment();
-  if (resend_revoke && !revoke_first && resend_commitment) out.messages.push_back(revoke_message(local_.number - 1));
+  if (resend_revoke && !revoke_first && resend_commitment)
+    out.messages.push_back(revoke_message(local_.number - 1));
   return out;
 }
 

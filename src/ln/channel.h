@@ -101,10 +101,13 @@ struct InboundHtlc {
 
 struct ChannelOutput {
   std::vector<Message> messages;
-  std::vector<MonitorStep> steps;             // durable before `messages` are sent
+  std::vector<MonitorStep> steps;              // durable before `messages` are sent
   std::vector<InboundHtlc> inbound_committed;  // now safe to claim or forward
   std::vector<HtlcId> inbound_removed;         // our fulfill/fail of these is irrevocable
-  bool empty() const { return messages.empty() && steps.empty() && inbound_committed.empty() && inbound_removed.empty(); }
+  bool empty() const {
+    return messages.empty() && steps.empty() && inbound_committed.empty() &&
+           inbound_removed.empty();
+  }
 };
 
 enum class ChannelPhase : uint8_t { kAwaitingAccept = 0, kOpen = 1, kClosed = 2 };
@@ -123,16 +126,18 @@ class Channel {
                                               AmountMsat push, const ChannelConfig& config,
                                               const Secret& seed);
   // The acceptor's side.
-  static util::Result<std::pair<Channel, AcceptChannel>> accept(const OpenChannel& open, NodeId peer,
-                                                                 const ChannelConfig& config,
-                                                                 const Secret& seed);
+  static util::Result<std::pair<Channel, AcceptChannel>> accept(const OpenChannel& open,
+                                                                NodeId peer,
+                                                                const ChannelConfig& config,
+                                                                const Secret& seed);
   util::Status on_accept(const AcceptChannel& accept);
 
   // Local actions. They queue in the holding cell; flush() sends them.
   util::Status send_htlc(AmountMsat amount, const PaymentHash& hash, uint32_t cltv_expiry,
                          Bytes onion, const HtlcSource& source, HtlcId* assigned_id);
   // Fulfils an inbound HTLC. Returns false if it is already being removed.
-  util::Result<bool> fulfill_htlc(HtlcId id, const PaymentPreimage& preimage, AmountMsat skimmed_fee);
+  util::Result<bool> fulfill_htlc(HtlcId id, const PaymentPreimage& preimage,
+                                  AmountMsat skimmed_fee);
   util::Result<bool> fail_htlc(HtlcId id, const FailureReason& reason);
 
   // Sends a batch (holding cell, then commitment_signed) if the protocol
@@ -163,7 +168,9 @@ class Channel {
   uint64_t latest_monitor_update_id() const { return latest_monitor_update_id_; }
   uint64_t next_monitor_update_id() { return ++latest_monitor_update_id_; }
   // After a restart from a stale manager state: continue after the monitor's ids.
-  void skip_monitor_update_ids_to(uint64_t id) { latest_monitor_update_id_ = std::max(latest_monitor_update_id_, id); }
+  void skip_monitor_update_ids_to(uint64_t id) {
+    latest_monitor_update_id_ = std::max(latest_monitor_update_id_, id);
+  }
   const CommitmentView& local_view() const { return local_; }
   const CommitmentView& remote_view() const { return remote_; }
   size_t holding_cell_size() const { return holding_cell_.size(); }
@@ -178,7 +185,6 @@ class Channel {
   Bytes encode() const;
   static util::Result<Channel> decode(ByteView encoded);
 
-
  private:
   Channel() = default;
 
@@ -186,7 +192,9 @@ class Channel {
   ChannelState state_after(uint64_t ours, uint64_t theirs) const;
   util::Status apply(ChannelState& state, const LogEntry& entry, bool ours) const;
   const LogEntry& our_entry(uint64_t absolute) const { return our_log_[absolute - base_ours_]; }
-  const LogEntry& their_entry(uint64_t absolute) const { return their_log_[absolute - base_theirs_]; }
+  const LogEntry& their_entry(uint64_t absolute) const {
+    return their_log_[absolute - base_theirs_];
+  }
   uint64_t our_log_end() const { return base_ours_ + our_log_.size(); }
   uint64_t their_log_end() const { return base_theirs_ + their_log_.size(); }
   bool removal_pending(bool offered_by_us, HtlcId id) const;
@@ -196,9 +204,12 @@ class Channel {
   Message entry_message(const LogEntry& entry) const;
   RevokeAndAck revoke_message(uint64_t revoked) const;
   CommitmentSigned commitment_message() const;
-  util::Status check_new_htlc(const ChannelState& state, AmountMsat amount, bool offered_by_us) const;
-  util::Status check_removal(bool by_us, HtlcId id, const PaymentHash* hash, const PaymentPreimage* preimage) const;
-  void report_irrevocable(ChannelOutput& out, uint64_t old_their_committed, uint64_t old_our_removed);
+  util::Status check_new_htlc(const ChannelState& state, AmountMsat amount,
+                              bool offered_by_us) const;
+  util::Status check_removal(bool by_us, HtlcId id, const PaymentHash* hash,
+                             const PaymentPreimage* preimage) const;
+  void report_irrevocable(ChannelOutput& out, uint64_t old_their_committed,
+                          uint64_t old_our_removed);
   void compact();
 
   ChannelId id_;
@@ -222,9 +233,9 @@ class Channel {
   CommitmentView remote_;
   uint64_t prev_remote_ours_ = 0;  // ours of remote commitment n-1, for retransmission
   bool awaiting_raa_ = false;
-  uint64_t our_acked_ = 0;            // our log entries acknowledged by their RAA
-  uint64_t their_committed_ = 0;      // their log entries reported irrevocable
-  uint64_t our_removed_reported_ = 0; // our log entries reported irrevocable
+  uint64_t our_acked_ = 0;              // our log entries acknowledged by their RAA
+  uint64_t their_committed_ = 0;        // their log entries reported irrevocable
+  uint64_t our_removed_reported_ = 0;   // our log entries reported irrevocable
   bool raa_before_commitment_ = false;  // our last RAA went out before our last commitment_signed
   uint64_t next_htlc_id_ = 0;
   uint64_t their_next_htlc_id_ = 0;

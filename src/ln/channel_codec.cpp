@@ -5,25 +5,62 @@
 namespace hashlock::ln {
 namespace {
 
-constexpr codec::RecordKind kChannelRecord{.type = 41, .min_version = 1, .current_version = 1, .name = "channel"};
+constexpr codec::RecordKind kChannelRecord{
+    .type = 41, .min_version = 1, .current_version = 1, .name = "channel"};
 constexpr size_t kMaxListItems = 100'000;
 
 enum Field : uint64_t {
-  kId = 0, kPeer = 2, kOpener = 4, kPhase = 6, kCapacity = 8, kOurLimits = 10, kTheirLimits = 12,
-  kSeed = 14, kSecrets = 16, kPoints = 18, kBaseUs = 20, kBaseThem = 22, kBaseHtlcs = 24,
-  kBaseOurs = 26, kBaseTheirs = 28, kOurLog = 30, kTheirLog = 32, kLocal = 34, kRemote = 36,
-  kPrevRemoteOurs = 38, kAwaitingRaa = 40, kOurAcked = 42, kTheirCommitted = 44,
-  kOurRemovedReported = 46, kRaaFirst = 48, kNextHtlcId = 50, kTheirNextHtlcId = 52,
-  kHoldingCell = 54, kLatestUpdateId = 56, kConnected = 58,
+  kId = 0,
+  kPeer = 2,
+  kOpener = 4,
+  kPhase = 6,
+  kCapacity = 8,
+  kOurLimits = 10,
+  kTheirLimits = 12,
+  kSeed = 14,
+  kSecrets = 16,
+  kPoints = 18,
+  kBaseUs = 20,
+  kBaseThem = 22,
+  kBaseHtlcs = 24,
+  kBaseOurs = 26,
+  kBaseTheirs = 28,
+  kOurLog = 30,
+  kTheirLog = 32,
+  kLocal = 34,
+  kRemote = 36,
+  kPrevRemoteOurs = 38,
+  kAwaitingRaa = 40,
+  kOurAcked = 42,
+  kTheirCommitted = 44,
+  kOurRemovedReported = 46,
+  kRaaFirst = 48,
+  kNextHtlcId = 50,
+  kTheirNextHtlcId = 52,
+  kHoldingCell = 54,
+  kLatestUpdateId = 56,
+  kConnected = 58,
 };
 enum EntryField : uint64_t {
-  kKind = 0, kHtlcId = 2, kAmount = 4, kHash = 6, kExpiry = 8, kOnion = 10, kSource = 12,
-  kPreimage = 14, kReason = 16, kSkimmed = 18, kOfferedByUs = 20,
+  kKind = 0,
+  kHtlcId = 2,
+  kAmount = 4,
+  kHash = 6,
+  kExpiry = 8,
+  kOnion = 10,
+  kSource = 12,
+  kPreimage = 14,
+  kReason = 16,
+  kSkimmed = 18,
+  kOfferedByUs = 20,
 };
 
 Bytes encode_limits(const ChannelLimits& l) {
   codec::TlvWriter w;
-  w.u64(0, l.max_accepted_htlcs).amount(2, l.max_htlc_value_in_flight).amount(4, l.channel_reserve).amount(6, l.htlc_minimum);
+  w.u64(0, l.max_accepted_htlcs)
+      .amount(2, l.max_htlc_value_in_flight)
+      .amount(4, l.channel_reserve)
+      .amount(6, l.htlc_minimum);
   return w.take();
 }
 
@@ -41,10 +78,16 @@ util::Result<ChannelLimits> decode_limits(ByteView raw) {
 
 Bytes encode_entry(const LogEntry& e, std::optional<bool> offered_by_us = std::nullopt) {
   codec::TlvWriter w;
-  w.u64(kKind, static_cast<uint64_t>(e.kind)).u64(kHtlcId, e.htlc_id.value()).amount(kAmount, e.amount)
-      .bytes32(kHash, e.payment_hash).u64(kExpiry, e.cltv_expiry).bytes(kOnion, e.onion);
+  w.u64(kKind, static_cast<uint64_t>(e.kind))
+      .u64(kHtlcId, e.htlc_id.value())
+      .amount(kAmount, e.amount)
+      .bytes32(kHash, e.payment_hash)
+      .u64(kExpiry, e.cltv_expiry)
+      .bytes(kOnion, e.onion);
   if (e.source) w.bytes(kSource, encode_source(*e.source));
-  w.bytes32(kPreimage, e.preimage).bytes(kReason, encode_failure(e.reason)).amount(kSkimmed, e.skimmed_fee);
+  w.bytes32(kPreimage, e.preimage)
+      .bytes(kReason, encode_failure(e.reason))
+      .amount(kSkimmed, e.skimmed_fee);
   if (offered_by_us) w.boolean(kOfferedByUs, *offered_by_us);
   return w.take();
 }
@@ -68,7 +111,8 @@ util::Result<LogEntry> decode_entry(ByteView raw, bool* offered_by_us = nullptr)
     HASHLOCK_ASSIGN_OR_RETURN(HtlcSource decoded, decode_source(*source));
     e.source = decoded;
   }
-  HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+  HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                            r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
   e.preimage = PaymentPreimage(preimage);
   HASHLOCK_ASSIGN_OR_RETURN(ByteView reason, r.bytes(kReason));
   HASHLOCK_ASSIGN_OR_RETURN(e.reason, decode_failure(reason));
@@ -89,7 +133,8 @@ Bytes encode_entries(const Container& entries) {
 
 util::Result<std::vector<LogEntry>> decode_entries(codec::TlvReader& r, uint64_t field) {
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items, codec::decode_list(raw, kMaxListItems, "channel log"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items,
+                            codec::decode_list(raw, kMaxListItems, "channel log"));
   std::vector<LogEntry> out;
   for (ByteView item : items) {
     HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(item));
@@ -117,7 +162,8 @@ util::Result<CommitmentView> decode_view(codec::TlvReader& r, uint64_t field) {
 }
 
 util::Result<util::Sha256Digest> read_digest(ByteView raw, const char* what) {
-  if (raw.size() != 32) return util::corruption(std::string("channel: ") + what + " is not 32 bytes");
+  if (raw.size() != 32)
+    return util::corruption(std::string("channel: ") + what + " is not 32 bytes");
   util::Sha256Digest out{};
   std::copy(raw.begin(), raw.end(), out.begin());
   return out;
@@ -128,8 +174,13 @@ util::Result<util::Sha256Digest> read_digest(ByteView raw, const char* what) {
 Bytes Channel::encode() const {
   std::vector<Bytes> base_htlcs;
   for (const auto& [key, h] : base_.htlcs) {
-    LogEntry as_entry{.kind = UpdateKind::kAdd, .htlc_id = h.id, .amount = h.amount, .payment_hash = h.payment_hash,
-                      .cltv_expiry = h.cltv_expiry, .onion = h.onion, .source = h.source};
+    LogEntry as_entry{.kind = UpdateKind::kAdd,
+                      .htlc_id = h.id,
+                      .amount = h.amount,
+                      .payment_hash = h.payment_hash,
+                      .cltv_expiry = h.cltv_expiry,
+                      .onion = h.onion,
+                      .source = h.source};
     base_htlcs.push_back(encode_entry(as_entry, h.offered_by_us));
   }
   codec::ByteWriter points;
@@ -138,25 +189,42 @@ Bytes Channel::encode() const {
     points.raw(point);
   }
   codec::TlvWriter w;
-  w.bytes32(kId, id_).u64(kPeer, peer_.value()).boolean(kOpener, is_opener_)
-      .u64(kPhase, static_cast<uint64_t>(phase_)).amount(kCapacity, capacity_)
-      .bytes(kOurLimits, encode_limits(our_limits_)).bytes(kTheirLimits, encode_limits(their_limits_))
-      .bytes(kSeed, seed_).bytes(kSecrets, their_secrets_.encode()).bytes(kPoints, points.bytes())
-      .amount(kBaseUs, base_.to_us).amount(kBaseThem, base_.to_them)
-      .bytes(kBaseHtlcs, codec::encode_list(base_htlcs)).u64(kBaseOurs, base_ours_)
-      .u64(kBaseTheirs, base_theirs_).bytes(kOurLog, encode_entries(our_log_))
-      .bytes(kTheirLog, encode_entries(their_log_)).bytes(kLocal, encode_view(local_))
-      .bytes(kRemote, encode_view(remote_)).u64(kPrevRemoteOurs, prev_remote_ours_)
-      .boolean(kAwaitingRaa, awaiting_raa_).u64(kOurAcked, our_acked_)
-      .u64(kTheirCommitted, their_committed_).u64(kOurRemovedReported, our_removed_reported_)
-      .boolean(kRaaFirst, raa_before_commitment_).u64(kNextHtlcId, next_htlc_id_)
-      .u64(kTheirNextHtlcId, their_next_htlc_id_).bytes(kHoldingCell, encode_entries(holding_cell_))
-      .u64(kLatestUpdateId, latest_monitor_update_id_).boolean(kConnected, connected_);
+  w.bytes32(kId, id_)
+      .u64(kPeer, peer_.value())
+      .boolean(kOpener, is_opener_)
+      .u64(kPhase, static_cast<uint64_t>(phase_))
+      .amount(kCapacity, capacity_)
+      .bytes(kOurLimits, encode_limits(our_limits_))
+      .bytes(kTheirLimits, encode_limits(their_limits_))
+      .bytes(kSeed, seed_)
+      .bytes(kSecrets, their_secrets_.encode())
+      .bytes(kPoints, points.bytes())
+      .amount(kBaseUs, base_.to_us)
+      .amount(kBaseThem, base_.to_them)
+      .bytes(kBaseHtlcs, codec::encode_list(base_htlcs))
+      .u64(kBaseOurs, base_ours_)
+      .u64(kBaseTheirs, base_theirs_)
+      .bytes(kOurLog, encode_entries(our_log_))
+      .bytes(kTheirLog, encode_entries(their_log_))
+      .bytes(kLocal, encode_view(local_))
+      .bytes(kRemote, encode_view(remote_))
+      .u64(kPrevRemoteOurs, prev_remote_ours_)
+      .boolean(kAwaitingRaa, awaiting_raa_)
+      .u64(kOurAcked, our_acked_)
+      .u64(kTheirCommitted, their_committed_)
+      .u64(kOurRemovedReported, our_removed_reported_)
+      .boolean(kRaaFirst, raa_before_commitment_)
+      .u64(kNextHtlcId, next_htlc_id_)
+      .u64(kTheirNextHtlcId, their_next_htlc_id_)
+      .bytes(kHoldingCell, encode_entries(holding_cell_))
+      .u64(kLatestUpdateId, latest_monitor_update_id_)
+      .boolean(kConnected, connected_);
   return codec::encode_record(kChannelRecord, w);
 }
 
 util::Result<Channel> Channel::decode(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kChannelRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kChannelRecord, encoded));
   codec::TlvReader& r = record.fields;
   Channel c;
   HASHLOCK_ASSIGN_OR_RETURN(c.id_, r.bytes32<ChannelId>(kId));
@@ -185,7 +253,8 @@ util::Result<Channel> Channel::decode(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(c.base_.to_us, r.amount(kBaseUs));
   HASHLOCK_ASSIGN_OR_RETURN(c.base_.to_them, r.amount(kBaseThem));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView base_htlcs, r.bytes(kBaseHtlcs));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> htlc_items, codec::decode_list(base_htlcs, kMaxListItems, "channel htlcs"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> htlc_items,
+                            codec::decode_list(base_htlcs, kMaxListItems, "channel htlcs"));
   for (ByteView item : htlc_items) {
     bool offered_by_us = false;
     HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(item, &offered_by_us));
@@ -216,7 +285,8 @@ util::Result<Channel> Channel::decode(ByteView encoded) {
   const uint64_t our_end = c.base_ours_ + c.our_log_.size();
   const uint64_t their_end = c.base_theirs_ + c.their_log_.size();
   for (const CommitmentView* v : {&c.local_, &c.remote_}) {
-    if (v->ours < c.base_ours_ || v->ours > our_end || v->theirs < c.base_theirs_ || v->theirs > their_end) {
+    if (v->ours < c.base_ours_ || v->ours > our_end || v->theirs < c.base_theirs_ ||
+        v->theirs > their_end) {
       return util::corruption("channel: commitment view outside its update logs");
     }
   }

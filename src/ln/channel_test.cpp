@@ -26,7 +26,8 @@ Secret seed(uint8_t b) {
 
 Pair open_pair(uint64_t capacity = 10'000'000) {
   ChannelId id(util::sha256(util::as_bytes("pair")));
-  auto [a, open] = Channel::open(id, NodeId(2), AmountMsat(capacity), AmountMsat(0), ChannelConfig{}, seed(1));
+  auto [a, open] =
+      Channel::open(id, NodeId(2), AmountMsat(capacity), AmountMsat(0), ChannelConfig{}, seed(1));
   auto accepted = Channel::accept(open, NodeId(1), ChannelConfig{}, seed(2));
   EXPECT_TRUE(accepted.is_ok());
   auto [b, accept] = std::move(accepted).value();
@@ -79,15 +80,19 @@ void settle(Pair& p) {
   FAIL() << "channel pair did not settle";
 }
 
-PaymentPreimage preimage(int n) { return PaymentPreimage(util::sha256(util::as_bytes("pre" + std::to_string(n)))); }
+PaymentPreimage preimage(int n) {
+  return PaymentPreimage(util::sha256(util::as_bytes("pre" + std::to_string(n))));
+}
 HtlcSource source(int n) {
-  return OutboundRoute{PaymentId(util::sha256(util::as_bytes("pay" + std::to_string(n)))), 0, AmountMsat(1000), AmountMsat(0)};
+  return OutboundRoute{PaymentId(util::sha256(util::as_bytes("pay" + std::to_string(n)))), 0,
+                       AmountMsat(1000), AmountMsat(0)};
 }
 
 TEST(Channel, AddCommitFulfillMovesTheMoney) {
   Pair p = open_pair();
   HtlcId id;
-  ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(1).payment_hash(), 500, {}, source(1), &id).is_ok());
+  ASSERT_TRUE(
+      p.a.send_htlc(AmountMsat(1000), preimage(1).payment_hash(), 500, {}, source(1), &id).is_ok());
   settle(p);
   ASSERT_EQ(p.b_committed.size(), 1u);
   EXPECT_EQ(p.a.htlc_state(true, id), HtlcState::kCommitted);
@@ -108,11 +113,14 @@ TEST(Channel, AddCommitFulfillMovesTheMoney) {
 TEST(Channel, ManyHtlcsGoInOneCommitmentRound) {
   Pair p = open_pair();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(i).payment_hash(), 500, {}, source(i), nullptr).is_ok());
+    ASSERT_TRUE(
+        p.a.send_htlc(AmountMsat(1000), preimage(i).payment_hash(), 500, {}, source(i), nullptr)
+            .is_ok());
   }
   auto out = p.a.flush(false);
   size_t commitments = 0;
-  for (const Message& m : out.messages) commitments += std::holds_alternative<CommitmentSigned>(m) ? 1 : 0;
+  for (const Message& m : out.messages)
+    commitments += std::holds_alternative<CommitmentSigned>(m) ? 1 : 0;
   EXPECT_EQ(out.messages.size(), 21u);
   EXPECT_EQ(commitments, 1u);
 }
@@ -120,7 +128,8 @@ TEST(Channel, ManyHtlcsGoInOneCommitmentRound) {
 TEST(Channel, FailRefundsTheOfferer) {
   Pair p = open_pair();
   HtlcId id;
-  ASSERT_TRUE(p.a.send_htlc(AmountMsat(5000), preimage(2).payment_hash(), 500, {}, source(2), &id).is_ok());
+  ASSERT_TRUE(
+      p.a.send_htlc(AmountMsat(5000), preimage(2).payment_hash(), 500, {}, source(2), &id).is_ok());
   settle(p);
   ASSERT_TRUE(*p.b.fail_htlc(id, FailureReason{FailureCode::kIncorrectPaymentDetails, 0, {}}));
   settle(p);
@@ -131,7 +140,8 @@ TEST(Channel, FailRefundsTheOfferer) {
 TEST(Channel, WrongPreimageIsAProtocolErrorAndChangesNothing) {
   Pair p = open_pair();
   HtlcId id;
-  ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(3).payment_hash(), 500, {}, source(3), &id).is_ok());
+  ASSERT_TRUE(
+      p.a.send_htlc(AmountMsat(1000), preimage(3).payment_hash(), 500, {}, source(3), &id).is_ok());
   settle(p);
   const Bytes before = p.a.encode();
   auto out = p.a.on_update_fulfill(UpdateFulfillHtlc{p.a.id(), id, preimage(99)});
@@ -150,23 +160,28 @@ TEST(Channel, UnknownHtlcIdIsAProtocolError) {
 
 TEST(Channel, HtlcOverTheLimitIsRefused) {
   Pair p = open_pair(5000);
-  util::Status too_big = p.a.send_htlc(AmountMsat(6000), preimage(4).payment_hash(), 500, {}, source(4), nullptr);
+  util::Status too_big =
+      p.a.send_htlc(AmountMsat(6000), preimage(4).payment_hash(), 500, {}, source(4), nullptr);
   EXPECT_EQ(too_big.code(), util::StatusCode::kInvalidArgument);
   // The peer enforces the same limits on what it receives.
-  auto out = p.b.on_update_add(UpdateAddHtlc{p.b.id(), HtlcId(0), AmountMsat(6000), preimage(4).payment_hash(), 500, {}});
+  auto out = p.b.on_update_add(
+      UpdateAddHtlc{p.b.id(), HtlcId(0), AmountMsat(6000), preimage(4).payment_hash(), 500, {}});
   EXPECT_EQ(out.status().code(), util::StatusCode::kProtocolError);
 }
 
 TEST(Channel, OutOfOrderHtlcIdIsAProtocolError) {
   Pair p = open_pair();
-  auto out = p.b.on_update_add(UpdateAddHtlc{p.b.id(), HtlcId(5), AmountMsat(100), preimage(5).payment_hash(), 500, {}});
+  auto out = p.b.on_update_add(
+      UpdateAddHtlc{p.b.id(), HtlcId(5), AmountMsat(100), preimage(5).payment_hash(), 500, {}});
   ASSERT_FALSE(out.is_ok());
   EXPECT_NE(out.status().message().find("expected 0"), std::string::npos);
 }
 
 TEST(Channel, WrongRevocationSecretIsRejected) {
   Pair p = open_pair();
-  ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(6).payment_hash(), 500, {}, source(6), nullptr).is_ok());
+  ASSERT_TRUE(
+      p.a.send_htlc(AmountMsat(1000), preimage(6).payment_hash(), 500, {}, source(6), nullptr)
+          .is_ok());
   auto out = p.a.flush(false);
   for (const Message& m : out.messages) ASSERT_TRUE(dispatch(p.b, m).is_ok());
   auto bad = p.a.on_revoke_and_ack(RevokeAndAck{p.a.id(), 0, seed(9), seed(9)});
@@ -176,7 +191,9 @@ TEST(Channel, WrongRevocationSecretIsRejected) {
 
 TEST(Channel, SurvivesEncodeDecodeMidRound) {
   Pair p = open_pair();
-  ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(7).payment_hash(), 500, {}, source(7), nullptr).is_ok());
+  ASSERT_TRUE(
+      p.a.send_htlc(AmountMsat(1000), preimage(7).payment_hash(), 500, {}, source(7), nullptr)
+          .is_ok());
   auto out = p.a.flush(false);
   auto decoded = Channel::decode(p.a.encode());
   ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
@@ -190,7 +207,8 @@ TEST(Channel, ReestablishAtEveryStepOfTheDance) {
     SCOPED_TRACE("disconnect after message " + std::to_string(cut));
     Pair p = open_pair();
     HtlcId id;
-    ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(8).payment_hash(), 500, {}, source(8), &id).is_ok());
+    ASSERT_TRUE(p.a.send_htlc(AmountMsat(1000), preimage(8).payment_hash(), 500, {}, source(8), &id)
+                    .is_ok());
     int delivered = 0;
     bool fulfilled = false;
     bool cut_done = false;

@@ -27,14 +27,21 @@ int trailing_zeros(uint64_t index) {
 
 }  // namespace
 
-uint64_t shachain_index(uint64_t commitment_number) { return kMaxShachainIndex - commitment_number; }
+uint64_t shachain_index(uint64_t commitment_number) {
+  return kMaxShachainIndex - commitment_number;
+}
 
-Secret derive_secret(const Secret& seed, uint64_t index) { return derive_from(seed, 48, index); }
+Secret derive_secret(const Secret& seed, uint64_t index) {
+  return derive_from(seed, 48, index);
+}
 
-util::Sha256Digest commitment_point(const Secret& secret) { return util::sha256(secret); }
+util::Sha256Digest commitment_point(const Secret& secret) {
+  return util::sha256(secret);
+}
 
 util::Status CommitmentSecretStore::insert(uint64_t index, const Secret& secret) {
-  if (index > kMaxShachainIndex) return util::protocol_error("commitment secret index out of range");
+  if (index > kMaxShachainIndex)
+    return util::protocol_error("commitment secret index out of range");
   const int position = trailing_zeros(index);
   for (int i = 0; i < position; ++i) {
     const Slot& slot = slots_[static_cast<size_t>(i)];
@@ -83,7 +90,8 @@ util::Result<CommitmentSecretStore> CommitmentSecretStore::decode(util::ByteView
   codec::ByteReader in(encoded);
   while (!in.at_end()) {
     HASHLOCK_ASSIGN_OR_RETURN(uint8_t position, in.u8("secret slot"));
-    if (position >= kSlots) return util::corruption("secret slot " + std::to_string(position) + " out of range");
+    if (position >= kSlots)
+      return util::corruption("secret slot " + std::to_string(position) + " out of range");
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t index, in.u64("secret index"));
     HASHLOCK_ASSIGN_OR_RETURN(util::ByteView raw, in.raw(32, "secret"));
     Slot& slot = store.slots_[position];

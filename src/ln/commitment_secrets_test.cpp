@@ -33,7 +33,8 @@ TEST(CommitmentSecrets, MatchBolt3GenerationVectors) {
 }
 
 TEST(CommitmentSecrets, StoreKeepsAtMost49EntriesAndDerivesEveryEarlierSecret) {
-  const Secret seed = secret_from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  const Secret seed =
+      secret_from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
   CommitmentSecretStore store;
   constexpr uint64_t kCommitments = 5000;
   for (uint64_t n = 0; n < kCommitments; ++n) {

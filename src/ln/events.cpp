@@ -7,29 +7,61 @@ namespace hashlock::ln {
 namespace {
 
 enum Field : uint64_t {
-  kSequence = 0, kKind = 2, kPaymentId = 4, kHash = 6, kPreimage = 8, kAmount = 10, kFee = 12,
-  kReason = 14, kPart = 16, kChannel = 18, kText = 20, kAcks = 22, kReleases = 24,
+  kSequence = 0,
+  kKind = 2,
+  kPaymentId = 4,
+  kHash = 6,
+  kPreimage = 8,
+  kAmount = 10,
+  kFee = 12,
+  kReason = 14,
+  kPart = 16,
+  kChannel = 18,
+  kText = 20,
+  kAcks = 22,
+  kReleases = 24,
 };
 
 struct Writer {
   codec::TlvWriter& w;
   void operator()(const PaymentSent& e) {
-    w.u64(kKind, 0).bytes32(kPaymentId, e.payment_id).bytes32(kHash, e.payment_hash).bytes32(kPreimage, e.preimage)
-        .amount(kAmount, e.amount).amount(kFee, e.fee_paid);
+    w.u64(kKind, 0)
+        .bytes32(kPaymentId, e.payment_id)
+        .bytes32(kHash, e.payment_hash)
+        .bytes32(kPreimage, e.preimage)
+        .amount(kAmount, e.amount)
+        .amount(kFee, e.fee_paid);
   }
   void operator()(const PaymentFailed& e) {
-    w.u64(kKind, 1).bytes32(kPaymentId, e.payment_id).bytes32(kHash, e.payment_hash).bytes(kReason, encode_failure(e.reason));
+    w.u64(kKind, 1)
+        .bytes32(kPaymentId, e.payment_id)
+        .bytes32(kHash, e.payment_hash)
+        .bytes(kReason, encode_failure(e.reason));
   }
-  void operator()(const PaymentPathSuccessful& e) { w.u64(kKind, 2).bytes32(kPaymentId, e.payment_id).u64(kPart, e.part_id); }
+  void operator()(const PaymentPathSuccessful& e) {
+    w.u64(kKind, 2).bytes32(kPaymentId, e.payment_id).u64(kPart, e.part_id);
+  }
   void operator()(const PaymentPathFailed& e) {
-    w.u64(kKind, 3).bytes32(kPaymentId, e.payment_id).bytes(kReason, encode_failure(e.reason)).u64(kPart, e.part_id);
+    w.u64(kKind, 3)
+        .bytes32(kPaymentId, e.payment_id)
+        .bytes(kReason, encode_failure(e.reason))
+        .u64(kPart, e.part_id);
   }
-  void operator()(const PaymentClaimable& e) { w.u64(kKind, 4).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount); }
-  void operator()(const PaymentClaimed& e) { w.u64(kKind, 5).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount); }
+  void operator()(const PaymentClaimable& e) {
+    w.u64(kKind, 4).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount);
+  }
+  void operator()(const PaymentClaimed& e) {
+    w.u64(kKind, 5).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount);
+  }
   void operator()(const HtlcHandlingFailed& e) {
-    w.u64(kKind, 6).bytes32(kHash, e.payment_hash).bytes(kReason, encode_failure(e.reason)).bytes32(kChannel, e.channel_id);
+    w.u64(kKind, 6)
+        .bytes32(kHash, e.payment_hash)
+        .bytes(kReason, encode_failure(e.reason))
+        .bytes32(kChannel, e.channel_id);
   }
-  void operator()(const ChannelClosed& e) { w.u64(kKind, 7).bytes32(kChannel, e.channel_id).string(kText, e.reason); }
+  void operator()(const ChannelClosed& e) {
+    w.u64(kKind, 7).bytes32(kChannel, e.channel_id).string(kText, e.reason);
+  }
 };
 
 util::Result<FailureReason> read_reason(codec::TlvReader& r) {
@@ -43,7 +75,8 @@ util::Result<Event> read_event(uint64_t kind, codec::TlvReader& r) {
       PaymentSent e;
       HASHLOCK_ASSIGN_OR_RETURN(e.payment_id, r.bytes32<PaymentId>(kPaymentId));
       HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
-      HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+      HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                                r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
       e.preimage = PaymentPreimage(preimage);
       HASHLOCK_ASSIGN_OR_RETURN(e.amount, r.amount(kAmount));
       HASHLOCK_ASSIGN_OR_RETURN(e.fee_paid, r.amount(kFee));
@@ -98,9 +131,9 @@ util::Result<Event> read_event(uint64_t kind, codec::TlvReader& r) {
 }  // namespace
 
 std::string event_name(const Event& event) {
-  static constexpr const char* kNames[] = {"PaymentSent", "PaymentFailed", "PaymentPathSuccessful",
-                                           "PaymentPathFailed", "PaymentClaimable", "PaymentClaimed",
-                                           "HTLCHandlingFailed", "ChannelClosed"};
+  static constexpr const char* kNames[] = {
+      "PaymentSent",      "PaymentFailed",  "PaymentPathSuccessful", "PaymentPathFailed",
+      "PaymentClaimable", "PaymentClaimed", "HTLCHandlingFailed",    "ChannelClosed"};
   return kNames[event.index()];
 }
 
@@ -124,7 +157,8 @@ Bytes encode_queued_event(const QueuedEvent& queued) {
 }
 
 util::Result<QueuedEvent> decode_queued_event(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(encoded, "queued user event"));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r,
+                            codec::TlvReader::parse(encoded, "queued user event"));
   QueuedEvent queued;
   HASHLOCK_ASSIGN_OR_RETURN(queued.sequence, r.u64(kSequence));
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t kind, r.u64(kKind));

@@ -7,7 +7,10 @@
 namespace hashlock::ln {
 
 LnHarness::LnHarness(size_t nodes, HarnessOptions options)
-    : options_(options), rng_(options.seed), nodes_(nodes), persistent_mode_(nodes, options.persistent_monitor_events) {
+    : options_(options),
+      rng_(options.seed),
+      nodes_(nodes),
+      persistent_mode_(nodes, options.persistent_monitor_events) {
   for (size_t i = 0; i < nodes; ++i) {
     open_store(i);
     network_.set_handler(node_id(i), [this, i](NodeId from, const Bytes& message) {
@@ -23,13 +26,14 @@ LnHarness::LnHarness(size_t nodes, HarnessOptions options)
 void LnHarness::open_store(size_t i) {
   Slot& slot = nodes_[i];
   if (options_.sqlite_dir.empty()) {
-    auto memory = std::make_unique<store::MemoryStore>(
-        store::MemoryStoreOptions{.seed = options_.seed * 1000 + i, .torn_crash = options_.torn_crashes});
+    auto memory = std::make_unique<store::MemoryStore>(store::MemoryStoreOptions{
+        .seed = options_.seed * 1000 + i, .torn_crash = options_.torn_crashes});
     slot.memory = memory.get();
     slot.store = std::move(memory);
     return;
   }
-  auto opened = store::open_store("sqlite:" + options_.sqlite_dir + "/node" + std::to_string(i + 1) + ".db");
+  auto opened =
+      store::open_store("sqlite:" + options_.sqlite_dir + "/node" + std::to_string(i + 1) + ".db");
   HASHLOCK_CHECK(opened.is_ok(), opened.status().to_string().c_str());
   slot.store = std::move(opened).value();
 }
@@ -88,7 +92,8 @@ void LnHarness::crash(size_t i) {
   for (size_t j = 0; j < nodes_.size(); ++j) {
     if (j == i) continue;
     network_.disconnect(node_id(i), node_id(j));
-    if (nodes_[j].node) (void)on_node(j, [&](ChannelManager& m) { return m.peer_disconnected(node_id(i)); });
+    if (nodes_[j].node)
+      (void)on_node(j, [&](ChannelManager& m) { return m.peer_disconnected(node_id(i)); });
   }
   start(i);
   for (size_t j = 0; j < nodes_.size(); ++j) {
@@ -141,7 +146,8 @@ bool LnHarness::drop(size_t from, size_t to) {
   return true;
 }
 
-util::Status LnHarness::on_node(size_t i, const std::function<util::Status(ChannelManager&)>& action) {
+util::Status LnHarness::on_node(size_t i,
+                                const std::function<util::Status(ChannelManager&)>& action) {
   Slot& slot = nodes_[i];
   if (!slot.node) return util::unavailable("node is restarting");
   util::Status status = action(slot.node->manager());
@@ -230,14 +236,16 @@ bool LnHarness::step() {
     did_something |= network_.deliver_one(from, to);
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (AsyncPersister* async = nodes_[i].node->async_persister(); async != nullptr && async->pending() > 0) {
+    if (AsyncPersister* async = nodes_[i].node->async_persister();
+        async != nullptr && async->pending() > 0) {
       did_something = true;
       const size_t index = rng_.below(async->pending());
       (void)on_node(i, [&](ChannelManager&) { return async->complete(index); });
     }
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    const size_t before = nodes_[i].node->manager().queued_user_events() + nodes_[i].node->chain_monitor().unacked_events();
+    const size_t before = nodes_[i].node->manager().queued_user_events() +
+                          nodes_[i].node->chain_monitor().unacked_events();
     handle_one(i, &did_something);
     if (before > 0) did_something = true;
   }
@@ -301,20 +309,26 @@ std::vector<std::string> LnHarness::check_quiescent() const {
     const std::string who = node_id(i).to_string();
     auto& chain_monitor = const_cast<Node&>(node).chain_monitor();
     if (chain_monitor.unacked_events() > 0) {
-      problems.push_back(who + ": " + std::to_string(chain_monitor.unacked_events()) + " un-acked monitor events");
+      problems.push_back(who + ": " + std::to_string(chain_monitor.unacked_events()) +
+                         " un-acked monitor events");
     }
     if (node.manager().pending_htlcs() > 0) {
-      problems.push_back(who + ": " + std::to_string(node.manager().pending_htlcs()) + " pending HTLCs");
+      problems.push_back(who + ": " + std::to_string(node.manager().pending_htlcs()) +
+                         " pending HTLCs");
     }
     if (node.manager().pending_outbound_payments() > 0) {
-      problems.push_back(who + ": " + std::to_string(node.manager().pending_outbound_payments()) + " unresolved payments");
+      problems.push_back(who + ": " + std::to_string(node.manager().pending_outbound_payments()) +
+                         " unresolved payments");
     }
     if (node.manager().queued_user_events() > 0) {
-      problems.push_back(who + ": " + std::to_string(node.manager().queued_user_events()) + " undelivered user events");
+      problems.push_back(who + ": " + std::to_string(node.manager().queued_user_events()) +
+                         " undelivered user events");
     }
   }
-  if (duplicates_ > 0) problems.push_back(std::to_string(duplicates_) + " duplicate terminal events");
-  for (const auto& [i, why] : stopped_) problems.push_back(node_id(i).to_string() + " stopped: " + why);
+  if (duplicates_ > 0)
+    problems.push_back(std::to_string(duplicates_) + " duplicate terminal events");
+  for (const auto& [i, why] : stopped_)
+    problems.push_back(node_id(i).to_string() + " stopped: " + why);
   return problems;
 }
 

@@ -57,7 +57,8 @@ class LnHarness {
   size_t size() const { return nodes_.size(); }
   uint64_t crashes() const { return crashes_; }
 
-  ChannelId open_channel(size_t from, size_t to, AmountMsat capacity, AmountMsat push = AmountMsat(0));
+  ChannelId open_channel(size_t from, size_t to, AmountMsat capacity,
+                         AmountMsat push = AmountMsat(0));
 
   // Tells the receiver how to answer a payment: claim with the preimage, or fail.
   void expect_payment(const PaymentPreimage& preimage, bool claim);

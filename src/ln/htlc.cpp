@@ -5,7 +5,11 @@ namespace {
 
 enum FailureField : uint64_t { kCode = 0, kHop = 2, kData = 3 };
 enum SourceField : uint64_t {
-  kKind = 0, kId = 2, kIndex = 4, kAmount = 6, kFee = 8,
+  kKind = 0,
+  kId = 2,
+  kIndex = 4,
+  kAmount = 6,
+  kFee = 8,
 };
 constexpr uint64_t kOutboundKind = 0;
 constexpr uint64_t kForwardKind = 1;
@@ -14,16 +18,26 @@ constexpr uint64_t kForwardKind = 1;
 
 std::string failure_code_name(FailureCode code) {
   switch (code) {
-    case FailureCode::kTemporaryChannelFailure: return "temporary_channel_failure";
-    case FailureCode::kPermanentChannelFailure: return "permanent_channel_failure";
-    case FailureCode::kIncorrectPaymentDetails: return "incorrect_or_unknown_payment_details";
-    case FailureCode::kExpiryTooSoon: return "expiry_too_soon";
-    case FailureCode::kUnknownNextPeer: return "unknown_next_peer";
-    case FailureCode::kFeeInsufficient: return "fee_insufficient";
-    case FailureCode::kIncorrectCltvExpiry: return "incorrect_cltv_expiry";
-    case FailureCode::kAmountBelowMinimum: return "amount_below_minimum";
-    case FailureCode::kMppTimeout: return "mpp_timeout";
-    case FailureCode::kChannelClosed: return "channel_closed";
+    case FailureCode::kTemporaryChannelFailure:
+      return "temporary_channel_failure";
+    case FailureCode::kPermanentChannelFailure:
+      return "permanent_channel_failure";
+    case FailureCode::kIncorrectPaymentDetails:
+      return "incorrect_or_unknown_payment_details";
+    case FailureCode::kExpiryTooSoon:
+      return "expiry_too_soon";
+    case FailureCode::kUnknownNextPeer:
+      return "unknown_next_peer";
+    case FailureCode::kFeeInsufficient:
+      return "fee_insufficient";
+    case FailureCode::kIncorrectCltvExpiry:
+      return "incorrect_cltv_expiry";
+    case FailureCode::kAmountBelowMinimum:
+      return "amount_below_minimum";
+    case FailureCode::kMppTimeout:
+      return "mpp_timeout";
+    case FailureCode::kChannelClosed:
+      return "channel_closed";
   }
   return "unknown";
 }
@@ -55,12 +69,14 @@ Bytes encode_failure(const FailureReason& reason) {
 }
 
 util::Result<FailureReason> decode_failure(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader fields, codec::TlvReader::parse(encoded, "failure reason"));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader fields,
+                            codec::TlvReader::parse(encoded, "failure reason"));
   FailureReason reason;
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t code, fields.u64(kCode));
   HASHLOCK_ASSIGN_OR_RETURN(reason.code, failure_code_from(code));
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t hop, fields.u64(kHop));
-  if (hop > UINT32_MAX) return util::corruption("failure reason: hop index " + std::to_string(hop) + " too large");
+  if (hop > UINT32_MAX)
+    return util::corruption("failure reason: hop index " + std::to_string(hop) + " too large");
   reason.failing_hop = static_cast<uint32_t>(hop);
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> data, fields.optional_bytes(kData));
   if (data) reason.data.assign(data->begin(), data->end());
@@ -71,18 +87,24 @@ util::Result<FailureReason> decode_failure(ByteView encoded) {
 Bytes encode_source(const HtlcSource& source) {
   codec::TlvWriter fields;
   if (const auto* route = std::get_if<OutboundRoute>(&source)) {
-    fields.u64(kKind, kOutboundKind).bytes32(kId, route->payment_id).u64(kIndex, route->part_id)
-        .amount(kAmount, route->total_amount).amount(kFee, route->fee);
+    fields.u64(kKind, kOutboundKind)
+        .bytes32(kId, route->payment_id)
+        .u64(kIndex, route->part_id)
+        .amount(kAmount, route->total_amount)
+        .amount(kFee, route->fee);
   } else {
     const auto& hop = std::get<PreviousHop>(source);
-    fields.u64(kKind, kForwardKind).bytes32(kId, hop.channel_id).u64(kIndex, hop.htlc_id.value())
+    fields.u64(kKind, kForwardKind)
+        .bytes32(kId, hop.channel_id)
+        .u64(kIndex, hop.htlc_id.value())
         .amount(kAmount, hop.incoming_amount);
   }
   return fields.take();
 }
 
 util::Result<HtlcSource> decode_source(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader fields, codec::TlvReader::parse(encoded, "htlc source"));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader fields,
+                            codec::TlvReader::parse(encoded, "htlc source"));
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t kind, fields.u64(kKind));
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t index, fields.u64(kIndex));
   HASHLOCK_ASSIGN_OR_RETURN(AmountMsat amount, fields.amount(kAmount));

@@ -11,8 +11,10 @@ namespace {
 constexpr const char* kManagerNamespace = "manager";
 constexpr const char* kStateKey = "state";
 constexpr const char* kDoneNamespace = "payments_done";
-constexpr codec::RecordKind kDoneRecord{.type = 45, .min_version = 1, .current_version = 1, .name = "completed payment"};
-constexpr codec::RecordKind kManagerRecord{.type = 44, .min_version = 1, .current_version = 1, .name = "channel manager"};
+constexpr codec::RecordKind kDoneRecord{
+    .type = 45, .min_version = 1, .current_version = 1, .name = "completed payment"};
+constexpr codec::RecordKind kManagerRecord{
+    .type = 44, .min_version = 1, .current_version = 1, .name = "channel manager"};
 constexpr size_t kMaxItems = 10'000'000;
 
 // The per-hop payload of the final hop: the total amount of the payment.
@@ -40,24 +42,32 @@ Secret channel_seed(const Secret& node_seed, const ChannelId& id) {
 
 }  // namespace
 
-ChannelManager::ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
-                               PeerTransport& transport)
+ChannelManager::ChannelManager(const ManagerConfig& config, store::KVStore& store,
+                               ChainMonitor& chain_monitor, PeerTransport& transport)
     : config_(config), store_(&store), chain_monitor_(&chain_monitor), transport_(&transport) {}
 
-util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const ManagerConfig& config, store::KVStore& store,
-                                                                     ChainMonitor& chain_monitor, PeerTransport& transport) {
+util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const ManagerConfig& config,
+                                                                     store::KVStore& store,
+                                                                     ChainMonitor& chain_monitor,
+                                                                     PeerTransport& transport) {
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> existing, store.get(kManagerNamespace, kStateKey));
-  if (existing) return util::failed_precondition("the store already holds a node; load it instead of creating one");
-  std::unique_ptr<ChannelManager> manager(new ChannelManager(config, store, chain_monitor, transport));
+  if (existing)
+    return util::failed_precondition(
+        "the store already holds a node; load it instead of creating one");
+  std::unique_ptr<ChannelManager> manager(
+      new ChannelManager(config, store, chain_monitor, transport));
   HASHLOCK_RETURN_IF_ERROR(manager->persist());
   return manager;
 }
 
-util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const ManagerConfig& config, store::KVStore& store,
-                                                                   ChainMonitor& chain_monitor, PeerTransport& transport) {
+util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const ManagerConfig& config,
+                                                                   store::KVStore& store,
+                                                                   ChainMonitor& chain_monitor,
+                                                                   PeerTransport& transport) {
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> state, store.get(kManagerNamespace, kStateKey));
   if (!state) return util::not_found("the store holds no channel manager state");
-  std::unique_ptr<ChannelManager> manager(new ChannelManager(config, store, chain_monitor, transport));
+  std::unique_ptr<ChannelManager> manager(
+      new ChannelManager(config, store, chain_monitor, transport));
   HASHLOCK_RETURN_IF_ERROR(manager->decode_state(*state).with_context("manager/state"));
   HASHLOCK_RETURN_IF_ERROR(manager->reconcile_after_load());
   return manager;
@@ -70,7 +80,8 @@ util::Status ChannelManager::persist(store::WriteBatch extra) {
   return store_->write(extra, store::Durability::kSynced);
 }
 
-util::Result<std::optional<ChannelManager::PaymentState>> ChannelManager::completed_payment(const PaymentId& id) const {
+util::Result<std::optional<ChannelManager::PaymentState>> ChannelManager::completed_payment(
+    const PaymentId& id) const {
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw, store_->get(kDoneNamespace, id.to_hex()));
   if (!raw) return std::optional<PaymentState>();
   HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kDoneRecord, *raw));
@@ -83,15 +94,20 @@ Bytes ChannelManager::encode_state() const {
   std::vector<Bytes> channels, payments, claimable, events;
   for (const auto& [id, entry] : channels_) {
     std::vector<Bytes> updates;
-    for (const ChannelMonitorUpdate& update : entry.in_flight) updates.push_back(encode_update(update));
+    for (const ChannelMonitorUpdate& update : entry.in_flight)
+      updates.push_back(encode_update(update));
     codec::TlvWriter w;
     w.bytes(0, entry.channel.encode()).bytes(2, codec::encode_list(updates));
     channels.push_back(w.take());
   }
   for (const auto& [id, p] : payments_) {
     codec::TlvWriter w;
-    w.bytes32(0, id).bytes32(2, p.payment_hash).amount(4, p.amount).amount(6, p.fee)
-        .u64(8, static_cast<uint64_t>(p.state)).boolean(10, p.terminal_handled);
+    w.bytes32(0, id)
+        .bytes32(2, p.payment_hash)
+        .amount(4, p.amount)
+        .amount(6, p.fee)
+        .u64(8, static_cast<uint64_t>(p.state))
+        .boolean(10, p.terminal_handled);
     payments.push_back(w.take());
   }
   for (const auto& [hash, c] : claimable_) {
@@ -103,34 +119,45 @@ Bytes ChannelManager::encode_state() const {
       htlcs.u8(h.removed ? 1 : 0);
     }
     codec::TlvWriter w;
-    w.bytes32(0, hash).amount(2, c.total).bytes(4, htlcs.bytes()).u64(6, static_cast<uint64_t>(c.state));
+    w.bytes32(0, hash)
+        .amount(2, c.total)
+        .bytes(4, htlcs.bytes())
+        .u64(6, static_cast<uint64_t>(c.state));
     claimable.push_back(w.take());
   }
   for (const QueuedEvent& e : events_) events.push_back(encode_queued_event(e));
   codec::TlvWriter w;
-  w.u64(0, config_.node_id.value()).boolean(2, config_.persistent_monitor_events)
-      .bytes(4, codec::encode_list(channels)).bytes(6, codec::encode_list(payments))
-      .bytes(8, codec::encode_list(claimable)).bytes(10, codec::encode_list(events))
-      .u64(12, next_event_sequence_).u64(14, channels_opened_);
+  w.u64(0, config_.node_id.value())
+      .boolean(2, config_.persistent_monitor_events)
+      .bytes(4, codec::encode_list(channels))
+      .bytes(6, codec::encode_list(payments))
+      .bytes(8, codec::encode_list(claimable))
+      .bytes(10, codec::encode_list(events))
+      .u64(12, next_event_sequence_)
+      .u64(14, channels_opened_);
   return codec::encode_record(kManagerRecord, w);
 }
 
 util::Status ChannelManager::decode_state(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kManagerRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kManagerRecord, encoded));
   codec::TlvReader& r = record.fields;
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t node, r.u64(0));
   if (NodeId(node) != config_.node_id) {
-    return util::failed_precondition("the store belongs to " + NodeId(node).to_string() + ", not " + config_.node_id.to_string());
+    return util::failed_precondition("the store belongs to " + NodeId(node).to_string() + ", not " +
+                                     config_.node_id.to_string());
   }
   HASHLOCK_ASSIGN_OR_RETURN(bool stored_flag, r.boolean(2));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView channels, r.bytes(4));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> channel_items, codec::decode_list(channels, kMaxItems, "channels"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> channel_items,
+                            codec::decode_list(channels, kMaxItems, "channels"));
   for (ByteView item : channel_items) {
     HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "manager channel"));
     HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, c.bytes(0));
     HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode(raw_channel));
     HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, c.bytes(2));
-    HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> updates, codec::decode_list(raw_updates, kMaxItems, "in-flight updates"));
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> updates,
+                              codec::decode_list(raw_updates, kMaxItems, "in-flight updates"));
     ChannelEntry entry{std::move(channel), {}, {}};
     for (ByteView u : updates) {
       HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(u));
@@ -141,25 +168,30 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
     channels_.emplace(id, std::move(entry));
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView payments, r.bytes(6));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> payment_items, codec::decode_list(payments, kMaxItems, "payments"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> payment_items,
+                            codec::decode_list(payments, kMaxItems, "payments"));
   for (ByteView item : payment_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader p, codec::TlvReader::parse(item, "outbound payment"));
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader p,
+                              codec::TlvReader::parse(item, "outbound payment"));
     HASHLOCK_ASSIGN_OR_RETURN(PaymentId id, p.bytes32<PaymentId>(0));
     OutboundPayment payment;
     HASHLOCK_ASSIGN_OR_RETURN(payment.payment_hash, p.bytes32<PaymentHash>(2));
     HASHLOCK_ASSIGN_OR_RETURN(payment.amount, p.amount(4));
     HASHLOCK_ASSIGN_OR_RETURN(payment.fee, p.amount(6));
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, p.u64(8));
-    if (state > 2) return util::corruption("outbound payment state " + std::to_string(state) + " is unknown");
+    if (state > 2)
+      return util::corruption("outbound payment state " + std::to_string(state) + " is unknown");
     payment.state = static_cast<PaymentState>(state);
     HASHLOCK_ASSIGN_OR_RETURN(payment.terminal_handled, p.boolean(10));
     HASHLOCK_RETURN_IF_ERROR(p.finish());
     payments_[id] = payment;
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView claimable, r.bytes(8));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> claimable_items, codec::decode_list(claimable, kMaxItems, "claimable"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> claimable_items,
+                            codec::decode_list(claimable, kMaxItems, "claimable"));
   for (ByteView item : claimable_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "claimable payment"));
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c,
+                              codec::TlvReader::parse(item, "claimable payment"));
     HASHLOCK_ASSIGN_OR_RETURN(PaymentHash hash, c.bytes32<PaymentHash>(0));
     ClaimablePayment payment;
     HASHLOCK_ASSIGN_OR_RETURN(payment.total, c.amount(2));
@@ -171,16 +203,19 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, in.u64("claimable amount"));
       HASHLOCK_ASSIGN_OR_RETURN(uint8_t removed, in.u8("claimable removed"));
       HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel_id, ChannelId::from_bytes(channel));
-      payment.htlcs.push_back(ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount), removed != 0});
+      payment.htlcs.push_back(
+          ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount), removed != 0});
     }
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, c.u64(6));
-    if (state > 3) return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
+    if (state > 3)
+      return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
     payment.state = static_cast<ClaimState>(state);
     HASHLOCK_RETURN_IF_ERROR(c.finish());
     claimable_[hash] = std::move(payment);
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView events, r.bytes(10));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items, codec::decode_list(events, kMaxQueuedUserEvents, "user events"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items,
+                            codec::decode_list(events, kMaxQueuedUserEvents, "user events"));
   for (ByteView item : event_items) {
     HASHLOCK_ASSIGN_OR_RETURN(QueuedEvent event, decode_queued_event(item));
     events_.push_back(std::move(event));
@@ -197,7 +232,8 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
 }
 
 util::Status ChannelManager::reconcile_after_load() {
-  HASHLOCK_RETURN_IF_ERROR(chain_monitor_->set_persistent_events(config_.persistent_monitor_events));
+  HASHLOCK_RETURN_IF_ERROR(
+      chain_monitor_->set_persistent_events(config_.persistent_monitor_events));
   for (auto& [id, entry] : channels_) {
     entry.channel.on_disconnect();
     entry.outbox.clear();
@@ -205,23 +241,27 @@ util::Status ChannelManager::reconcile_after_load() {
     if (monitor == nullptr) {
       if (entry.channel.phase() != ChannelPhase::kOpen) continue;
       if (entry.channel.latest_monitor_update_id() != 0) {
-        return util::corruption("channel " + id.to_hex() + " has monitor updates but no monitor in the store");
+        return util::corruption("channel " + id.to_hex() +
+                                " has monitor updates but no monitor in the store");
       }
       // The node stopped between recording the channel and watching it.
       const ChannelState state = entry.channel.local_state();
-      const UpdateStatus status = chain_monitor_->watch_channel(
-          ChannelMonitor::create(id, entry.channel.peer(), config_.persistent_monitor_events, state.to_us, state.to_them));
-      if (status == UpdateStatus::kUnrecoverableError) return util::io_error("cannot persist the monitor of " + id.to_hex());
+      const UpdateStatus status = chain_monitor_->watch_channel(ChannelMonitor::create(
+          id, entry.channel.peer(), config_.persistent_monitor_events, state.to_us, state.to_them));
+      if (status == UpdateStatus::kUnrecoverableError)
+        return util::io_error("cannot persist the monitor of " + id.to_hex());
       continue;
     }
     if (monitor->latest_update_id() > entry.channel.latest_monitor_update_id()) {
-      HASHLOCK_RETURN_IF_ERROR(force_close(entry, "channel manager state is older than its monitor (update " +
-                                                      std::to_string(entry.channel.latest_monitor_update_id()) + " < " +
-                                                      std::to_string(monitor->latest_update_id()) + ")"));
+      HASHLOCK_RETURN_IF_ERROR(
+          force_close(entry, "channel manager state is older than its monitor (update " +
+                                 std::to_string(entry.channel.latest_monitor_update_id()) + " < " +
+                                 std::to_string(monitor->latest_update_id()) + ")"));
       continue;
     }
     std::deque<ChannelMonitorUpdate> replay = entry.in_flight;
-    for (const ChannelMonitorUpdate& update : replay) HASHLOCK_RETURN_IF_ERROR(submit(entry, update));
+    for (const ChannelMonitorUpdate& update : replay)
+      HASHLOCK_RETURN_IF_ERROR(submit(entry, update));
   }
   // Legacy mode: outcomes a stale state lost are rebuilt from the monitors.
   if (!config_.persistent_monitor_events) HASHLOCK_RETURN_IF_ERROR(rebuild_legacy_outcomes());
@@ -240,23 +280,26 @@ util::Status ChannelManager::submit(ChannelEntry& entry, const ChannelMonitorUpd
   switch (status) {
     case UpdateStatus::kCompleted:
       // Durable up to this update; later ones (a restart replays several) may not be.
-      while (!entry.in_flight.empty() && entry.in_flight.front().update_id <= update.update_id) entry.in_flight.pop_front();
+      while (!entry.in_flight.empty() && entry.in_flight.front().update_id <= update.update_id)
+        entry.in_flight.pop_front();
       return util::Status::ok();
     case UpdateStatus::kInProgress:
       return util::Status::ok();
     case UpdateStatus::kUnrecoverableError:
-      fatal_ = util::io_error("monitor update " + std::to_string(update.update_id) + " of channel " +
-                              entry.channel.id().to_hex() + " failed (" + chain_monitor_->last_error() +
-                              "); the node has stopped");
+      fatal_ = util::io_error("monitor update " + std::to_string(update.update_id) +
+                              " of channel " + entry.channel.id().to_hex() + " failed (" +
+                              chain_monitor_->last_error() + "); the node has stopped");
       return fatal_;
   }
   return util::io_error("unknown monitor update status");
 }
 
 void ChannelManager::release_outbox(ChannelEntry& entry) {
-  const uint64_t durable = entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
+  const uint64_t durable =
+      entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
   while (!entry.outbox.empty() && entry.outbox.front().first <= durable) {
-    transport_->send(config_.node_id, entry.channel.peer(), encode_message(entry.outbox.front().second));
+    transport_->send(config_.node_id, entry.channel.peer(),
+                     encode_message(entry.outbox.front().second));
     entry.outbox.pop_front();
   }
 }
@@ -264,7 +307,8 @@ void ChannelManager::release_outbox(ChannelEntry& entry) {
 util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
   std::optional<ChannelMonitorUpdate> update;
   if (!out.steps.empty()) {
-    update = ChannelMonitorUpdate{entry.channel.id(), entry.channel.next_monitor_update_id(), std::move(out.steps)};
+    update = ChannelMonitorUpdate{entry.channel.id(), entry.channel.next_monitor_update_id(),
+                                  std::move(out.steps)};
     entry.in_flight.push_back(*update);
   }
   const uint64_t waits_for = entry.in_flight.empty() ? 0 : entry.in_flight.back().update_id;
@@ -301,9 +345,12 @@ util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string&
 
 // --- local actions ----------------------------------------------------------
 
-util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity, AmountMsat push) {
+util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity,
+                                                     AmountMsat push) {
   if (!fatal_.is_ok()) return fatal_;
-  if (push > capacity) return util::invalid_argument("push " + push.to_string() + " exceeds capacity " + capacity.to_string());
+  if (push > capacity)
+    return util::invalid_argument("push " + push.to_string() + " exceeds capacity " +
+                                  capacity.to_string());
   if (capacity.value() == 0) return util::invalid_argument("a channel needs a positive capacity");
   codec::ByteWriter seed_input;
   seed_input.raw(config_.node_seed);
@@ -318,27 +365,30 @@ util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat cap
   return id;
 }
 
-util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
-                                          const ChannelId& channel_id) {
+util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash,
+                                          AmountMsat amount, const ChannelId& channel_id) {
   if (!fatal_.is_ok()) return fatal_;
   if (auto it = payments_.find(payment_id); it != payments_.end()) {
     const char* state = it->second.state == PaymentState::kPending     ? "pending"
                         : it->second.state == PaymentState::kSucceeded ? "already succeeded"
-                                                                        : "already failed";
-    return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state + "; not sending it again");
+                                                                       : "already failed";
+    return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state +
+                                     "; not sending it again");
   }
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(payment_id));
   if (done) {
-    return util::failed_precondition("payment " + payment_id.to_hex() + " is " +
-                                     (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
-                                     "; not sending it again");
+    return util::failed_precondition(
+        "payment " + payment_id.to_hex() + " is " +
+        (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
+        "; not sending it again");
   }
   ChannelEntry* entry = find(channel_id);
   if (entry == nullptr) return util::not_found("no channel " + channel_id.to_hex());
   const HtlcSource source = OutboundRoute{payment_id, 0, amount, AmountMsat(0)};
-  HASHLOCK_RETURN_IF_ERROR(entry->channel.send_htlc(amount, hash, config_.final_cltv_expiry, final_onion(amount),
-                                                    source, nullptr));
-  payments_[payment_id] = OutboundPayment{hash, amount, AmountMsat(0), PaymentState::kPending, false};
+  HASHLOCK_RETURN_IF_ERROR(entry->channel.send_htlc(amount, hash, config_.final_cltv_expiry,
+                                                    final_onion(amount), source, nullptr));
+  payments_[payment_id] =
+      OutboundPayment{hash, amount, AmountMsat(0), PaymentState::kPending, false};
   HASHLOCK_RETURN_IF_ERROR(persist());
   return flush(*entry);
 }
@@ -347,11 +397,13 @@ util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
   if (!fatal_.is_ok()) return fatal_;
   const PaymentHash hash = preimage.payment_hash();
   auto it = claimable_.find(hash);
-  if (it == claimable_.end()) return util::not_found("no claimable payment for hash " + hash.to_hex());
+  if (it == claimable_.end())
+    return util::not_found("no claimable payment for hash " + hash.to_hex());
   ClaimablePayment& payment = it->second;
   if (payment.state == ClaimState::kClaimed) return util::Status::ok();
   if (payment.state != ClaimState::kClaimable) {
-    return util::failed_precondition("payment " + hash.to_hex() + " is not claimable (it was failed or is incomplete)");
+    return util::failed_precondition("payment " + hash.to_hex() +
+                                     " is not claimable (it was failed or is incomplete)");
   }
   payment.state = ClaimState::kClaimed;
   AmountMsat total;
@@ -362,7 +414,8 @@ util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
   for (const ClaimableHtlc& htlc : payment.htlcs) {
     ChannelEntry* entry = find(htlc.channel_id);
     if (entry == nullptr || !entry->channel.is_open()) continue;
-    HASHLOCK_ASSIGN_OR_RETURN(bool started, entry->channel.fulfill_htlc(htlc.htlc_id, preimage, AmountMsat(0)));
+    HASHLOCK_ASSIGN_OR_RETURN(bool started,
+                              entry->channel.fulfill_htlc(htlc.htlc_id, preimage, AmountMsat(0)));
     if (!started) continue;
     // The preimage is durable in the monitor before the fulfill can leave.
     ChannelOutput out = entry->channel.flush(!entry->in_flight.empty());
@@ -375,8 +428,10 @@ util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
 util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
   if (!fatal_.is_ok()) return fatal_;
   auto it = claimable_.find(hash);
-  if (it == claimable_.end()) return util::not_found("no claimable payment for hash " + hash.to_hex());
-  if (it->second.state == ClaimState::kClaimed) return util::failed_precondition("payment " + hash.to_hex() + " was already claimed");
+  if (it == claimable_.end())
+    return util::not_found("no claimable payment for hash " + hash.to_hex());
+  if (it->second.state == ClaimState::kClaimed)
+    return util::failed_precondition("payment " + hash.to_hex() + " was already claimed");
   if (it->second.state == ClaimState::kFailed) return util::Status::ok();
   it->second.state = ClaimState::kFailed;
   const FailureReason reason{FailureCode::kIncorrectPaymentDetails, 0, {}};
@@ -389,7 +444,8 @@ util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
   return persist();
 }
 
-util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry, const std::vector<InboundHtlc>& htlcs) {
+util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry,
+                                                  const std::vector<InboundHtlc>& htlcs) {
   for (const InboundHtlc& htlc : htlcs) {
     auto total = read_final_onion(htlc.onion);
     ClaimablePayment& payment = claimable_[htlc.payment_hash];
@@ -398,7 +454,8 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry, const std
     if (!acceptable) {
       const FailureReason reason{FailureCode::kIncorrectPaymentDetails, 0, {}};
       HASHLOCK_ASSIGN_OR_RETURN(bool started, entry.channel.fail_htlc(htlc.id, reason));
-      if (started) queue_event(HtlcHandlingFailed{entry.channel.id(), htlc.payment_hash, reason}, {});
+      if (started)
+        queue_event(HtlcHandlingFailed{entry.channel.id(), htlc.payment_hash, reason}, {});
       continue;
     }
     payment.total = *total;
@@ -415,16 +472,21 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry, const std
   return util::Status::ok();
 }
 
-void ChannelManager::on_inbound_removed(const ChannelId& channel_id, const std::vector<HtlcId>& htlcs) {
+void ChannelManager::on_inbound_removed(const ChannelId& channel_id,
+                                        const std::vector<HtlcId>& htlcs) {
   if (htlcs.empty()) return;
   for (auto it = claimable_.begin(); it != claimable_.end();) {
     bool all_removed = true;
     for (ClaimableHtlc& h : it->second.htlcs) {
-      if (h.channel_id == channel_id && std::find(htlcs.begin(), htlcs.end(), h.htlc_id) != htlcs.end()) h.removed = true;
+      if (h.channel_id == channel_id &&
+          std::find(htlcs.begin(), htlcs.end(), h.htlc_id) != htlcs.end())
+        h.removed = true;
       all_removed &= h.removed;
     }
-    const bool finished = it->second.state == ClaimState::kClaimed || it->second.state == ClaimState::kFailed;
-    it = (finished && all_removed && !it->second.htlcs.empty()) ? claimable_.erase(it) : std::next(it);
+    const bool finished =
+        it->second.state == ClaimState::kClaimed || it->second.state == ClaimState::kFailed;
+    it = (finished && all_removed && !it->second.htlcs.empty()) ? claimable_.erase(it)
+                                                                : std::next(it);
   }
 }
 
@@ -432,9 +494,11 @@ void ChannelManager::on_inbound_removed(const ChannelId& channel_id, const std::
 
 util::Result<ChannelOutput> ChannelManager::dispatch(Channel& channel, const Message& message) {
   if (const auto* m = std::get_if<UpdateAddHtlc>(&message)) return channel.on_update_add(*m);
-  if (const auto* m = std::get_if<UpdateFulfillHtlc>(&message)) return channel.on_update_fulfill(*m);
+  if (const auto* m = std::get_if<UpdateFulfillHtlc>(&message))
+    return channel.on_update_fulfill(*m);
   if (const auto* m = std::get_if<UpdateFailHtlc>(&message)) return channel.on_update_fail(*m);
-  if (const auto* m = std::get_if<CommitmentSigned>(&message)) return channel.on_commitment_signed(*m);
+  if (const auto* m = std::get_if<CommitmentSigned>(&message))
+    return channel.on_commitment_signed(*m);
   if (const auto* m = std::get_if<RevokeAndAck>(&message)) return channel.on_revoke_and_ack(*m);
   if (const auto* m = std::get_if<ChannelReestablish>(&message)) return channel.on_reestablish(*m);
   return util::protocol_error("unexpected " + message_name(message) + " for an existing channel");
@@ -446,39 +510,49 @@ util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
   if (!decoded.is_ok()) return decoded.status().with_context("message from " + from.to_string());
   const Message& message = *decoded;
   if (const auto* open = std::get_if<OpenChannel>(&message)) {
-    if (channels_.count(open->channel_id) > 0) return util::protocol_error("open_channel for an existing channel");
+    if (channels_.count(open->channel_id) > 0)
+      return util::protocol_error("open_channel for an existing channel");
     const Secret seed = channel_seed(config_.node_seed, open->channel_id);
-    HASHLOCK_ASSIGN_OR_RETURN(auto accepted, Channel::accept(*open, from, config_.channel_config, seed));
+    HASHLOCK_ASSIGN_OR_RETURN(auto accepted,
+                              Channel::accept(*open, from, config_.channel_config, seed));
     auto [channel, accept] = std::move(accepted);
     const ChannelState state = channel.local_state();
     channels_.emplace(open->channel_id, ChannelEntry{std::move(channel), {}, {}});
     HASHLOCK_RETURN_IF_ERROR(persist());
-    if (chain_monitor_->watch_channel(ChannelMonitor::create(open->channel_id, from, config_.persistent_monitor_events,
-                                                             state.to_us, state.to_them)) == UpdateStatus::kUnrecoverableError) {
+    if (chain_monitor_->watch_channel(ChannelMonitor::create(
+            open->channel_id, from, config_.persistent_monitor_events, state.to_us,
+            state.to_them)) == UpdateStatus::kUnrecoverableError) {
       return util::io_error("cannot persist the monitor of a new channel");
     }
     transport_->send(config_.node_id, from, encode_message(accept));
     return util::Status::ok();
   }
   if (const auto* error = std::get_if<ErrorMessage>(&message)) {
-    return util::protocol_error(from.to_string() + " reported an error on channel " + error->channel_id.to_hex() + ": " + error->text);
+    return util::protocol_error(from.to_string() + " reported an error on channel " +
+                                error->channel_id.to_hex() + ": " + error->text);
   }
   ChannelEntry* entry = find(message_channel(message));
-  if (entry == nullptr) return util::protocol_error(message_name(message) + " for unknown channel " + message_channel(message).to_hex());
-  if (entry->channel.peer() != from) return util::protocol_error(message_name(message) + " from a node that is not the channel's peer");
+  if (entry == nullptr)
+    return util::protocol_error(message_name(message) + " for unknown channel " +
+                                message_channel(message).to_hex());
+  if (entry->channel.peer() != from)
+    return util::protocol_error(message_name(message) +
+                                " from a node that is not the channel's peer");
   if (const auto* accept = std::get_if<AcceptChannel>(&message)) {
     HASHLOCK_RETURN_IF_ERROR(entry->channel.on_accept(*accept));
     const ChannelState state = entry->channel.local_state();
     HASHLOCK_RETURN_IF_ERROR(persist());
-    if (chain_monitor_->watch_channel(ChannelMonitor::create(accept->channel_id, from, config_.persistent_monitor_events,
-                                                             state.to_us, state.to_them)) == UpdateStatus::kUnrecoverableError) {
+    if (chain_monitor_->watch_channel(ChannelMonitor::create(
+            accept->channel_id, from, config_.persistent_monitor_events, state.to_us,
+            state.to_them)) == UpdateStatus::kUnrecoverableError) {
       return util::io_error("cannot persist the monitor of a new channel");
     }
     return flush(*entry);
   }
   auto out = dispatch(entry->channel, message);
   if (!out.is_ok()) {
-    transport_->send(config_.node_id, from, encode_message(ErrorMessage{entry->channel.id(), out.status().message()}));
+    transport_->send(config_.node_id, from,
+                     encode_message(ErrorMessage{entry->channel.id(), out.status().message()}));
     return out.status();
   }
   ChannelOutput merged = std::move(out).value();
@@ -509,9 +583,12 @@ util::Status ChannelManager::peer_disconnected(NodeId peer) {
 
 // --- events -----------------------------------------------------------------
 
-void ChannelManager::queue_event(Event event, std::vector<MonitorEventSource> acks, std::vector<HtlcRelease> releases) {
-  HASHLOCK_CHECK(events_.size() < kMaxQueuedUserEvents, "user event queue is full: the user is not draining events");
-  events_.push_back(QueuedEvent{next_event_sequence_++, std::move(event), std::move(acks), std::move(releases)});
+void ChannelManager::queue_event(Event event, std::vector<MonitorEventSource> acks,
+                                 std::vector<HtlcRelease> releases) {
+  HASHLOCK_CHECK(events_.size() < kMaxQueuedUserEvents,
+                 "user event queue is full: the user is not draining events");
+  events_.push_back(
+      QueuedEvent{next_event_sequence_++, std::move(event), std::move(acks), std::move(releases)});
 }
 
 util::Status ChannelManager::release_payment(const HtlcRelease& release) {
@@ -545,7 +622,8 @@ util::Status ChannelManager::process_completions() {
   for (const auto& [channel_id, update_id] : chain_monitor_->take_completed()) {
     ChannelEntry* entry = find(channel_id);
     if (entry == nullptr) continue;
-    while (!entry->in_flight.empty() && entry->in_flight.front().update_id <= update_id) entry->in_flight.pop_front();
+    while (!entry->in_flight.empty() && entry->in_flight.front().update_id <= update_id)
+      entry->in_flight.pop_front();
     HASHLOCK_RETURN_IF_ERROR(persist());
     release_outbox(*entry);
     HASHLOCK_RETURN_IF_ERROR(flush(*entry));
@@ -554,13 +632,15 @@ util::Status ChannelManager::process_completions() {
 }
 
 util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEventSource>& source,
-                                                  const ChannelId& channel_id, const HtlcEvent& event,
+                                                  const ChannelId& channel_id,
+                                                  const HtlcEvent& event,
                                                   const OutboundRoute& route) {
   const bool persistent = config_.persistent_monitor_events;
   const bool claimed = std::holds_alternative<ClaimedResolution>(event.resolution);
   const HtlcRelease release{channel_id, event.htlc_id};
   auto ack = [&]() { return source ? ack_now(*source) : util::Status::ok(); };
-  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled) HASHLOCK_RETURN_IF_ERROR(ack());
+  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled)
+    HASHLOCK_RETURN_IF_ERROR(ack());
   // Already handled by the user: only ack (and in legacy mode release).
   auto already_done = [&]() -> util::Status {
     ++stats_.monitor_events_replayed;
@@ -568,15 +648,18 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
     return persistent ? util::Status::ok() : release_payment(release);
   };
   if (payments_.count(route.payment_id) == 0) {
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done,
+                              completed_payment(route.payment_id));
     if (done) {
-      HASHLOCK_CHECK((*done == PaymentState::kSucceeded) == claimed, "the monitor resolved one payment both as claimed and as failed");
+      HASHLOCK_CHECK((*done == PaymentState::kSucceeded) == claimed,
+                     "the monitor resolved one payment both as claimed and as failed");
       return already_done();
     }
   }
   // A payment the (possibly stale) manager state does not know is rebuilt from the event.
   auto [it, inserted] = payments_.try_emplace(
-      route.payment_id, OutboundPayment{event.payment_hash, route.total_amount, route.fee, PaymentState::kPending, false});
+      route.payment_id, OutboundPayment{event.payment_hash, route.total_amount, route.fee,
+                                        PaymentState::kPending, false});
   OutboundPayment& payment = it->second;
   std::vector<MonitorEventSource> acks;
   if (persistent && source) acks.push_back(*source);
@@ -586,10 +669,12 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
     payment.state = claimed ? PaymentState::kSucceeded : PaymentState::kFailed;
     if (claimed) {
       const auto& resolution = std::get<ClaimedResolution>(event.resolution);
-      queue_event(PaymentSent{route.payment_id, event.payment_hash, resolution.preimage, payment.amount, payment.fee},
+      queue_event(PaymentSent{route.payment_id, event.payment_hash, resolution.preimage,
+                              payment.amount, payment.fee},
                   std::move(acks), std::move(releases));
     } else {
-      queue_event(PaymentFailed{route.payment_id, event.payment_hash, std::get<FailedResolution>(event.resolution).reason},
+      queue_event(PaymentFailed{route.payment_id, event.payment_hash,
+                                std::get<FailedResolution>(event.resolution).reason},
                   std::move(acks), std::move(releases));
     }
     HASHLOCK_RETURN_IF_ERROR(persist());
@@ -606,15 +691,20 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
     if (id == nullptr || *id != route.payment_id) continue;
     ++stats_.monitor_events_replayed;
     for (const MonitorEventSource& a : acks) {
-      if (std::find(queued.ack_on_handled.begin(), queued.ack_on_handled.end(), a) == queued.ack_on_handled.end()) queued.ack_on_handled.push_back(a);
+      if (std::find(queued.ack_on_handled.begin(), queued.ack_on_handled.end(), a) ==
+          queued.ack_on_handled.end())
+        queued.ack_on_handled.push_back(a);
     }
     for (const HtlcRelease& r : releases) {
-      if (std::find(queued.release_on_handled.begin(), queued.release_on_handled.end(), r) == queued.release_on_handled.end()) queued.release_on_handled.push_back(r);
+      if (std::find(queued.release_on_handled.begin(), queued.release_on_handled.end(), r) ==
+          queued.release_on_handled.end())
+        queued.release_on_handled.push_back(r);
     }
     HASHLOCK_RETURN_IF_ERROR(persist());
     return persistent ? util::Status::ok() : ack();
   }
-  return util::failed_precondition("payment " + route.payment_id.to_hex() + " is resolved but its terminal event is lost");
+  return util::failed_precondition("payment " + route.payment_id.to_hex() +
+                                   " is resolved but its terminal event is lost");
 }
 
 util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
@@ -624,7 +714,8 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
       return on_outbound_resolved(released.source, released.source.channel_id, *htlc, *route);
     }
     // This node never creates forward sources: it sends and receives only.
-    return util::failed_precondition("monitor event for a forwarded HTLC, but this node does not forward");
+    return util::failed_precondition(
+        "monitor event for a forwarded HTLC, but this node does not forward");
   }
   return ack_now(released.source);
 }
@@ -640,7 +731,8 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
   if (!fatal_.is_ok()) return fatal_;
   HASHLOCK_RETURN_IF_ERROR(process_completions());
   HASHLOCK_RETURN_IF_ERROR(process_monitor_events());
-  for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty(); ++delivered) {
+  for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty();
+       ++delivered) {
     const QueuedEvent& queued = events_.front();
     ++stats_.user_events_delivered;
     if (handler(queued.event) == HandleResult::kReplay) break;
@@ -651,7 +743,8 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
       terminal = &sent->payment_id;
       succeeded = true;
     }
-    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) terminal = &failed->payment_id;
+    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event))
+      terminal = &failed->payment_id;
     if (terminal != nullptr) {
       codec::TlvWriter fields;
       fields.boolean(0, succeeded);
@@ -694,7 +787,8 @@ const Channel* ChannelManager::channel(const ChannelId& id) const {
 size_t ChannelManager::pending_htlcs() const {
   size_t count = 0;
   for (const auto& [id, entry] : channels_) {
-    if (entry.channel.is_open()) count += entry.channel.pending_htlcs() + entry.channel.holding_cell_size();
+    if (entry.channel.is_open())
+      count += entry.channel.pending_htlcs() + entry.channel.holding_cell_size();
   }
   return count;
 }

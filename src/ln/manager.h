@@ -12,11 +12,10 @@
 // Durability: the manager's state is one record (namespace "manager", key
 // "state") holding only what is pending; a payment whose terminal event was
 // handled moves to its own record (namespace "payments_done"), so the state
-// does not grow with history. The state is written synchronously before any monitor update it records is
-// handed to the Watch. A stale copy of it (an older snapshot) is survivable:
-// on load, channels whose monitor is ahead are force-closed with a clear
-// reason, in-flight updates are replayed, and every un-acked monitor event
-// is processed again; handlers are idempotent.
+// does not grow with history. The state is written synchronously before any monitor update it
+// records is handed to the Watch. A stale copy of it (an older snapshot) is survivable: on load,
+// channels whose monitor is ahead are force-closed with a clear reason, in-flight updates are
+// replayed, and every un-acked monitor event is processed again; handlers are idempotent.
 //
 // Invariants: exactly one terminal event per payment; a terminal event that
 // was handled is never delivered again; messages that depend on a monitor
@@ -70,12 +69,16 @@ class ChannelManager {
   using EventHandler = std::function<HandleResult(const Event&)>;
 
   // A fresh node on an empty store.
-  static util::Result<std::unique_ptr<ChannelManager>> create(const ManagerConfig& config, store::KVStore& store,
-                                                              ChainMonitor& chain_monitor, PeerTransport& transport);
+  static util::Result<std::unique_ptr<ChannelManager>> create(const ManagerConfig& config,
+                                                              store::KVStore& store,
+                                                              ChainMonitor& chain_monitor,
+                                                              PeerTransport& transport);
   // A node restarting from what its store kept. `chain_monitor` must already
   // hold the monitors read back from the same store.
-  static util::Result<std::unique_ptr<ChannelManager>> load(const ManagerConfig& config, store::KVStore& store,
-                                                            ChainMonitor& chain_monitor, PeerTransport& transport);
+  static util::Result<std::unique_ptr<ChannelManager>> load(const ManagerConfig& config,
+                                                            store::KVStore& store,
+                                                            ChainMonitor& chain_monitor,
+                                                            PeerTransport& transport);
 
   util::Result<ChannelId> open_channel(NodeId peer, AmountMsat capacity, AmountMsat push);
   // Sends `amount` to the peer at the other end of `channel_id`. Refused if
@@ -138,8 +141,8 @@ class ChannelManager {
   };
   struct ChannelEntry {
     Channel channel;
-    std::deque<ChannelMonitorUpdate> in_flight;             // persisted with the manager
-    std::deque<std::pair<uint64_t, Message>> outbox;        // (update id it waits for, message)
+    std::deque<ChannelMonitorUpdate> in_flight;       // persisted with the manager
+    std::deque<std::pair<uint64_t, Message>> outbox;  // (update id it waits for, message)
   };
 
   ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
@@ -167,12 +170,14 @@ class ChannelManager {
   util::Status on_monitor_event(const ReleasedEvent& released);
   // `source` is absent when a legacy-mode restart rebuilds the outcome from
   // the monitor's unreleased resolutions rather than from an event.
-  util::Status on_outbound_resolved(const std::optional<MonitorEventSource>& source, const ChannelId& channel_id,
-                                    const HtlcEvent& event, const OutboundRoute& route);
+  util::Status on_outbound_resolved(const std::optional<MonitorEventSource>& source,
+                                    const ChannelId& channel_id, const HtlcEvent& event,
+                                    const OutboundRoute& route);
   util::Status release_payment(const HtlcRelease& release);
   util::Status rebuild_legacy_outcomes();
   util::Status ack_now(const MonitorEventSource& source);
-  void queue_event(Event event, std::vector<MonitorEventSource> acks, std::vector<HtlcRelease> releases = {});
+  void queue_event(Event event, std::vector<MonitorEventSource> acks,
+                   std::vector<HtlcRelease> releases = {});
   util::Result<ChannelOutput> dispatch(Channel& channel, const Message& message);
 
   ManagerConfig config_;

@@ -16,18 +16,25 @@ struct Mode {
 };
 
 std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
-  return std::string(info.param.persistent ? "Persistent" : "Legacy") + (info.param.async ? "Async" : "Sync");
+  return std::string(info.param.persistent ? "Persistent" : "Legacy") +
+         (info.param.async ? "Async" : "Sync");
 }
 
-PaymentPreimage preimage_of(int n) { return PaymentPreimage(util::sha256(util::as_bytes("preimage " + std::to_string(n)))); }
-PaymentId payment_id_of(int n) { return PaymentId(util::sha256(util::as_bytes("payment " + std::to_string(n)))); }
+PaymentPreimage preimage_of(int n) {
+  return PaymentPreimage(util::sha256(util::as_bytes("preimage " + std::to_string(n))));
+}
+PaymentId payment_id_of(int n) {
+  return PaymentId(util::sha256(util::as_bytes("payment " + std::to_string(n))));
+}
 
 constexpr uint64_t kCapacity = 100'000'000;
 
 class TwoNodes : public ::testing::TestWithParam<Mode> {
  protected:
   HarnessOptions options(uint64_t seed = 1) const {
-    return HarnessOptions{.persistent_monitor_events = GetParam().persistent, .async_persistence = GetParam().async, .seed = seed};
+    return HarnessOptions{.persistent_monitor_events = GetParam().persistent,
+                          .async_persistence = GetParam().async,
+                          .seed = seed};
   }
 
   // Opens A->B and sends payment `n` of `amount`; the receiver claims or fails.
@@ -35,7 +42,8 @@ class TwoNodes : public ::testing::TestWithParam<Mode> {
     const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
     h.expect_payment(preimage_of(n), claim);
     util::Status sent = h.on_node(0, [&](ChannelManager& m) {
-      return m.send_payment(payment_id_of(n), preimage_of(n).payment_hash(), AmountMsat(amount), channel);
+      return m.send_payment(payment_id_of(n), preimage_of(n).payment_hash(), AmountMsat(amount),
+                            channel);
     });
     EXPECT_TRUE(sent.is_ok()) << sent.to_string();
     return channel;
@@ -58,7 +66,8 @@ TEST_P(TwoNodes, PaymentSucceedsWithExactlyOnePaymentSent) {
   EXPECT_EQ(sent.fee_paid, AmountMsat(0));
   EXPECT_EQ(h.count_events(1, "PaymentClaimable"), 1u);
   EXPECT_EQ(h.count_events(1, "PaymentClaimed"), 1u);
-  EXPECT_EQ(h.node(0).manager().channel(channel)->local_state().to_us, AmountMsat(kCapacity - 250'000));
+  EXPECT_EQ(h.node(0).manager().channel(channel)->local_state().to_us,
+            AmountMsat(kCapacity - 250'000));
   EXPECT_EQ(h.node(1).manager().channel(channel)->local_state().to_us, AmountMsat(250'000));
   expect_quiescent(h);
 }
@@ -80,8 +89,10 @@ TEST_P(TwoNodes, ManyPaymentsInFlightAllResolveOnce) {
   for (int n = 0; n < 40; ++n) {
     h.expect_payment(preimage_of(100 + n), n % 5 != 0);
     ASSERT_TRUE(h.on_node(0, [&](ChannelManager& m) {
-      return m.send_payment(payment_id_of(100 + n), preimage_of(100 + n).payment_hash(), AmountMsat(1000 + n), channel);
-    }).is_ok());
+                   return m.send_payment(payment_id_of(100 + n),
+                                         preimage_of(100 + n).payment_hash(), AmountMsat(1000 + n),
+                                         channel);
+                 }).is_ok());
     if (n % 3 == 0) h.step();
   }
   ASSERT_TRUE(h.settle());
@@ -93,11 +104,13 @@ TEST_P(TwoNodes, ManyPaymentsInFlightAllResolveOnce) {
 TEST_P(TwoNodes, SendingTheSamePaymentIdTwiceIsRefused) {
   LnHarness h(2, options());
   const ChannelId channel = start_payment(h, 3, 1000, true);
-  util::Status again = h.node(0).manager().send_payment(payment_id_of(3), preimage_of(3).payment_hash(), AmountMsat(1000), channel);
+  util::Status again = h.node(0).manager().send_payment(
+      payment_id_of(3), preimage_of(3).payment_hash(), AmountMsat(1000), channel);
   EXPECT_EQ(again.code(), util::StatusCode::kFailedPrecondition);
   EXPECT_NE(again.message().find("pending"), std::string::npos);
   ASSERT_TRUE(h.settle());
-  again = h.node(0).manager().send_payment(payment_id_of(3), preimage_of(3).payment_hash(), AmountMsat(1000), channel);
+  again = h.node(0).manager().send_payment(payment_id_of(3), preimage_of(3).payment_hash(),
+                                           AmountMsat(1000), channel);
   EXPECT_NE(again.message().find("already succeeded"), std::string::npos);
   EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
 }
@@ -122,7 +135,11 @@ TEST_P(TwoNodes, SenderRestartsAtEveryPersistencePoint) {
     const ChannelId channel = clean.open_channel(0, 1, AmountMsat(kCapacity));
     const uint64_t after_open = clean.store(0).operations();
     clean.expect_payment(preimage_of(5), true);
-    ASSERT_TRUE(clean.node(0).manager().send_payment(payment_id_of(5), preimage_of(5).payment_hash(), AmountMsat(5000), channel).is_ok());
+    ASSERT_TRUE(clean.node(0)
+                    .manager()
+                    .send_payment(payment_id_of(5), preimage_of(5).payment_hash(), AmountMsat(5000),
+                                  channel)
+                    .is_ok());
     ASSERT_TRUE(clean.settle());
     operations = clean.store(0).operations() - after_open;
   }
@@ -134,7 +151,8 @@ TEST_P(TwoNodes, SenderRestartsAtEveryPersistencePoint) {
     h.expect_payment(preimage_of(5), true);
     h.store(0).go_down_after(n);
     (void)h.on_node(0, [&](ChannelManager& m) {
-      return m.send_payment(payment_id_of(5), preimage_of(5).payment_hash(), AmountMsat(5000), channel);
+      return m.send_payment(payment_id_of(5), preimage_of(5).payment_hash(), AmountMsat(5000),
+                            channel);
     });
     ASSERT_TRUE(h.settle());
     EXPECT_GE(h.crashes(), 1u) << "the sender must actually have crashed";
@@ -143,7 +161,8 @@ TEST_P(TwoNodes, SenderRestartsAtEveryPersistencePoint) {
     // A crash before the HTLC was durably committed may lose the send itself;
     // the user then sees no payment at all, never a half one.
     if (sent + failed == 0) {
-      EXPECT_EQ(h.count_events(1, "PaymentClaimed"), 0u) << "the receiver was paid but the sender has no outcome";
+      EXPECT_EQ(h.count_events(1, "PaymentClaimed"), 0u)
+          << "the receiver was paid but the sender has no outcome";
     } else {
       EXPECT_EQ(sent + failed, 1u);
       EXPECT_EQ(sent, 1u);
@@ -159,7 +178,11 @@ TEST_P(TwoNodes, ReceiverRestartsAtEveryPersistencePoint) {
     const ChannelId channel = clean.open_channel(0, 1, AmountMsat(kCapacity));
     const uint64_t after_open = clean.store(1).operations();
     clean.expect_payment(preimage_of(6), true);
-    ASSERT_TRUE(clean.node(0).manager().send_payment(payment_id_of(6), preimage_of(6).payment_hash(), AmountMsat(5000), channel).is_ok());
+    ASSERT_TRUE(clean.node(0)
+                    .manager()
+                    .send_payment(payment_id_of(6), preimage_of(6).payment_hash(), AmountMsat(5000),
+                                  channel)
+                    .is_ok());
     ASSERT_TRUE(clean.settle());
     operations = clean.store(1).operations() - after_open;
   }
@@ -170,8 +193,9 @@ TEST_P(TwoNodes, ReceiverRestartsAtEveryPersistencePoint) {
     h.expect_payment(preimage_of(6), true);
     h.store(1).go_down_after(n);
     ASSERT_TRUE(h.on_node(0, [&](ChannelManager& m) {
-      return m.send_payment(payment_id_of(6), preimage_of(6).payment_hash(), AmountMsat(5000), channel);
-    }).is_ok());
+                   return m.send_payment(payment_id_of(6), preimage_of(6).payment_hash(),
+                                         AmountMsat(5000), channel);
+                 }).is_ok());
     ASSERT_TRUE(h.settle());
     EXPECT_GE(h.crashes(), 1u) << "the receiver must actually have crashed";
     EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
@@ -204,7 +228,8 @@ TEST_P(TwoNodes, DisconnectAndReestablishAtEveryMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, TwoNodes,
-                         ::testing::Values(Mode{true, false}, Mode{true, true}, Mode{false, false}, Mode{false, true}),
+                         ::testing::Values(Mode{true, false}, Mode{true, true}, Mode{false, false},
+                                           Mode{false, true}),
                          mode_name);
 
 // --- persistent-mode hard cases -----------------------------------------------
@@ -212,12 +237,16 @@ INSTANTIATE_TEST_SUITE_P(AllModes, TwoNodes,
 TEST(PersistentEvents, AsyncCompletionsInEveryOrderOverManySeeds) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    LnHarness h(2, HarnessOptions{.persistent_monitor_events = true, .async_persistence = true, .seed = seed});
+    LnHarness h(2, HarnessOptions{
+                       .persistent_monitor_events = true, .async_persistence = true, .seed = seed});
     const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
     for (int n = 0; n < 6; ++n) {
       h.expect_payment(preimage_of(200 + n), true);
-      ASSERT_TRUE(h.node(0).manager().send_payment(payment_id_of(200 + n), preimage_of(200 + n).payment_hash(),
-                                                   AmountMsat(3000), channel).is_ok());
+      ASSERT_TRUE(h.node(0)
+                      .manager()
+                      .send_payment(payment_id_of(200 + n), preimage_of(200 + n).payment_hash(),
+                                    AmountMsat(3000), channel)
+                      .is_ok());
       h.step();
     }
     ASSERT_TRUE(h.settle());
@@ -230,10 +259,15 @@ TEST(PersistentEvents, ClaimEventStaysStoredUntilPaymentSentIsHandled) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
   h.expect_payment(preimage_of(8), true);
-  ASSERT_TRUE(h.node(0).manager().send_payment(payment_id_of(8), preimage_of(8).payment_hash(), AmountMsat(1000), channel).is_ok());
+  ASSERT_TRUE(
+      h.node(0)
+          .manager()
+          .send_payment(payment_id_of(8), preimage_of(8).payment_hash(), AmountMsat(1000), channel)
+          .is_ok());
   h.replay_next(0, 1'000'000);  // the user never handles anything
   for (int i = 0; i < 200; ++i) h.step();
-  ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u) << "the claim must stay un-acked until handled";
+  ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u)
+      << "the claim must stay un-acked until handled";
   // Restart: the un-acked event replays, and still only one PaymentSent comes out.
   h.crash(0);
   h.replay_next(0, 0);
@@ -251,7 +285,11 @@ TEST(PersistentEvents, CrashBetweenAckAndItsPersistence) {
     LnHarness h(2, HarnessOptions{.seed = extra + 1});
     const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
     h.expect_payment(preimage_of(9), true);
-    ASSERT_TRUE(h.node(0).manager().send_payment(payment_id_of(9), preimage_of(9).payment_hash(), AmountMsat(1000), channel).is_ok());
+    ASSERT_TRUE(h.node(0)
+                    .manager()
+                    .send_payment(payment_id_of(9), preimage_of(9).payment_hash(), AmountMsat(1000),
+                                  channel)
+                    .is_ok());
     h.replay_next(0, 1'000'000);
     for (int i = 0; i < 200; ++i) h.step();
     ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
@@ -264,7 +302,8 @@ TEST(PersistentEvents, CrashBetweenAckAndItsPersistence) {
     EXPECT_EQ(h.node(0).chain_monitor().unacked_events(), 0u);
     replays_seen += h.node(0).manager().stats().monitor_events_replayed;
   }
-  EXPECT_GT(replays_seen, 0u) << "at least one crash point must leave the ack undone and replay the event";
+  EXPECT_GT(replays_seen, 0u)
+      << "at least one crash point must leave the ack undone and replay the event";
 }
 
 // The manager's state is replaced by an older copy while its monitor is
@@ -276,7 +315,11 @@ TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
   h.expect_payment(preimage_of(10), true);
   auto stale = h.store(0).get("manager", "state");
   ASSERT_TRUE(stale.is_ok() && stale->has_value());
-  ASSERT_TRUE(h.node(0).manager().send_payment(payment_id_of(10), preimage_of(10).payment_hash(), AmountMsat(7000), channel).is_ok());
+  ASSERT_TRUE(h.node(0)
+                  .manager()
+                  .send_payment(payment_id_of(10), preimage_of(10).payment_hash(), AmountMsat(7000),
+                                channel)
+                  .is_ok());
   h.replay_next(0, 1'000'000);
   for (int i = 0; i < 200; ++i) h.step();
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
@@ -284,11 +327,14 @@ TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
   h.crash(0);
   h.replay_next(0, 0);
   ASSERT_TRUE(h.settle());
-  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u) << "the payment missing from the stale manager still completes once";
+  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u)
+      << "the payment missing from the stale manager still completes once";
   EXPECT_EQ(h.count_events(0, "ChannelClosed"), 1u);
-  const auto closed = std::find_if(h.events(0).begin(), h.events(0).end(),
-                                   [](const Event& e) { return std::holds_alternative<ChannelClosed>(e); });
-  EXPECT_NE(std::get<ChannelClosed>(*closed).reason.find("older than its monitor"), std::string::npos);
+  const auto closed = std::find_if(h.events(0).begin(), h.events(0).end(), [](const Event& e) {
+    return std::holds_alternative<ChannelClosed>(e);
+  });
+  EXPECT_NE(std::get<ChannelClosed>(*closed).reason.find("older than its monitor"),
+            std::string::npos);
   EXPECT_EQ(h.node(0).chain_monitor().unacked_events(), 0u);
 }
 
@@ -296,7 +342,11 @@ TEST(CompatibilityFlag, UpgradeLegacyToPersistentMidPayment) {
   LnHarness h(2, HarnessOptions{.persistent_monitor_events = false});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
   h.expect_payment(preimage_of(11), true);
-  ASSERT_TRUE(h.node(0).manager().send_payment(payment_id_of(11), preimage_of(11).payment_hash(), AmountMsat(1000), channel).is_ok());
+  ASSERT_TRUE(h.node(0)
+                  .manager()
+                  .send_payment(payment_id_of(11), preimage_of(11).payment_hash(), AmountMsat(1000),
+                                channel)
+                  .is_ok());
   h.step();
   h.step();
   ASSERT_TRUE(h.restart_with_mode(0, true).is_ok());
@@ -311,7 +361,11 @@ TEST(CompatibilityFlag, DowngradeWithUnackedEventsIsRefused) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
   h.expect_payment(preimage_of(12), true);
-  ASSERT_TRUE(h.node(0).manager().send_payment(payment_id_of(12), preimage_of(12).payment_hash(), AmountMsat(1000), channel).is_ok());
+  ASSERT_TRUE(h.node(0)
+                  .manager()
+                  .send_payment(payment_id_of(12), preimage_of(12).payment_hash(), AmountMsat(1000),
+                                channel)
+                  .is_ok());
   h.replay_next(0, 1'000'000);
   for (int i = 0; i < 200; ++i) h.step();
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
@@ -337,21 +391,27 @@ TEST(BadPeerMessages, AreRejectedClearlyAndChangeNothing) {
   EXPECT_EQ(garbage.code(), util::StatusCode::kCorruption);
 
   const ChannelId unknown(util::sha256(util::as_bytes("nope")));
-  util::Status wrong_channel = b.handle_message(NodeId(1), encode_message(UpdateFailHtlc{unknown, HtlcId(0), {}}));
+  util::Status wrong_channel =
+      b.handle_message(NodeId(1), encode_message(UpdateFailHtlc{unknown, HtlcId(0), {}}));
   EXPECT_EQ(wrong_channel.code(), util::StatusCode::kProtocolError);
   EXPECT_NE(wrong_channel.message().find("unknown channel"), std::string::npos);
 
-  util::Status wrong_peer = b.handle_message(NodeId(9), encode_message(UpdateFailHtlc{channel, HtlcId(0), {}}));
+  util::Status wrong_peer =
+      b.handle_message(NodeId(9), encode_message(UpdateFailHtlc{channel, HtlcId(0), {}}));
   EXPECT_NE(wrong_peer.message().find("not the channel's peer"), std::string::npos);
 
-  util::Status unknown_htlc = b.handle_message(NodeId(1), encode_message(UpdateFulfillHtlc{channel, HtlcId(5), preimage_of(1)}));
+  util::Status unknown_htlc = b.handle_message(
+      NodeId(1), encode_message(UpdateFulfillHtlc{channel, HtlcId(5), preimage_of(1)}));
   EXPECT_EQ(unknown_htlc.code(), util::StatusCode::kProtocolError);
 
-  util::Status bad_signature = b.handle_message(NodeId(1), encode_message(CommitmentSigned{channel, 1, {}}));
+  util::Status bad_signature =
+      b.handle_message(NodeId(1), encode_message(CommitmentSigned{channel, 1, {}}));
   EXPECT_NE(bad_signature.message().find("does not match"), std::string::npos);
 
   util::Status too_big = b.handle_message(
-      NodeId(1), encode_message(UpdateAddHtlc{channel, HtlcId(0), AmountMsat(kCapacity * 2), preimage_of(1).payment_hash(), 100, {}}));
+      NodeId(1),
+      encode_message(UpdateAddHtlc{
+          channel, HtlcId(0), AmountMsat(kCapacity * 2), preimage_of(1).payment_hash(), 100, {}}));
   EXPECT_EQ(too_big.code(), util::StatusCode::kProtocolError);
 
   EXPECT_EQ(h.node(1).manager().channel(channel)->encode(), before);

@@ -7,32 +7,55 @@ namespace {
 
 // Record types 20..39 are peer messages; the index in the variant + 20.
 constexpr uint16_t kFirstMessageType = 20;
-constexpr const char* kNames[] = {"open_channel",        "accept_channel",     "update_add_htlc",
-                                  "update_fulfill_htlc", "update_fail_htlc",   "commitment_signed",
+constexpr const char* kNames[] = {"open_channel",        "accept_channel",      "update_add_htlc",
+                                  "update_fulfill_htlc", "update_fail_htlc",    "commitment_signed",
                                   "revoke_and_ack",      "channel_reestablish", "error"};
 
 codec::RecordKind kind_for(size_t index) {
   return codec::RecordKind{.type = static_cast<uint16_t>(kFirstMessageType + index),
-                           .min_version = 1, .current_version = 1, .name = kNames[index]};
+                           .min_version = 1,
+                           .current_version = 1,
+                           .name = kNames[index]};
 }
 
 // Field numbers, shared across messages where the meaning is shared.
 enum Field : uint64_t {
-  kChannel = 0, kHtlcId = 2, kAmount = 4, kHash = 6, kExpiry = 8, kOnion = 9, kPreimage = 10,
-  kReason = 12, kNumber = 14, kDigest = 16, kSecret = 18, kPoint = 20, kNumber2 = 22,
-  kCapacity = 24, kPush = 26, kMaxHtlcs = 28, kMaxInFlight = 30, kReserve = 32, kMinimum = 34,
-  kPoint2 = 36, kText = 38,
+  kChannel = 0,
+  kHtlcId = 2,
+  kAmount = 4,
+  kHash = 6,
+  kExpiry = 8,
+  kOnion = 9,
+  kPreimage = 10,
+  kReason = 12,
+  kNumber = 14,
+  kDigest = 16,
+  kSecret = 18,
+  kPoint = 20,
+  kNumber2 = 22,
+  kCapacity = 24,
+  kPush = 26,
+  kMaxHtlcs = 28,
+  kMaxInFlight = 30,
+  kReserve = 32,
+  kMinimum = 34,
+  kPoint2 = 36,
+  kText = 38,
 };
 
 void write_limits(codec::TlvWriter& w, const ChannelLimits& limits) {
-  w.u64(kMaxHtlcs, limits.max_accepted_htlcs).amount(kMaxInFlight, limits.max_htlc_value_in_flight)
-      .amount(kReserve, limits.channel_reserve).amount(kMinimum, limits.htlc_minimum);
+  w.u64(kMaxHtlcs, limits.max_accepted_htlcs)
+      .amount(kMaxInFlight, limits.max_htlc_value_in_flight)
+      .amount(kReserve, limits.channel_reserve)
+      .amount(kMinimum, limits.htlc_minimum);
 }
 
 util::Result<ChannelLimits> read_limits(codec::TlvReader& r) {
   ChannelLimits limits;
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t max_htlcs, r.u64(kMaxHtlcs));
-  if (max_htlcs > 483) return util::protocol_error(r.what() + ": max_accepted_htlcs " + std::to_string(max_htlcs) + " exceeds 483");
+  if (max_htlcs > 483)
+    return util::protocol_error(r.what() + ": max_accepted_htlcs " + std::to_string(max_htlcs) +
+                                " exceeds 483");
   limits.max_accepted_htlcs = static_cast<uint32_t>(max_htlcs);
   HASHLOCK_ASSIGN_OR_RETURN(limits.max_htlc_value_in_flight, r.amount(kMaxInFlight));
   HASHLOCK_ASSIGN_OR_RETURN(limits.channel_reserve, r.amount(kReserve));
@@ -42,7 +65,8 @@ util::Result<ChannelLimits> read_limits(codec::TlvReader& r) {
 
 util::Result<util::Sha256Digest> read_digest(codec::TlvReader& r, uint64_t field) {
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
-  if (raw.size() != 32) return util::corruption(r.what() + " field " + std::to_string(field) + ": expected 32 bytes");
+  if (raw.size() != 32)
+    return util::corruption(r.what() + " field " + std::to_string(field) + ": expected 32 bytes");
   util::Sha256Digest out{};
   std::copy(raw.begin(), raw.end(), out.begin());
   return out;
@@ -50,14 +74,17 @@ util::Result<util::Sha256Digest> read_digest(codec::TlvReader& r, uint64_t field
 
 util::Result<uint32_t> read_u32(codec::TlvReader& r, uint64_t field) {
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t value, r.u64(field));
-  if (value > UINT32_MAX) return util::corruption(r.what() + " field " + std::to_string(field) + ": exceeds 32 bits");
+  if (value > UINT32_MAX)
+    return util::corruption(r.what() + " field " + std::to_string(field) + ": exceeds 32 bits");
   return static_cast<uint32_t>(value);
 }
 
 struct Encoder {
   codec::TlvWriter& w;
   void operator()(const OpenChannel& m) {
-    w.bytes32(kChannel, m.channel_id).bytes(kPoint, m.first_point).amount(kCapacity, m.capacity)
+    w.bytes32(kChannel, m.channel_id)
+        .bytes(kPoint, m.first_point)
+        .amount(kCapacity, m.capacity)
         .amount(kPush, m.push);
     write_limits(w, m.limits);
     w.bytes(kPoint2, m.second_point);
@@ -68,26 +95,40 @@ struct Encoder {
     w.bytes(kPoint2, m.second_point);
   }
   void operator()(const UpdateAddHtlc& m) {
-    w.bytes32(kChannel, m.channel_id).u64(kHtlcId, m.htlc_id.value()).amount(kAmount, m.amount)
-        .bytes32(kHash, m.payment_hash).u64(kExpiry, m.cltv_expiry).bytes(kOnion, m.onion);
+    w.bytes32(kChannel, m.channel_id)
+        .u64(kHtlcId, m.htlc_id.value())
+        .amount(kAmount, m.amount)
+        .bytes32(kHash, m.payment_hash)
+        .u64(kExpiry, m.cltv_expiry)
+        .bytes(kOnion, m.onion);
   }
   void operator()(const UpdateFulfillHtlc& m) {
-    w.bytes32(kChannel, m.channel_id).u64(kHtlcId, m.htlc_id.value()).bytes32(kPreimage, m.preimage);
+    w.bytes32(kChannel, m.channel_id)
+        .u64(kHtlcId, m.htlc_id.value())
+        .bytes32(kPreimage, m.preimage);
   }
   void operator()(const UpdateFailHtlc& m) {
-    w.bytes32(kChannel, m.channel_id).u64(kHtlcId, m.htlc_id.value()).bytes(kReason, encode_failure(m.reason));
+    w.bytes32(kChannel, m.channel_id)
+        .u64(kHtlcId, m.htlc_id.value())
+        .bytes(kReason, encode_failure(m.reason));
   }
   void operator()(const CommitmentSigned& m) {
     w.bytes32(kChannel, m.channel_id).u64(kNumber, m.commitment_number).bytes(kDigest, m.signature);
   }
   void operator()(const RevokeAndAck& m) {
-    w.bytes32(kChannel, m.channel_id).u64(kNumber, m.revoked_commitment_number)
-        .bytes(kSecret, m.per_commitment_secret).bytes(kPoint, m.next_point);
+    w.bytes32(kChannel, m.channel_id)
+        .u64(kNumber, m.revoked_commitment_number)
+        .bytes(kSecret, m.per_commitment_secret)
+        .bytes(kPoint, m.next_point);
   }
   void operator()(const ChannelReestablish& m) {
-    w.bytes32(kChannel, m.channel_id).u64(kNumber, m.next_commitment_number).u64(kNumber2, m.revocations_received);
+    w.bytes32(kChannel, m.channel_id)
+        .u64(kNumber, m.next_commitment_number)
+        .u64(kNumber2, m.revocations_received);
   }
-  void operator()(const ErrorMessage& m) { w.bytes32(kChannel, m.channel_id).string(kText, m.text); }
+  void operator()(const ErrorMessage& m) {
+    w.bytes32(kChannel, m.channel_id).string(kText, m.text);
+  }
 };
 
 util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
@@ -125,7 +166,8 @@ util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
       UpdateFulfillHtlc m{.channel_id = channel};
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(kHtlcId));
       m.htlc_id = HtlcId(id);
-      HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+      HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                                r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
       m.preimage = PaymentPreimage(preimage);
       return Message(m);
     }
@@ -168,7 +210,9 @@ util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
 
 }  // namespace
 
-std::string message_name(const Message& message) { return kNames[message.index()]; }
+std::string message_name(const Message& message) {
+  return kNames[message.index()];
+}
 
 const ChannelId& message_channel(const Message& message) {
   return std::visit([](const auto& m) -> const ChannelId& { return m.channel_id; }, message);
@@ -186,7 +230,8 @@ util::Result<Message> decode_message(ByteView encoded) {
   if (type < kFirstMessageType || type >= kFirstMessageType + count) {
     return util::unsupported("unknown message type " + std::to_string(type));
   }
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kind_for(type - kFirstMessageType), encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kind_for(type - kFirstMessageType), encoded));
   HASHLOCK_ASSIGN_OR_RETURN(Message message, read_body(type, record.fields));
   HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
   return message;

@@ -26,9 +26,9 @@ struct ChannelLimits {
 struct OpenChannel {
   ChannelId channel_id;
   AmountMsat capacity;
-  AmountMsat push;  // given to the acceptor at open
-  ChannelLimits limits;  // what the opener accepts from the acceptor
-  util::Sha256Digest first_point{};  // the opener's point for commitment 0
+  AmountMsat push;                    // given to the acceptor at open
+  ChannelLimits limits;               // what the opener accepts from the acceptor
+  util::Sha256Digest first_point{};   // the opener's point for commitment 0
   util::Sha256Digest second_point{};  // and for commitment 1
   bool operator==(const OpenChannel&) const = default;
 };
@@ -94,9 +94,9 @@ struct ErrorMessage {
   bool operator==(const ErrorMessage&) const = default;
 };
 
-using Message = std::variant<OpenChannel, AcceptChannel, UpdateAddHtlc, UpdateFulfillHtlc,
-                             UpdateFailHtlc, CommitmentSigned, RevokeAndAck, ChannelReestablish,
-                             ErrorMessage>;
+using Message =
+    std::variant<OpenChannel, AcceptChannel, UpdateAddHtlc, UpdateFulfillHtlc, UpdateFailHtlc,
+                 CommitmentSigned, RevokeAndAck, ChannelReestablish, ErrorMessage>;
 
 std::string message_name(const Message& message);
 const ChannelId& message_channel(const Message& message);

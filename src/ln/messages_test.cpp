@@ -1,24 +1,28 @@
 #include "ln/messages.h"
 
-#include "codec/record.h"
-
 #include <gtest/gtest.h>
+
+#include "codec/record.h"
 
 namespace hashlock::ln {
 namespace {
 
-ChannelId channel() { return ChannelId(util::sha256(util::as_bytes("channel"))); }
+ChannelId channel() {
+  return ChannelId(util::sha256(util::as_bytes("channel")));
+}
 
 std::vector<Message> samples() {
   PaymentPreimage preimage(util::sha256(util::as_bytes("preimage")));
   return {
       OpenChannel{channel(), AmountMsat(1'000'000), AmountMsat(5), ChannelLimits{}, {}, {}},
       AcceptChannel{channel(), ChannelLimits{.max_accepted_htlcs = 12}, {}, {}},
-      UpdateAddHtlc{channel(), HtlcId(7), AmountMsat(5000), preimage.payment_hash(), 500, {1, 2, 3}},
+      UpdateAddHtlc{
+          channel(), HtlcId(7), AmountMsat(5000), preimage.payment_hash(), 500, {1, 2, 3}},
       UpdateFulfillHtlc{channel(), HtlcId(7), preimage},
       UpdateFailHtlc{channel(), HtlcId(8), FailureReason{FailureCode::kFeeInsufficient, 2, {9}}},
       CommitmentSigned{channel(), 4, util::sha256(util::as_bytes("sig"))},
-      RevokeAndAck{channel(), 3, util::sha256(util::as_bytes("s")), util::sha256(util::as_bytes("p"))},
+      RevokeAndAck{channel(), 3, util::sha256(util::as_bytes("s")),
+                   util::sha256(util::as_bytes("p"))},
       ChannelReestablish{channel(), 5, 4},
       ErrorMessage{channel(), "bad things"},
   };

@@ -7,8 +7,9 @@
 
 namespace hashlock::ln {
 
-ChannelMonitor ChannelMonitor::create(const ChannelId& channel_id, NodeId counterparty, bool persistent_events,
-                                      AmountMsat to_holder, AmountMsat to_counterparty) {
+ChannelMonitor ChannelMonitor::create(const ChannelId& channel_id, NodeId counterparty,
+                                      bool persistent_events, AmountMsat to_holder,
+                                      AmountMsat to_counterparty) {
   ChannelMonitor monitor;
   monitor.channel_id_ = channel_id;
   monitor.counterparty_ = counterparty;
@@ -28,28 +29,33 @@ std::optional<PaymentPreimage> ChannelMonitor::preimage_for(const PaymentHash& h
 util::Status ChannelMonitor::check_step(const MonitorStep& step) const {
   if (const auto* holder = std::get_if<LatestHolderCommitment>(&step)) {
     if (holder->commitment_number <= holder_number_ && holder_number_ != 0) {
-      return util::invalid_argument("holder commitment " + std::to_string(holder->commitment_number) +
+      return util::invalid_argument("holder commitment " +
+                                    std::to_string(holder->commitment_number) +
                                     " is not newer than " + std::to_string(holder_number_));
     }
     for (const ClaimedHtlc& claimed : holder->claimed_htlcs) {
       auto it = outbound_.find(claimed.htlc_id.value());
       if (it != outbound_.end() && claimed.preimage.payment_hash() != it->second.payment_hash) {
-        return util::invalid_argument("claimed " + claimed.htlc_id.to_string() + " with a preimage of another hash");
+        return util::invalid_argument("claimed " + claimed.htlc_id.to_string() +
+                                      " with a preimage of another hash");
       }
     }
   }
   if (const auto* secret = std::get_if<CommitmentSecretStep>(&step)) {
     CommitmentSecretStore copy = secrets_;
-    HASHLOCK_RETURN_IF_ERROR(copy.insert(shachain_index(secret->commitment_number), secret->secret));
+    HASHLOCK_RETURN_IF_ERROR(
+        copy.insert(shachain_index(secret->commitment_number), secret->secret));
   }
   return util::Status::ok();
 }
 
 util::Status ChannelMonitor::apply_update(const ChannelMonitorUpdate& update) {
-  if (update.channel_id != channel_id_) return util::invalid_argument("monitor update for another channel");
+  if (update.channel_id != channel_id_)
+    return util::invalid_argument("monitor update for another channel");
   if (update.update_id != latest_update_id_ + 1) {
-    return util::invalid_argument("monitor update " + std::to_string(update.update_id) + " out of order (latest is " +
-                                  std::to_string(latest_update_id_) + ")");
+    return util::invalid_argument("monitor update " + std::to_string(update.update_id) +
+                                  " out of order (latest is " + std::to_string(latest_update_id_) +
+                                  ")");
   }
   // Check every step against the state as it will be when the step applies.
   ChannelMonitor scratch = *this;
@@ -96,7 +102,8 @@ void ChannelMonitor::on_counterparty(const LatestCounterpartyCommitment& step) {
   for (const CommitmentHtlc& h : step.htlcs) {
     // In the counterparty's commitment, ours are the ones they did not offer.
     if (h.offered_by_holder || !h.source) continue;
-    outbound_.try_emplace(h.id.value(), OutboundHtlc{h.payment_hash, h.amount, *h.source, std::nullopt, false});
+    outbound_.try_emplace(h.id.value(),
+                          OutboundHtlc{h.payment_hash, h.amount, *h.source, std::nullopt, false});
   }
   counterparty_commitments_[step.commitment_number] = step.htlcs;
 }
@@ -126,28 +133,31 @@ void ChannelMonitor::on_secret(const CommitmentSecretStep& step) {
   const std::vector<CommitmentHtlc>& latest = counterparty_commitments_.rbegin()->second;
   for (const CommitmentHtlc& h : revoked->second) {
     if (h.offered_by_holder) continue;
-    const bool still_there = std::any_of(latest.begin(), latest.end(), [&](const CommitmentHtlc& l) {
-      return !l.offered_by_holder && l.id == h.id;
-    });
+    const bool still_there =
+        std::any_of(latest.begin(), latest.end(),
+                    [&](const CommitmentHtlc& l) { return !l.offered_by_holder && l.id == h.id; });
     auto it = outbound_.find(h.id.value());
     if (still_there || it == outbound_.end()) continue;
     if (auto preimage = preimage_for(h.payment_hash)) {
       resolve(h.id, it->second, ClaimedResolution{*preimage, AmountMsat(0)});
       continue;
     }
-    FailureReason reason = it->second.fail_reason.value_or(FailureReason{FailureCode::kTemporaryChannelFailure, 0, {}});
+    FailureReason reason = it->second.fail_reason.value_or(
+        FailureReason{FailureCode::kTemporaryChannelFailure, 0, {}});
     resolve(h.id, it->second, FailedResolution{reason});
   }
   counterparty_commitments_.erase(counterparty_commitments_.begin(), std::next(revoked));
 }
 
-void ChannelMonitor::resolve(HtlcId id, OutboundHtlc& htlc, std::variant<ClaimedResolution, FailedResolution> resolution) {
+void ChannelMonitor::resolve(HtlcId id, OutboundHtlc& htlc,
+                             std::variant<ClaimedResolution, FailedResolution> resolution) {
   if (htlc.resolved) return;
   htlc.resolved = true;
   const bool claimed = std::holds_alternative<ClaimedResolution>(resolution);
   htlc.claimed = claimed;
-  queue(MonitorEvent{htlc_event_id(id, claimed),
-                     HtlcEvent{htlc.payment_hash, htlc.source, htlc.amount, id, std::move(resolution)}});
+  queue(MonitorEvent{
+      htlc_event_id(id, claimed),
+      HtlcEvent{htlc.payment_hash, htlc.source, htlc.amount, id, std::move(resolution)}});
 }
 
 void ChannelMonitor::queue(MonitorEvent event) {
@@ -178,7 +188,8 @@ std::vector<HtlcEvent> ChannelMonitor::unreleased_resolutions() const {
       if (!preimage) continue;  // cannot happen: preimages of tracked HTLCs are kept
       event.resolution = ClaimedResolution{*preimage, AmountMsat(0)};
     } else {
-      event.resolution = FailedResolution{htlc.fail_reason.value_or(FailureReason{FailureCode::kTemporaryChannelFailure, 0, {}})};
+      event.resolution = FailedResolution{
+          htlc.fail_reason.value_or(FailureReason{FailureCode::kTemporaryChannelFailure, 0, {}})};
     }
     out.push_back(std::move(event));
   }
@@ -196,8 +207,9 @@ std::vector<MonitorEvent> ChannelMonitor::release_events() {
 void ChannelMonitor::prune() {
   auto in_commitment = [&](uint64_t id) {
     auto has = [&](const std::vector<CommitmentHtlc>& htlcs, bool ours_flag) {
-      return std::any_of(htlcs.begin(), htlcs.end(),
-                         [&](const CommitmentHtlc& h) { return h.offered_by_holder == ours_flag && h.id.value() == id; });
+      return std::any_of(htlcs.begin(), htlcs.end(), [&](const CommitmentHtlc& h) {
+        return h.offered_by_holder == ours_flag && h.id.value() == id;
+      });
     };
     if (has(holder_htlcs_, true)) return true;
     for (const auto& [number, htlcs] : counterparty_commitments_) {
@@ -208,8 +220,9 @@ void ChannelMonitor::prune() {
   for (auto it = outbound_.begin(); it != outbound_.end();) {
     const uint64_t claim_id = htlc_event_id(HtlcId(it->first), true);
     const uint64_t fail_id = htlc_event_id(HtlcId(it->first), false);
-    const bool event_pending = std::any_of(pending_events_.begin(), pending_events_.end(),
-                                           [&](const MonitorEvent& e) { return e.id == claim_id || e.id == fail_id; });
+    const bool event_pending =
+        std::any_of(pending_events_.begin(), pending_events_.end(),
+                    [&](const MonitorEvent& e) { return e.id == claim_id || e.id == fail_id; });
     const bool handled = persistent_events_ || it->second.released;
     if (it->second.resolved && handled && !event_pending && !in_commitment(it->first)) {
       acked_ids_.erase(claim_id);
@@ -224,7 +237,8 @@ void ChannelMonitor::prune() {
     bool needed = std::any_of(holder_htlcs_.begin(), holder_htlcs_.end(),
                               [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
     for (const auto& [number, htlcs] : counterparty_commitments_) {
-      needed |= std::any_of(htlcs.begin(), htlcs.end(), [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
+      needed |= std::any_of(htlcs.begin(), htlcs.end(),
+                            [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
     }
     for (const auto& [id, htlc] : outbound_) needed |= htlc.payment_hash == it->first;
     it = needed ? std::next(it) : preimages_.erase(it);
@@ -235,13 +249,27 @@ void ChannelMonitor::prune() {
 
 namespace {
 
-constexpr codec::RecordKind kMonitorRecord{.type = 42, .min_version = 1, .current_version = 1, .name = "channel monitor"};
+constexpr codec::RecordKind kMonitorRecord{
+    .type = 42, .min_version = 1, .current_version = 1, .name = "channel monitor"};
 constexpr size_t kMaxItems = 10'000'000;
 
 enum Field : uint64_t {
-  kChannel = 0, kPeer = 2, kPersistent = 4, kLatest = 6, kClosed = 8, kCloseReason = 10,
-  kHolderNumber = 12, kHolderHtlcs = 14, kToHolder = 16, kToCounterparty = 18, kCounterparty = 20,
-  kOutbound = 22, kPreimages = 24, kSecrets = 26, kEvents = 28, kAcked = 30,
+  kChannel = 0,
+  kPeer = 2,
+  kPersistent = 4,
+  kLatest = 6,
+  kClosed = 8,
+  kCloseReason = 10,
+  kHolderNumber = 12,
+  kHolderHtlcs = 14,
+  kToHolder = 16,
+  kToCounterparty = 18,
+  kCounterparty = 20,
+  kOutbound = 22,
+  kPreimages = 24,
+  kSecrets = 26,
+  kEvents = 28,
+  kAcked = 30,
 };
 
 Bytes encode_htlcs(const std::vector<CommitmentHtlc>& htlcs) {
@@ -251,7 +279,8 @@ Bytes encode_htlcs(const std::vector<CommitmentHtlc>& htlcs) {
 }
 
 util::Result<std::vector<CommitmentHtlc>> decode_htlcs(ByteView raw) {
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items, codec::decode_list(raw, kMaxHtlcsPerCommitment, "commitment htlcs"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items,
+                            codec::decode_list(raw, kMaxHtlcsPerCommitment, "commitment htlcs"));
   std::vector<CommitmentHtlc> out;
   for (ByteView item : items) {
     HASHLOCK_ASSIGN_OR_RETURN(CommitmentHtlc h, decode_commitment_htlc(item));
@@ -264,8 +293,11 @@ Bytes encode_event(const MonitorEvent& event) {
   codec::TlvWriter w;
   w.u64(0, event.id);
   if (const auto* htlc = std::get_if<HtlcEvent>(&event.kind)) {
-    w.u64(2, 0).bytes32(4, htlc->payment_hash).bytes(6, encode_source(htlc->source))
-        .amount(8, htlc->htlc_value).u64(10, htlc->htlc_id.value());
+    w.u64(2, 0)
+        .bytes32(4, htlc->payment_hash)
+        .bytes(6, encode_source(htlc->source))
+        .amount(8, htlc->htlc_value)
+        .u64(10, htlc->htlc_id.value());
     if (const auto* claimed = std::get_if<ClaimedResolution>(&htlc->resolution)) {
       w.bytes32(12, claimed->preimage).amount(14, claimed->skimmed_fee);
     } else {
@@ -294,7 +326,8 @@ util::Result<MonitorEvent> decode_event(ByteView raw) {
     htlc.htlc_id = HtlcId(id);
     if (r.has(12)) {
       ClaimedResolution claimed;
-      HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(12));
+      HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                                r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(12));
       claimed.preimage = PaymentPreimage(preimage);
       HASHLOCK_ASSIGN_OR_RETURN(claimed.skimmed_fee, r.amount(14));
       htlc.resolution = claimed;
@@ -327,29 +360,43 @@ Bytes ChannelMonitor::encode() const {
   }
   for (const auto& [id, htlc] : outbound_) {
     codec::TlvWriter w;
-    w.u64(0, id).bytes32(2, htlc.payment_hash).amount(4, htlc.amount).bytes(6, encode_source(htlc.source))
+    w.u64(0, id)
+        .bytes32(2, htlc.payment_hash)
+        .amount(4, htlc.amount)
+        .bytes(6, encode_source(htlc.source))
         .boolean(8, htlc.resolved);
     if (htlc.fail_reason) w.bytes(10, encode_failure(*htlc.fail_reason));
     w.boolean(12, htlc.claimed).boolean(14, htlc.released);
     outbound.push_back(w.take());
   }
-  for (const auto& [hash, preimage] : preimages_) preimages.push_back(Bytes(preimage.view().begin(), preimage.view().end()));
+  for (const auto& [hash, preimage] : preimages_)
+    preimages.push_back(Bytes(preimage.view().begin(), preimage.view().end()));
   for (const MonitorEvent& event : pending_events_) events.push_back(encode_event(event));
   codec::ByteWriter acked;
   for (uint64_t id : acked_ids_) acked.u64(id);
   codec::TlvWriter w;
-  w.bytes32(kChannel, channel_id_).u64(kPeer, counterparty_.value()).boolean(kPersistent, persistent_events_)
-      .u64(kLatest, latest_update_id_).boolean(kClosed, closed_).string(kCloseReason, close_reason_)
-      .u64(kHolderNumber, holder_number_).bytes(kHolderHtlcs, encode_htlcs(holder_htlcs_))
-      .amount(kToHolder, to_holder_).amount(kToCounterparty, to_counterparty_)
-      .bytes(kCounterparty, codec::encode_list(counterparty)).bytes(kOutbound, codec::encode_list(outbound))
-      .bytes(kPreimages, codec::encode_list(preimages)).bytes(kSecrets, secrets_.encode())
-      .bytes(kEvents, codec::encode_list(events)).bytes(kAcked, acked.bytes());
+  w.bytes32(kChannel, channel_id_)
+      .u64(kPeer, counterparty_.value())
+      .boolean(kPersistent, persistent_events_)
+      .u64(kLatest, latest_update_id_)
+      .boolean(kClosed, closed_)
+      .string(kCloseReason, close_reason_)
+      .u64(kHolderNumber, holder_number_)
+      .bytes(kHolderHtlcs, encode_htlcs(holder_htlcs_))
+      .amount(kToHolder, to_holder_)
+      .amount(kToCounterparty, to_counterparty_)
+      .bytes(kCounterparty, codec::encode_list(counterparty))
+      .bytes(kOutbound, codec::encode_list(outbound))
+      .bytes(kPreimages, codec::encode_list(preimages))
+      .bytes(kSecrets, secrets_.encode())
+      .bytes(kEvents, codec::encode_list(events))
+      .bytes(kAcked, acked.bytes());
   return codec::encode_record(kMonitorRecord, w);
 }
 
 util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kMonitorRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kMonitorRecord, encoded));
   codec::TlvReader& r = record.fields;
   ChannelMonitor m;
   HASHLOCK_ASSIGN_OR_RETURN(m.channel_id_, r.bytes32<ChannelId>(kChannel));
@@ -365,16 +412,19 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(m.to_holder_, r.amount(kToHolder));
   HASHLOCK_ASSIGN_OR_RETURN(m.to_counterparty_, r.amount(kToCounterparty));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView counterparty, r.bytes(kCounterparty));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> commitments, codec::decode_list(counterparty, 16, "counterparty commitments"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> commitments,
+                            codec::decode_list(counterparty, 16, "counterparty commitments"));
   for (ByteView item : commitments) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "counterparty commitment"));
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c,
+                              codec::TlvReader::parse(item, "counterparty commitment"));
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t number, c.u64(0));
     HASHLOCK_ASSIGN_OR_RETURN(ByteView htlcs, c.bytes(2));
     HASHLOCK_ASSIGN_OR_RETURN(m.counterparty_commitments_[number], decode_htlcs(htlcs));
     HASHLOCK_RETURN_IF_ERROR(c.finish());
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView outbound, r.bytes(kOutbound));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> htlcs, codec::decode_list(outbound, kMaxItems, "outbound htlcs"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> htlcs,
+                            codec::decode_list(outbound, kMaxItems, "outbound htlcs"));
   for (ByteView item : htlcs) {
     HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader o, codec::TlvReader::parse(item, "outbound htlc"));
     OutboundHtlc h;
@@ -395,16 +445,19 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
     m.outbound_[id] = std::move(h);
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView preimages, r.bytes(kPreimages));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> preimage_items, codec::decode_list(preimages, kMaxItems, "preimages"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> preimage_items,
+                            codec::decode_list(preimages, kMaxItems, "preimages"));
   for (ByteView item : preimage_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(auto preimage, util::Bytes32<util::PaymentPreimageTag>::from_bytes(item));
+    HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                              util::Bytes32<util::PaymentPreimageTag>::from_bytes(item));
     PaymentPreimage p(preimage);
     m.preimages_[p.payment_hash()] = p;
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView secrets, r.bytes(kSecrets));
   HASHLOCK_ASSIGN_OR_RETURN(m.secrets_, CommitmentSecretStore::decode(secrets));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView events, r.bytes(kEvents));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items, codec::decode_list(events, kMaxPendingMonitorEvents, "monitor events"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items,
+                            codec::decode_list(events, kMaxPendingMonitorEvents, "monitor events"));
   for (ByteView item : event_items) {
     HASHLOCK_ASSIGN_OR_RETURN(MonitorEvent event, decode_event(item));
     m.pending_events_.push_back(std::move(event));

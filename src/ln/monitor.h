@@ -82,8 +82,9 @@ inline constexpr size_t kMaxPendingMonitorEvents = 1'000'000;
 
 class ChannelMonitor {
  public:
-  static ChannelMonitor create(const ChannelId& channel_id, NodeId counterparty, bool persistent_events,
-                               AmountMsat to_holder, AmountMsat to_counterparty);
+  static ChannelMonitor create(const ChannelId& channel_id, NodeId counterparty,
+                               bool persistent_events, AmountMsat to_holder,
+                               AmountMsat to_counterparty);
 
   // Applies the next update; an update out of order or inconsistent with the
   // monitor is an error and changes nothing.
@@ -128,7 +129,9 @@ class ChannelMonitor {
     bool released = false;  // legacy mode: the manager handled the outcome durably
   };
 
-  static uint64_t htlc_event_id(HtlcId id, bool claimed) { return id.value() * 4 + (claimed ? 1 : 2); }
+  static uint64_t htlc_event_id(HtlcId id, bool claimed) {
+    return id.value() * 4 + (claimed ? 1 : 2);
+  }
   static constexpr uint64_t kForceClosedEventId = (1ULL << 62) + 1;
 
   util::Status check_step(const MonitorStep& step) const;
@@ -136,7 +139,8 @@ class ChannelMonitor {
   void on_holder(const LatestHolderCommitment& step);
   void on_counterparty(const LatestCounterpartyCommitment& step);
   void on_secret(const CommitmentSecretStep& step);
-  void resolve(HtlcId id, OutboundHtlc& htlc, std::variant<ClaimedResolution, FailedResolution> resolution);
+  void resolve(HtlcId id, OutboundHtlc& htlc,
+               std::variant<ClaimedResolution, FailedResolution> resolution);
   void queue(MonitorEvent event);
   void prune();
 

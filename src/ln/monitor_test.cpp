@@ -12,18 +12,25 @@ namespace {
 
 const ChannelId kChannel(util::sha256(util::as_bytes("monitor test channel")));
 
-PaymentPreimage preimage(int n) { return PaymentPreimage(util::sha256(util::as_bytes("p" + std::to_string(n)))); }
+PaymentPreimage preimage(int n) {
+  return PaymentPreimage(util::sha256(util::as_bytes("p" + std::to_string(n))));
+}
 
 CommitmentHtlc our_htlc(uint64_t id, int n) {
-  return CommitmentHtlc{.offered_by_holder = false, .id = HtlcId(id), .amount = AmountMsat(1000 + id),
-                        .payment_hash = preimage(n).payment_hash(), .cltv_expiry = 100,
-                        .source = OutboundRoute{PaymentId(util::sha256(util::as_bytes("pay" + std::to_string(n)))), 0,
-                                                AmountMsat(1000 + id), AmountMsat(0)}};
+  return CommitmentHtlc{
+      .offered_by_holder = false,
+      .id = HtlcId(id),
+      .amount = AmountMsat(1000 + id),
+      .payment_hash = preimage(n).payment_hash(),
+      .cltv_expiry = 100,
+      .source = OutboundRoute{PaymentId(util::sha256(util::as_bytes("pay" + std::to_string(n)))), 0,
+                              AmountMsat(1000 + id), AmountMsat(0)}};
 }
 
 // Update `id` that offers our HTLCs in the counterparty's commitment `number`.
 ChannelMonitorUpdate offer(uint64_t id, uint64_t number, std::vector<CommitmentHtlc> htlcs) {
-  return ChannelMonitorUpdate{kChannel, id, {LatestCounterpartyCommitment{number, std::move(htlcs)}}};
+  return ChannelMonitorUpdate{
+      kChannel, id, {LatestCounterpartyCommitment{number, std::move(htlcs)}}};
 }
 
 ChannelMonitorUpdate claim(uint64_t id, uint64_t number, uint64_t htlc, int n) {
@@ -34,11 +41,14 @@ ChannelMonitorUpdate claim(uint64_t id, uint64_t number, uint64_t htlc, int n) {
 
 ChannelMonitorUpdate fail(uint64_t id, uint64_t number, uint64_t htlc) {
   LatestHolderCommitment holder{.commitment_number = number};
-  holder.failed_htlcs.push_back(FailedHtlc{HtlcId(htlc), FailureReason{FailureCode::kFeeInsufficient, 2, {}}});
+  holder.failed_htlcs.push_back(
+      FailedHtlc{HtlcId(htlc), FailureReason{FailureCode::kFeeInsufficient, 2, {}}});
   return ChannelMonitorUpdate{kChannel, id, {holder}};
 }
 
-ChannelMonitor fresh() { return ChannelMonitor::create(kChannel, NodeId(2), true, AmountMsat(1'000'000), AmountMsat(0)); }
+ChannelMonitor fresh() {
+  return ChannelMonitor::create(kChannel, NodeId(2), true, AmountMsat(1'000'000), AmountMsat(0));
+}
 
 TEST(ChannelMonitor, ClaimFromHolderCommitmentProducesOneEvent) {
   ChannelMonitor m = fresh();
@@ -56,10 +66,14 @@ TEST(ChannelMonitor, FailComesOnlyWithTheRevocationAndCarriesTheStoredReason) {
   ChannelMonitor m = fresh();
   ASSERT_TRUE(m.apply_update(offer(1, 1, {our_htlc(0, 0)})).is_ok());
   ASSERT_TRUE(m.apply_update(fail(2, 1, 0)).is_ok());
-  EXPECT_TRUE(m.pending_events().empty()) << "a fail the counterparty can still undo is not an outcome yet";
+  EXPECT_TRUE(m.pending_events().empty())
+      << "a fail the counterparty can still undo is not an outcome yet";
   ASSERT_TRUE(m.apply_update(offer(3, 2, {})).is_ok());
   const Secret seed = util::sha256(util::as_bytes("their seed"));
-  ASSERT_TRUE(m.apply_update(ChannelMonitorUpdate{kChannel, 4, {CommitmentSecretStep{1, secret_for_commitment(seed, 1)}}}).is_ok());
+  ASSERT_TRUE(
+      m.apply_update(ChannelMonitorUpdate{
+                         kChannel, 4, {CommitmentSecretStep{1, secret_for_commitment(seed, 1)}}})
+          .is_ok());
   ASSERT_EQ(m.pending_events().size(), 1u);
   const auto& event = std::get<HtlcEvent>(m.pending_events()[0].kind);
   const auto& failed = std::get<FailedResolution>(event.resolution);
@@ -73,9 +87,13 @@ TEST(ChannelMonitor, ClaimAndFailAreNeverBothEmitted) {
   ASSERT_TRUE(m.apply_update(claim(2, 1, 0, 0)).is_ok());
   ASSERT_TRUE(m.apply_update(offer(3, 2, {})).is_ok());
   const Secret seed = util::sha256(util::as_bytes("their seed"));
-  ASSERT_TRUE(m.apply_update(ChannelMonitorUpdate{kChannel, 4, {CommitmentSecretStep{1, secret_for_commitment(seed, 1)}}}).is_ok());
+  ASSERT_TRUE(
+      m.apply_update(ChannelMonitorUpdate{
+                         kChannel, 4, {CommitmentSecretStep{1, secret_for_commitment(seed, 1)}}})
+          .is_ok());
   ASSERT_EQ(m.pending_events().size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<ClaimedResolution>(std::get<HtlcEvent>(m.pending_events()[0].kind).resolution));
+  EXPECT_TRUE(std::holds_alternative<ClaimedResolution>(
+      std::get<HtlcEvent>(m.pending_events()[0].kind).resolution));
 }
 
 TEST(ChannelMonitor, UpdatesOutOfOrderAreRefusedAndChangeNothing) {
@@ -99,8 +117,8 @@ TEST(ChannelMonitor, ClaimWithAPreimageOfAnotherHashIsRefused) {
 // and a stale ack of another id can never remove a different event.
 TEST(ChannelMonitor, EventIdsSurviveRestoreFromAnOlderSnapshotPlusReplay) {
   ChannelMonitor live = fresh();
-  const std::vector<ChannelMonitorUpdate> updates = {offer(1, 1, {our_htlc(0, 0), our_htlc(1, 1)}), claim(2, 1, 0, 0),
-                                                     claim(3, 2, 1, 1)};
+  const std::vector<ChannelMonitorUpdate> updates = {offer(1, 1, {our_htlc(0, 0), our_htlc(1, 1)}),
+                                                     claim(2, 1, 0, 0), claim(3, 2, 1, 1)};
   ASSERT_TRUE(live.apply_update(updates[0]).is_ok());
   const Bytes older_snapshot = live.encode();
   ASSERT_TRUE(live.apply_update(updates[1]).is_ok());
@@ -178,7 +196,8 @@ TEST(ChainMonitor, UnackedEventsReplayAfterRestartFromTheStore) {
     StorePersister persister(store, 2);  // snapshot every 2 updates
     ChainMonitor chain(persister);
     ASSERT_EQ(chain.watch_channel(fresh()), UpdateStatus::kCompleted);
-    ASSERT_EQ(chain.update_channel(offer(1, 1, {our_htlc(0, 0), our_htlc(1, 1)})), UpdateStatus::kCompleted);
+    ASSERT_EQ(chain.update_channel(offer(1, 1, {our_htlc(0, 0), our_htlc(1, 1)})),
+              UpdateStatus::kCompleted);
     ASSERT_EQ(chain.update_channel(claim(2, 1, 0, 0)), UpdateStatus::kCompleted);
     ASSERT_EQ(chain.update_channel(claim(3, 2, 1, 1)), UpdateStatus::kCompleted);
     const auto released = chain.release_pending_monitor_events();

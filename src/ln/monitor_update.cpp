@@ -5,15 +5,32 @@
 namespace hashlock::ln {
 namespace {
 
-constexpr codec::RecordKind kUpdateRecord{.type = 40, .min_version = 1, .current_version = 1, .name = "monitor update"};
+constexpr codec::RecordKind kUpdateRecord{
+    .type = 40, .min_version = 1, .current_version = 1, .name = "monitor update"};
 
 enum UpdateField : uint64_t { kChannel = 0, kUpdateId = 2, kSteps = 4 };
 enum StepField : uint64_t {
-  kStepKind = 0, kNumber = 2, kHtlcs = 4, kClaimed = 6, kFailed = 8, kPreimage = 10, kSecret = 12,
-  kFlag = 14, kText = 16, kHtlcId = 18, kToHolder = 20, kToCounterparty = 22,
+  kStepKind = 0,
+  kNumber = 2,
+  kHtlcs = 4,
+  kClaimed = 6,
+  kFailed = 8,
+  kPreimage = 10,
+  kSecret = 12,
+  kFlag = 14,
+  kText = 16,
+  kHtlcId = 18,
+  kToHolder = 20,
+  kToCounterparty = 22,
 };
 enum HtlcField : uint64_t {
-  kOffered = 0, kId = 2, kAmount = 4, kHash = 6, kExpiry = 8, kSource = 10, kReason = 12,
+  kOffered = 0,
+  kId = 2,
+  kAmount = 4,
+  kHash = 6,
+  kExpiry = 8,
+  kSource = 10,
+  kReason = 12,
   kSkimmed = 14,
 };
 
@@ -30,7 +47,8 @@ Bytes list_of(const std::vector<T>& items, Encode encode) {
 template <typename T, typename Decode>
 util::Result<std::vector<T>> read_list(codec::TlvReader& r, uint64_t field, Decode decode) {
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items, codec::decode_list(raw, kMaxListItems, r.what()));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items,
+                            codec::decode_list(raw, kMaxListItems, r.what()));
   std::vector<T> out;
   out.reserve(items.size());
   for (ByteView item : items) {
@@ -51,7 +69,8 @@ util::Result<ClaimedHtlc> decode_claimed(ByteView encoded) {
   ClaimedHtlc c;
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(kId));
   c.htlc_id = HtlcId(id);
-  HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kHash));
+  HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                            r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kHash));
   c.preimage = PaymentPreimage(preimage);
   HASHLOCK_ASSIGN_OR_RETURN(c.skimmed_fee, r.amount(kSkimmed));
   HASHLOCK_RETURN_IF_ERROR(r.finish());
@@ -76,24 +95,33 @@ util::Result<FailedHtlc> decode_failed(ByteView encoded) {
 }
 
 enum StepKind : uint64_t {
-  kHolderKind = 0, kCounterpartyKind = 1, kPreimageKind = 2, kSecretKind = 3, kClosedKind = 4,
+  kHolderKind = 0,
+  kCounterpartyKind = 1,
+  kPreimageKind = 2,
+  kSecretKind = 3,
+  kClosedKind = 4,
   kReleaseKind = 5,
 };
 
 struct StepEncoder {
   codec::TlvWriter& w;
   void operator()(const LatestHolderCommitment& s) {
-    w.u64(kStepKind, kHolderKind).u64(kNumber, s.commitment_number)
+    w.u64(kStepKind, kHolderKind)
+        .u64(kNumber, s.commitment_number)
         .bytes(kHtlcs, list_of(s.htlcs, encode_commitment_htlc))
         .bytes(kClaimed, list_of(s.claimed_htlcs, encode_claimed))
         .bytes(kFailed, list_of(s.failed_htlcs, encode_failed))
-        .amount(kToHolder, s.to_holder).amount(kToCounterparty, s.to_counterparty);
+        .amount(kToHolder, s.to_holder)
+        .amount(kToCounterparty, s.to_counterparty);
   }
   void operator()(const LatestCounterpartyCommitment& s) {
-    w.u64(kStepKind, kCounterpartyKind).u64(kNumber, s.commitment_number)
+    w.u64(kStepKind, kCounterpartyKind)
+        .u64(kNumber, s.commitment_number)
         .bytes(kHtlcs, list_of(s.htlcs, encode_commitment_htlc));
   }
-  void operator()(const PaymentPreimageStep& s) { w.u64(kStepKind, kPreimageKind).bytes32(kPreimage, s.preimage); }
+  void operator()(const PaymentPreimageStep& s) {
+    w.u64(kStepKind, kPreimageKind).bytes32(kPreimage, s.preimage);
+  }
   void operator()(const CommitmentSecretStep& s) {
     w.u64(kStepKind, kSecretKind).u64(kNumber, s.commitment_number).bytes(kSecret, s.secret);
   }
@@ -106,15 +134,18 @@ struct StepEncoder {
 };
 
 util::Result<MonitorStep> decode_step(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(encoded, "monitor update step"));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r,
+                            codec::TlvReader::parse(encoded, "monitor update step"));
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t kind, r.u64(kStepKind));
   MonitorStep step;
   switch (kind) {
     case kHolderKind: {
       LatestHolderCommitment s;
       HASHLOCK_ASSIGN_OR_RETURN(s.commitment_number, r.u64(kNumber));
-      HASHLOCK_ASSIGN_OR_RETURN(s.htlcs, read_list<CommitmentHtlc>(r, kHtlcs, decode_commitment_htlc));
-      HASHLOCK_ASSIGN_OR_RETURN(s.claimed_htlcs, read_list<ClaimedHtlc>(r, kClaimed, decode_claimed));
+      HASHLOCK_ASSIGN_OR_RETURN(s.htlcs,
+                                read_list<CommitmentHtlc>(r, kHtlcs, decode_commitment_htlc));
+      HASHLOCK_ASSIGN_OR_RETURN(s.claimed_htlcs,
+                                read_list<ClaimedHtlc>(r, kClaimed, decode_claimed));
       HASHLOCK_ASSIGN_OR_RETURN(s.failed_htlcs, read_list<FailedHtlc>(r, kFailed, decode_failed));
       HASHLOCK_ASSIGN_OR_RETURN(s.to_holder, r.amount(kToHolder));
       HASHLOCK_ASSIGN_OR_RETURN(s.to_counterparty, r.amount(kToCounterparty));
@@ -124,12 +155,14 @@ util::Result<MonitorStep> decode_step(ByteView encoded) {
     case kCounterpartyKind: {
       LatestCounterpartyCommitment s;
       HASHLOCK_ASSIGN_OR_RETURN(s.commitment_number, r.u64(kNumber));
-      HASHLOCK_ASSIGN_OR_RETURN(s.htlcs, read_list<CommitmentHtlc>(r, kHtlcs, decode_commitment_htlc));
+      HASHLOCK_ASSIGN_OR_RETURN(s.htlcs,
+                                read_list<CommitmentHtlc>(r, kHtlcs, decode_commitment_htlc));
       step = std::move(s);
       break;
     }
     case kPreimageKind: {
-      HASHLOCK_ASSIGN_OR_RETURN(auto preimage, r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+      HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                                r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
       step = PaymentPreimageStep{PaymentPreimage(preimage)};
       break;
     }
@@ -137,7 +170,8 @@ util::Result<MonitorStep> decode_step(ByteView encoded) {
       CommitmentSecretStep s;
       HASHLOCK_ASSIGN_OR_RETURN(s.commitment_number, r.u64(kNumber));
       HASHLOCK_ASSIGN_OR_RETURN(ByteView secret, r.bytes(kSecret));
-      if (secret.size() != 32) return util::corruption("monitor update step: secret is not 32 bytes");
+      if (secret.size() != 32)
+        return util::corruption("monitor update step: secret is not 32 bytes");
       std::copy(secret.begin(), secret.end(), s.secret.begin());
       step = s;
       break;
@@ -165,14 +199,18 @@ util::Result<MonitorStep> decode_step(ByteView encoded) {
 
 Bytes encode_commitment_htlc(const CommitmentHtlc& h) {
   codec::TlvWriter w;
-  w.boolean(kOffered, h.offered_by_holder).u64(kId, h.id.value()).amount(kAmount, h.amount)
-      .bytes32(kHash, h.payment_hash).u64(kExpiry, h.cltv_expiry);
+  w.boolean(kOffered, h.offered_by_holder)
+      .u64(kId, h.id.value())
+      .amount(kAmount, h.amount)
+      .bytes32(kHash, h.payment_hash)
+      .u64(kExpiry, h.cltv_expiry);
   if (h.source) w.bytes(kSource, encode_source(*h.source));
   return w.take();
 }
 
 util::Result<CommitmentHtlc> decode_commitment_htlc(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(encoded, "commitment htlc"));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r,
+                            codec::TlvReader::parse(encoded, "commitment htlc"));
   CommitmentHtlc h;
   HASHLOCK_ASSIGN_OR_RETURN(h.offered_by_holder, r.boolean(kOffered));
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(kId));
@@ -200,7 +238,8 @@ Bytes encode_update(const ChannelMonitorUpdate& update) {
     steps.push_back(w.take());
   }
   codec::TlvWriter fields;
-  fields.bytes32(kChannel, update.channel_id).u64(kUpdateId, update.update_id)
+  fields.bytes32(kChannel, update.channel_id)
+      .u64(kUpdateId, update.update_id)
       .bytes(kSteps, codec::encode_list(steps));
   return codec::encode_record(kUpdateRecord, fields);
 }
@@ -211,7 +250,8 @@ util::Result<ChannelMonitorUpdate> decode_update(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(update.channel_id, record.fields.bytes32<ChannelId>(kChannel));
   HASHLOCK_ASSIGN_OR_RETURN(update.update_id, record.fields.u64(kUpdateId));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, record.fields.bytes(kSteps));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> steps, codec::decode_list(raw, kMaxStepsPerUpdate, "monitor update"));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> steps,
+                            codec::decode_list(raw, kMaxStepsPerUpdate, "monitor update"));
   for (ByteView step : steps) {
     HASHLOCK_ASSIGN_OR_RETURN(MonitorStep decoded, decode_step(step));
     update.steps.push_back(std::move(decoded));

@@ -80,9 +80,9 @@ struct ReleasePaymentComplete {
   bool operator==(const ReleasePaymentComplete&) const = default;
 };
 
-using MonitorStep = std::variant<LatestHolderCommitment, LatestCounterpartyCommitment,
-                                 PaymentPreimageStep, CommitmentSecretStep, ChannelForceClosed,
-                                 ReleasePaymentComplete>;
+using MonitorStep =
+    std::variant<LatestHolderCommitment, LatestCounterpartyCommitment, PaymentPreimageStep,
+                 CommitmentSecretStep, ChannelForceClosed, ReleasePaymentComplete>;
 
 struct ChannelMonitorUpdate {
   ChannelId channel_id;

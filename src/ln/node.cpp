@@ -24,7 +24,9 @@ util::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, stor
     return node;
   }
   if (loaded.status().code() != util::StatusCode::kNotFound) return loaded.status();
-  HASHLOCK_ASSIGN_OR_RETURN(node->manager_, ChannelManager::create(options.manager, store, *node->chain_monitor_, transport));
+  HASHLOCK_ASSIGN_OR_RETURN(
+      node->manager_,
+      ChannelManager::create(options.manager, store, *node->chain_monitor_, transport));
   return node;
 }
 

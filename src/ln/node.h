@@ -23,8 +23,8 @@ struct NodeOptions {
 
 class Node {
  public:
-  static util::Result<std::unique_ptr<Node>> start(const NodeOptions& options, store::KVStore& store,
-                                                   PeerTransport& transport);
+  static util::Result<std::unique_ptr<Node>> start(const NodeOptions& options,
+                                                   store::KVStore& store, PeerTransport& transport);
 
   ChannelManager& manager() { return *manager_; }
   const ChannelManager& manager() const { return *manager_; }

@@ -12,7 +12,8 @@ namespace {
 constexpr const char* kMonitors = "monitors";
 constexpr const char* kUpdates = "monitor_updates";
 constexpr const char* kAcks = "monitor_acks";
-constexpr codec::RecordKind kAckRecord{.type = 43, .min_version = 1, .current_version = 1, .name = "monitor event ack"};
+constexpr codec::RecordKind kAckRecord{
+    .type = 43, .min_version = 1, .current_version = 1, .name = "monitor event ack"};
 
 std::string numbered_key(const ChannelId& id, uint64_t number) {
   char suffix[20];
@@ -22,7 +23,8 @@ std::string numbered_key(const ChannelId& id, uint64_t number) {
 
 util::Result<uint64_t> number_of(const std::string& key) {
   const size_t slash = key.rfind('/');
-  if (slash == std::string::npos || key.size() - slash != 17) return util::corruption("malformed key " + key);
+  if (slash == std::string::npos || key.size() - slash != 17)
+    return util::corruption("malformed key " + key);
   uint64_t value = 0;
   for (size_t i = slash + 1; i < key.size(); ++i) {
     const char c = key[i];
@@ -48,13 +50,18 @@ util::Status check_ack(ByteView encoded, uint64_t expected) {
 
 }  // namespace
 
-std::string channel_key(const ChannelId& id) { return id.to_hex(); }
+std::string channel_key(const ChannelId& id) {
+  return id.to_hex();
+}
 
 std::string update_status_name(UpdateStatus status) {
   switch (status) {
-    case UpdateStatus::kCompleted: return "Completed";
-    case UpdateStatus::kInProgress: return "InProgress";
-    case UpdateStatus::kUnrecoverableError: return "UnrecoverableError";
+    case UpdateStatus::kCompleted:
+      return "Completed";
+    case UpdateStatus::kInProgress:
+      return "InProgress";
+    case UpdateStatus::kUnrecoverableError:
+      return "UnrecoverableError";
   }
   return "Unknown";
 }
@@ -63,7 +70,8 @@ util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor) {
   store::WriteBatch batch;
   batch.put(kMonitors, channel_key(monitor.channel_id()), monitor.encode());
   for (const char* ns : {kUpdates, kAcks}) {
-    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> old, store_->list(ns, channel_key(monitor.channel_id()) + "/"));
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> old,
+                              store_->list(ns, channel_key(monitor.channel_id()) + "/"));
     for (const store::Entry& entry : old) batch.remove(ns, entry.key);
   }
   HASHLOCK_RETURN_IF_ERROR(store_->write(batch, store::Durability::kSynced));
@@ -83,7 +91,8 @@ UpdateStatus StorePersister::persist_new_monitor(const ChannelMonitor& monitor) 
   return last_error_.is_ok() ? UpdateStatus::kCompleted : UpdateStatus::kUnrecoverableError;
 }
 
-UpdateStatus StorePersister::persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) {
+UpdateStatus StorePersister::persist_update(const ChannelMonitor& monitor,
+                                            const ChannelMonitorUpdate& update) {
   (void)monitor;
   last_error_ = write_update(update);
   return last_error_.is_ok() ? UpdateStatus::kCompleted : UpdateStatus::kUnrecoverableError;
@@ -100,7 +109,9 @@ util::Status StorePersister::persist_ack(const ChannelId& channel_id, uint64_t e
                      store::Durability::kSynced);
 }
 
-util::Status StorePersister::persist_flag(const ChannelMonitor& monitor) { return write_snapshot(monitor); }
+util::Status StorePersister::persist_flag(const ChannelMonitor& monitor) {
+  return write_snapshot(monitor);
+}
 
 util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
   HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> snapshots, store_->list(kMonitors));
@@ -108,16 +119,19 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
   for (const store::Entry& entry : snapshots) {
     auto monitor = ChannelMonitor::decode(entry.value);
     if (!monitor.is_ok()) return monitor.status().with_context("monitors/" + entry.key);
-    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> updates, store_->list(kUpdates, entry.key + "/"));
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> updates,
+                              store_->list(kUpdates, entry.key + "/"));
     uint64_t replayed = 0;
     for (const store::Entry& record : updates) {
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, number_of(record.key));
       if (id <= monitor->latest_update_id()) continue;
-      if (id != monitor->latest_update_id() + 1) break;  // a gap: later updates were never completed
+      if (id != monitor->latest_update_id() + 1)
+        break;  // a gap: later updates were never completed
       auto update = decode_update(record.value);
       if (!update.is_ok()) return update.status().with_context("monitor_updates/" + record.key);
       util::Status applied = monitor->apply_update(*update);
-      if (!applied.is_ok()) return util::corruption("monitor_updates/" + record.key + ": " + applied.message());
+      if (!applied.is_ok())
+        return util::corruption("monitor_updates/" + record.key + ": " + applied.message());
       ++replayed;
     }
     HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> acks, store_->list(kAcks, entry.key + "/"));
@@ -133,7 +147,8 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
   return out;
 }
 
-UpdateStatus AsyncPersister::persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) {
+UpdateStatus AsyncPersister::persist_update(const ChannelMonitor& monitor,
+                                            const ChannelMonitorUpdate& update) {
   (void)monitor;
   pending_.push_back(update);
   return UpdateStatus::kInProgress;
@@ -149,11 +164,13 @@ void AsyncPersister::on_quiescent(const ChannelMonitor& monitor) {
 }
 
 util::Status AsyncPersister::complete(size_t index) {
-  if (index >= pending_.size()) return util::invalid_argument("no pending update at index " + std::to_string(index));
+  if (index >= pending_.size())
+    return util::invalid_argument("no pending update at index " + std::to_string(index));
   ChannelMonitorUpdate update = pending_[index];
   HASHLOCK_RETURN_IF_ERROR(write_update(update));
   pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(index));
-  if (chain_monitor_ != nullptr) chain_monitor_->channel_monitor_updated(update.channel_id, update.update_id);
+  if (chain_monitor_ != nullptr)
+    chain_monitor_->channel_monitor_updated(update.channel_id, update.update_id);
   return util::Status::ok();
 }
 

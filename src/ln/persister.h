@@ -33,7 +33,8 @@ class Persister {
   virtual ~Persister() = default;
   virtual UpdateStatus persist_new_monitor(const ChannelMonitor& monitor) = 0;
   // `monitor` already has `update` applied.
-  virtual UpdateStatus persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) = 0;
+  virtual UpdateStatus persist_update(const ChannelMonitor& monitor,
+                                      const ChannelMonitorUpdate& update) = 0;
   // Durable when it returns OK.
   virtual util::Status persist_ack(const ChannelId& channel_id, uint64_t event_id) = 0;
   virtual util::Status persist_flag(const ChannelMonitor& monitor) = 0;
@@ -45,11 +46,13 @@ inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 64;
 
 class StorePersister : public Persister {
  public:
-  explicit StorePersister(store::KVStore& store, uint64_t snapshot_every = kDefaultSnapshotEveryUpdates)
+  explicit StorePersister(store::KVStore& store,
+                          uint64_t snapshot_every = kDefaultSnapshotEveryUpdates)
       : store_(&store), snapshot_every_(snapshot_every) {}
 
   UpdateStatus persist_new_monitor(const ChannelMonitor& monitor) override;
-  UpdateStatus persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) override;
+  UpdateStatus persist_update(const ChannelMonitor& monitor,
+                              const ChannelMonitorUpdate& update) override;
   util::Status persist_ack(const ChannelId& channel_id, uint64_t event_id) override;
   util::Status persist_flag(const ChannelMonitor& monitor) override;
   void on_quiescent(const ChannelMonitor& monitor) override;
@@ -76,7 +79,8 @@ class AsyncPersister final : public StorePersister {
   using StorePersister::StorePersister;
   void attach(ChainMonitor* chain_monitor) { chain_monitor_ = chain_monitor; }
 
-  UpdateStatus persist_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) override;
+  UpdateStatus persist_update(const ChannelMonitor& monitor,
+                              const ChannelMonitorUpdate& update) override;
   void on_quiescent(const ChannelMonitor& monitor) override;
 
   size_t pending() const { return pending_.size(); }

@@ -11,9 +11,13 @@ void InProcessNetwork::send(NodeId from, NodeId to, Bytes message) {
   queue.push_back(std::move(message));
 }
 
-bool InProcessNetwork::connected(NodeId a, NodeId b) const { return connected_.count(undirected(a, b)) > 0; }
+bool InProcessNetwork::connected(NodeId a, NodeId b) const {
+  return connected_.count(undirected(a, b)) > 0;
+}
 
-void InProcessNetwork::connect(NodeId a, NodeId b) { connected_.insert(undirected(a, b)); }
+void InProcessNetwork::connect(NodeId a, NodeId b) {
+  connected_.insert(undirected(a, b));
+}
 
 void InProcessNetwork::disconnect(NodeId a, NodeId b) {
   connected_.erase(undirected(a, b));

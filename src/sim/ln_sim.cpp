@@ -18,7 +18,7 @@ using ln::PaymentPreimage;
 
 constexpr uint64_t kChannelCapacityMsat = 1'000'000'000;  // 0.01 BTC
 constexpr uint64_t kMaxPaymentMsat = 20'000'000;
-constexpr double kFailShare = 0.1;        // receivers fail this share of payments
+constexpr double kFailShare = 0.1;         // receivers fail this share of payments
 constexpr double kDisconnectShare = 0.02;  // chance per payment of a link flap
 constexpr uint64_t kMaxCrashPointOperations = 40;
 
@@ -38,12 +38,15 @@ struct PaymentRecord {
 class Simulation {
  public:
   Simulation(const LnSimConfig& config, LnSimReport& report)
-      : config_(config), report_(report), rng_(config.seed),
-        harness_(config.nodes, ln::HarnessOptions{.persistent_monitor_events = config.persistent_mode,
-                                                  .async_persistence = config.async_persist,
-                                                  .seed = config.seed,
-                                                  .sqlite_dir = sqlite_dir(config),
-                                                  .planted_bug = config.canary}) {}
+      : config_(config),
+        report_(report),
+        rng_(config.seed),
+        harness_(config.nodes,
+                 ln::HarnessOptions{.persistent_monitor_events = config.persistent_mode,
+                                    .async_persistence = config.async_persist,
+                                    .seed = config.seed,
+                                    .sqlite_dir = sqlite_dir(config),
+                                    .planted_bug = config.canary}) {}
 
   void run(const std::function<void(uint64_t)>& progress) {
     open_ring();
@@ -55,7 +58,9 @@ class Simulation {
       if (progress && k % 64 == 0) progress(k);
     }
     reconnect_all();
-    if (!harness_.settle(kSimSettleRounds)) violation("no convergence: the network did not settle within " + std::to_string(kSimSettleRounds) + " rounds");
+    if (!harness_.settle(kSimSettleRounds))
+      violation("no convergence: the network did not settle within " +
+                std::to_string(kSimSettleRounds) + " rounds");
     check();
   }
 
@@ -72,7 +77,8 @@ class Simulation {
     for (size_t i = 0; i < links; ++i) {
       const size_t a = i;
       const size_t b = (i + 1) % n;
-      const ChannelId channel = harness_.open_channel(a, b, AmountMsat(kChannelCapacityMsat), AmountMsat(kChannelCapacityMsat / 2));
+      const ChannelId channel = harness_.open_channel(a, b, AmountMsat(kChannelCapacityMsat),
+                                                      AmountMsat(kChannelCapacityMsat / 2));
       links_.push_back(Link{a, b, channel});
       capacity_[channel] = kChannelCapacityMsat;
     }
@@ -111,7 +117,8 @@ class Simulation {
     const size_t sender = forward ? link.a : link.b;
     const size_t receiver = forward ? link.b : link.a;
     const std::string tag = std::to_string(config_.seed) + "/" + std::to_string(k);
-    PaymentRecord record{sender, receiver, PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))), false};
+    PaymentRecord record{sender, receiver,
+                         PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))), false};
     const PaymentId id(util::sha256(util::as_bytes("payment " + tag)));
     const AmountMsat amount(rng_.between(1, kMaxPaymentMsat));
     harness_.expect_payment(record.preimage, !rng_.chance(kFailShare));
@@ -134,9 +141,12 @@ class Simulation {
       const ln::Node& node = harness_.node(i);
       report_.force_closes += node.manager().stats().channels_force_closed;
       for (const Event& event : harness_.events(i)) {
-        if (const auto* sent = std::get_if<ln::PaymentSent>(&event)) ++outcomes[sent->payment_id].first;
-        if (const auto* failed = std::get_if<ln::PaymentFailed>(&event)) ++outcomes[failed->payment_id].second;
-        if (const auto* claimed = std::get_if<ln::PaymentClaimed>(&event)) claimed_by_receiver.insert(claimed->payment_hash);
+        if (const auto* sent = std::get_if<ln::PaymentSent>(&event))
+          ++outcomes[sent->payment_id].first;
+        if (const auto* failed = std::get_if<ln::PaymentFailed>(&event))
+          ++outcomes[failed->payment_id].second;
+        if (const auto* claimed = std::get_if<ln::PaymentClaimed>(&event))
+          claimed_by_receiver.insert(claimed->payment_hash);
       }
     }
     const std::string rerun = " (reproduce: " + reproduce_command(config_) + ")";
@@ -146,13 +156,16 @@ class Simulation {
       if (!record.accepted && sent + failed > 0) ++report_.payments_attempted;
       report_.payments_succeeded += sent > 0 ? 1 : 0;
       report_.payments_failed += (failed > 0 && sent == 0) ? 1 : 0;
-      if (sent + failed > 1) violation("payment " + id.to_hex().substr(0, 16) + " has " + std::to_string(sent + failed) + " terminal events" + rerun);
+      if (sent + failed > 1)
+        violation("payment " + id.to_hex().substr(0, 16) + " has " + std::to_string(sent + failed) +
+                  " terminal events" + rerun);
       if (record.accepted && sent + failed == 0) {
         ++report_.lost_payments;
         violation("payment " + id.to_hex().substr(0, 16) + " was sent but never resolved" + rerun);
       }
       if (claimed_by_receiver.count(record.preimage.payment_hash()) > 0 && sent == 0) {
-        violation("payment " + id.to_hex().substr(0, 16) + ": the receiver claimed it but the sender has no PaymentSent" + rerun);
+        violation("payment " + id.to_hex().substr(0, 16) +
+                  ": the receiver claimed it but the sender has no PaymentSent" + rerun);
       }
     }
     for (size_t i = 0; i < harness_.size(); ++i) {
@@ -170,7 +183,8 @@ class Simulation {
       const ln::Channel* at_b = harness_.node(link.b).manager().channel(link.channel);
       if (at_a == nullptr || at_b == nullptr) {
         report_.funds_conserved = false;
-        violation("channel " + link.channel.to_hex().substr(0, 16) + " is missing at one end" + rerun);
+        violation("channel " + link.channel.to_hex().substr(0, 16) + " is missing at one end" +
+                  rerun);
         continue;
       }
       const ln::ChannelState a = at_a->local_state();
@@ -181,8 +195,9 @@ class Simulation {
       if (total != capacity_[link.channel] || a.to_us != b.to_them || a.to_them != b.to_us) {
         report_.funds_conserved = false;
         violation("channel " + link.channel.to_hex().substr(0, 16) + ": balances do not add up (" +
-                  a.to_us.to_string() + " + " + a.to_them.to_string() + " + " + std::to_string(in_htlcs) +
-                  "msat in HTLCs vs capacity " + std::to_string(capacity_[link.channel]) + "msat; the peer sees " +
+                  a.to_us.to_string() + " + " + a.to_them.to_string() + " + " +
+                  std::to_string(in_htlcs) + "msat in HTLCs vs capacity " +
+                  std::to_string(capacity_[link.channel]) + "msat; the peer sees " +
                   b.to_us.to_string() + " / " + b.to_them.to_string() + ")" + rerun);
       }
     }
@@ -204,34 +219,43 @@ util::Status validate(const LnSimConfig& config) {
   if (config.nodes < 2 || config.nodes > kMaxSimNodes) {
     return util::invalid_argument("--nodes must be between 2 and " + std::to_string(kMaxSimNodes));
   }
-  if (config.payments > kMaxSimPayments) return util::invalid_argument("--payments must be at most " + std::to_string(kMaxSimPayments));
-  for (auto [name, rate] : {std::pair{"--crash-rate", config.crash_rate}, {"--force-close-rate", config.force_close_rate},
+  if (config.payments > kMaxSimPayments)
+    return util::invalid_argument("--payments must be at most " + std::to_string(kMaxSimPayments));
+  for (auto [name, rate] : {std::pair{"--crash-rate", config.crash_rate},
+                            {"--force-close-rate", config.force_close_rate},
                             {"--reorg-rate", config.reorg_rate}}) {
-    if (!(rate >= 0.0 && rate <= 1.0)) return util::invalid_argument(std::string(name) + " must be between 0 and 1");
+    if (!(rate >= 0.0 && rate <= 1.0))
+      return util::invalid_argument(std::string(name) + " must be between 0 and 1");
   }
   if (config.store != "memory" && config.store.rfind("sqlite:", 0) != 0) {
-    return util::invalid_argument("--store must be memory or sqlite:DIR, got '" + config.store + "'");
+    return util::invalid_argument("--store must be memory or sqlite:DIR, got '" + config.store +
+                                  "'");
   }
   if (config.store.rfind("sqlite:", 0) == 0 && config.store.size() == 7) {
     return util::invalid_argument("--store sqlite:DIR needs a directory");
   }
   if (config.forwarding || config.mpp) {
-    return util::unsupported("--forwarding and --mpp need multi-hop forwarding, which this build does not have yet");
+    return util::unsupported(
+        "--forwarding and --mpp need multi-hop forwarding, which this build does not have yet");
   }
   if (config.force_close_rate > 0 || config.reorg_rate > 0) {
-    return util::unsupported("--force-close-rate and --reorg-rate need the on-chain layer, which this build does not have yet");
+    return util::unsupported(
+        "--force-close-rate and --reorg-rate need the on-chain layer, which this build does not "
+        "have yet");
   }
   return util::Status::ok();
 }
 
 std::string reproduce_command(const LnSimConfig& config) {
-  std::string command = "hashlock sim --seed " + std::to_string(config.seed) + " --nodes " + std::to_string(config.nodes) +
-                        " --payments " + std::to_string(config.payments);
+  std::string command = "hashlock sim --seed " + std::to_string(config.seed) + " --nodes " +
+                        std::to_string(config.nodes) + " --payments " +
+                        std::to_string(config.payments);
   if (config.crash_rate > 0) command += " --crash-rate " + std::to_string(config.crash_rate);
   if (config.async_persist) command += " --async-persist";
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");
   if (config.store != "memory") command += " --store " + config.store;
-  if (config.canary != ln::ManagerConfig::PlantedBug::kNone) command += " --canary ack-before-handled";
+  if (config.canary != ln::ManagerConfig::PlantedBug::kNone)
+    command += " --canary ack-before-handled";
   return command;
 }
 
@@ -244,8 +268,9 @@ LnSimReport run_ln_sim(const LnSimConfig& config, const std::function<void(uint6
     Simulation simulation(config, report);
     simulation.run(progress);
   }
-  report.wall_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+  report.wall_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - start)
+                                             .count());
   return report;
 }
 

@@ -70,7 +70,8 @@ util::Status validate(const LnSimConfig& config);
 
 // Runs one simulation. `progress` (optional) is called now and then with the
 // number of payments sent so far.
-LnSimReport run_ln_sim(const LnSimConfig& config, const std::function<void(uint64_t done)>& progress = {});
+LnSimReport run_ln_sim(const LnSimConfig& config,
+                       const std::function<void(uint64_t done)>& progress = {});
 
 // The command that reproduces a run.
 std::string reproduce_command(const LnSimConfig& config);

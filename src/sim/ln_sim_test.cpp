@@ -18,8 +18,12 @@ std::string describe(const LnSimReport& report) {
 TEST(LnSim, SweepOfSeedsHoldsEveryInvariant) {
   uint64_t payments = 0, crashes = 0, succeeded = 0;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    LnSimConfig config{.seed = seed, .nodes = 2 + seed % 3, .payments = 40, .crash_rate = static_cast<double>(seed % 6) * 0.01,
-                       .async_persist = seed % 2 == 0, .persistent_mode = (seed / 2) % 2 == 0};
+    LnSimConfig config{.seed = seed,
+                       .nodes = 2 + seed % 3,
+                       .payments = 40,
+                       .crash_rate = static_cast<double>(seed % 6) * 0.01,
+                       .async_persist = seed % 2 == 0,
+                       .persistent_mode = (seed / 2) % 2 == 0};
     const LnSimReport report = run_ln_sim(config);
     ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
     payments += report.payments_attempted;
@@ -32,7 +36,8 @@ TEST(LnSim, SweepOfSeedsHoldsEveryInvariant) {
 }
 
 TEST(LnSim, SameSeedSameRun) {
-  LnSimConfig config{.seed = 42, .nodes = 4, .payments = 200, .crash_rate = 0.05, .async_persist = true};
+  LnSimConfig config{
+      .seed = 42, .nodes = 4, .payments = 200, .crash_rate = 0.05, .async_persist = true};
   LnSimReport a = run_ln_sim(config);
   LnSimReport b = run_ln_sim(config);
   EXPECT_EQ(a.payments_succeeded, b.payments_succeeded);
@@ -43,7 +48,8 @@ TEST(LnSim, SameSeedSameRun) {
 
 TEST(LnSim, RunsOnSqliteWithAbruptCloses) {
   testsupport::TempDir dir;
-  LnSimConfig config{.seed = 3, .nodes = 3, .payments = 60, .crash_rate = 0.1, .store = "sqlite:" + dir.path()};
+  LnSimConfig config{
+      .seed = 3, .nodes = 3, .payments = 60, .crash_rate = 0.1, .store = "sqlite:" + dir.path()};
   const LnSimReport report = run_ln_sim(config);
   EXPECT_TRUE(report.ok()) << describe(report);
   EXPECT_GT(report.crashes, 0u);
@@ -55,7 +61,10 @@ TEST(LnSim, RunsOnSqliteWithAbruptCloses) {
 TEST(LnSim, CanaryAckBeforeHandledIsCaught) {
   size_t failing_seeds = 0;
   for (uint64_t seed = 1; seed <= 60 && failing_seeds == 0; ++seed) {
-    LnSimConfig config{.seed = seed, .nodes = 2, .payments = 80, .crash_rate = 0.5,
+    LnSimConfig config{.seed = seed,
+                       .nodes = 2,
+                       .payments = 80,
+                       .crash_rate = 0.5,
                        .canary = ln::ManagerConfig::PlantedBug::kAckBeforeHandled};
     const LnSimReport report = run_ln_sim(config);
     if (!report.ok()) ++failing_seeds;
@@ -65,7 +74,8 @@ TEST(LnSim, CanaryAckBeforeHandledIsCaught) {
 
 TEST(LnSim, BadConfigurationIsNamed) {
   EXPECT_NE(validate(LnSimConfig{.nodes = 1}).message().find("--nodes"), std::string::npos);
-  EXPECT_NE(validate(LnSimConfig{.crash_rate = 1.5}).message().find("--crash-rate"), std::string::npos);
+  EXPECT_NE(validate(LnSimConfig{.crash_rate = 1.5}).message().find("--crash-rate"),
+            std::string::npos);
   EXPECT_NE(validate(LnSimConfig{.store = "redis"}).message().find("--store"), std::string::npos);
   EXPECT_EQ(validate(LnSimConfig{.forwarding = true}).code(), util::StatusCode::kUnsupported);
 }

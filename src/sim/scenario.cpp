@@ -22,12 +22,29 @@ constexpr size_t kHoldForever = 1'000'000'000;
 // Command name -> (minimum words, maximum words), the name included.
 const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
   static const std::map<std::string, std::pair<size_t, size_t>> kGrammar = {
-      {"scenario", {2, 64}},   {"mode", {2, 2}},        {"persistence", {2, 2}}, {"seed", {2, 2}},
-      {"nodes", {3, 1 + kMaxNodes}}, {"channel", {4, 8}}, {"send", {5, 8}},        {"deliver", {2, 4}},
-      {"drop", {3, 4}},        {"disconnect", {3, 3}},  {"reconnect", {3, 3}},   {"crash", {2, 4}},
-      {"snapshot", {3, 3}},    {"restore", {3, 3}},     {"complete", {3, 64}},   {"process", {2, 3}},
-      {"replay", {3, 3}},      {"hold", {2, 2}},        {"release", {2, 2}},     {"step", {1, 2}},
-      {"settle", {1, 1}},      {"switch-mode", {3, 4}}, {"expect", {2, 16}},
+      {"scenario", {2, 64}},
+      {"mode", {2, 2}},
+      {"persistence", {2, 2}},
+      {"seed", {2, 2}},
+      {"nodes", {3, 1 + kMaxNodes}},
+      {"channel", {4, 8}},
+      {"send", {5, 8}},
+      {"deliver", {2, 4}},
+      {"drop", {3, 4}},
+      {"disconnect", {3, 3}},
+      {"reconnect", {3, 3}},
+      {"crash", {2, 4}},
+      {"snapshot", {3, 3}},
+      {"restore", {3, 3}},
+      {"complete", {3, 64}},
+      {"process", {2, 3}},
+      {"replay", {3, 3}},
+      {"hold", {2, 2}},
+      {"release", {2, 2}},
+      {"step", {1, 2}},
+      {"settle", {1, 1}},
+      {"switch-mode", {3, 4}},
+      {"expect", {2, 16}},
   };
   return kGrammar;
 }
@@ -55,7 +72,8 @@ std::vector<std::string> split_words(const std::string& line) {
 util::Result<uint64_t> number(const std::string& text, const std::string& where) {
   uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return util::invalid_argument(where + "'" + text + "' is not a number");
+  if (ec != std::errc() || end != text.data() + text.size())
+    return util::invalid_argument(where + "'" + text + "' is not a number");
   return value;
 }
 
@@ -90,7 +108,8 @@ class Runner {
   }
 
   util::Status need_harness() const {
-    return harness_ ? util::Status::ok() : util::invalid_argument("declare the nodes first ('nodes A B ...')");
+    return harness_ ? util::Status::ok()
+                    : util::invalid_argument("declare the nodes first ('nodes A B ...')");
   }
 
   util::Result<ChannelId> channel(const std::string& name) const {
@@ -102,8 +121,12 @@ class Runner {
   util::Status execute(const std::vector<std::string>& w) {
     const std::string& c = w[0];
     if (c == "scenario") return util::Status::ok();
-    if (c == "mode") return set_flag(w[1] == "persistent", w[1] != "legacy" && w[1] != "persistent", options_.persistent_monitor_events);
-    if (c == "persistence") return set_flag(w[1] == "async", w[1] != "sync" && w[1] != "async", options_.async_persistence);
+    if (c == "mode")
+      return set_flag(w[1] == "persistent", w[1] != "legacy" && w[1] != "persistent",
+                      options_.persistent_monitor_events);
+    if (c == "persistence")
+      return set_flag(w[1] == "async", w[1] != "sync" && w[1] != "async",
+                      options_.async_persistence);
     if (c == "seed") {
       HASHLOCK_ASSIGN_OR_RETURN(options_.seed, number(w[1], "seed "));
       return util::Status::ok();
@@ -150,7 +173,8 @@ class Runner {
       for (uint64_t i = 0; i < n; ++i) harness_->step();
       return util::Status::ok();
     }
-    if (c == "settle") return harness_->settle() ? util::Status::ok() : fail("the network did not settle");
+    if (c == "settle")
+      return harness_->settle() ? util::Status::ok() : fail("the network did not settle");
     if (c == "switch-mode") return switch_mode(w);
     if (c == "expect") return expect(w);
     return util::invalid_argument("unknown command '" + c + "'");
@@ -166,7 +190,8 @@ class Runner {
   util::Status make_nodes(const std::vector<std::string>& w) {
     if (harness_) return util::invalid_argument("'nodes' may appear only once");
     for (size_t i = 1; i < w.size(); ++i) {
-      if (!names_.emplace(w[i], i - 1).second) return util::invalid_argument("node '" + w[i] + "' is declared twice");
+      if (!names_.emplace(w[i], i - 1).second)
+        return util::invalid_argument("node '" + w[i] + "' is declared twice");
     }
     harness_ = std::make_unique<ln::LnHarness>(w.size() - 1, options_);
     return util::Status::ok();
@@ -188,7 +213,8 @@ class Runner {
         return util::invalid_argument("unknown channel option '" + w[i] + "' (push, as)");
       }
     }
-    if (push > capacity || capacity == 0) return util::invalid_argument("push must not exceed a positive capacity");
+    if (push > capacity || capacity == 0)
+      return util::invalid_argument("push must not exceed a positive capacity");
     channels_[name] = harness_->open_channel(a, b, AmountMsat(capacity), AmountMsat(push));
     return util::Status::ok();
   }
@@ -223,7 +249,8 @@ class Runner {
       } else if (w[i] == "via" && i + 1 < w.size()) {
         via = w[++i];
       } else {
-        return util::invalid_argument("unknown send option '" + w[i] + "' (claim, fail, via CHANNEL)");
+        return util::invalid_argument("unknown send option '" + w[i] +
+                                      "' (claim, fail, via CHANNEL)");
       }
     }
     HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(via));
@@ -239,7 +266,8 @@ class Runner {
   // deliver all | deliver A B [N|all]
   util::Status deliver(const std::vector<std::string>& w) {
     if (w.size() == 2) {
-      if (w[1] != "all") return util::invalid_argument("use 'deliver all' or 'deliver A B [N|all]'");
+      if (w[1] != "all")
+        return util::invalid_argument("use 'deliver all' or 'deliver A B [N|all]'");
       harness_->network().deliver_all();
       return util::Status::ok();
     }
@@ -253,7 +281,8 @@ class Runner {
     for (uint64_t i = 0; all || i < n; ++i) {
       if (!harness_->network().deliver_one(harness_->node_id(a), harness_->node_id(b))) {
         if (all) break;
-        return fail("no message in flight from " + w[1] + " to " + w[2] + " (delivered " + std::to_string(i) + ")");
+        return fail("no message in flight from " + w[1] + " to " + w[2] + " (delivered " +
+                    std::to_string(i) + ")");
       }
     }
     return util::Status::ok();
@@ -267,7 +296,8 @@ class Runner {
       HASHLOCK_ASSIGN_OR_RETURN(n, number(w[3], "message count "));
     }
     for (uint64_t i = 0; i < n; ++i) {
-      if (!harness_->drop(a, b)) return fail("no message in flight from " + w[1] + " to " + w[2] + " to drop");
+      if (!harness_->drop(a, b))
+        return fail("no message in flight from " + w[1] + " to " + w[2] + " to drop");
     }
     return util::Status::ok();
   }
@@ -279,7 +309,8 @@ class Runner {
       harness_->crash(a);
       return util::Status::ok();
     }
-    if (w.size() != 4 || w[2] != "after") return util::invalid_argument("use 'crash A' or 'crash A after N'");
+    if (w.size() != 4 || w[2] != "after")
+      return util::invalid_argument("use 'crash A' or 'crash A after N'");
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t n, number(w[3], "operation count "));
     if (n == 0) return util::invalid_argument("'crash A after N' needs N >= 1");
     harness_->store(a).go_down_after(n);
@@ -290,13 +321,15 @@ class Runner {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
     const std::string key = w[1] + "/" + w[2];
     if (w[0] == "snapshot") {
-      HASHLOCK_ASSIGN_OR_RETURN(std::optional<util::Bytes> state, harness_->kv(a).get("manager", "state"));
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<util::Bytes> state,
+                                harness_->kv(a).get("manager", "state"));
       if (!state) return fail("node " + w[1] + " has no manager state to snapshot");
       snapshots_[key] = *state;
       return util::Status::ok();
     }
     auto it = snapshots_.find(key);
-    if (it == snapshots_.end()) return util::invalid_argument("no snapshot '" + w[2] + "' of node " + w[1]);
+    if (it == snapshots_.end())
+      return util::invalid_argument("no snapshot '" + w[2] + "' of node " + w[1]);
     HASHLOCK_RETURN_IF_ERROR(harness_->kv(a).put("manager", "state", it->second));
     harness_->crash(a);
     return util::Status::ok();
@@ -314,7 +347,8 @@ class Runner {
     } else {
       for (size_t i = 2; i < w.size(); ++i) {
         HASHLOCK_ASSIGN_OR_RETURN(uint64_t index, number(w[i], "pending index "));
-        if (index >= pending.size()) return fail("only " + std::to_string(pending.size()) + " updates are pending at " + w[1]);
+        if (index >= pending.size())
+          return fail("only " + std::to_string(pending.size()) + " updates are pending at " + w[1]);
         order.emplace_back(pending[index].channel_id, pending[index].update_id);
       }
     }
@@ -334,24 +368,30 @@ class Runner {
   // switch-mode A persistent|legacy [refused]
   util::Status switch_mode(const std::vector<std::string>& w) {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
-    if (w[2] != "persistent" && w[2] != "legacy") return util::invalid_argument("switch-mode takes persistent or legacy");
+    if (w[2] != "persistent" && w[2] != "legacy")
+      return util::invalid_argument("switch-mode takes persistent or legacy");
     const bool expect_refusal = w.size() == 4 && w[3] == "refused";
-    if (w.size() == 4 && !expect_refusal) return util::invalid_argument("switch-mode's last word may only be 'refused'");
+    if (w.size() == 4 && !expect_refusal)
+      return util::invalid_argument("switch-mode's last word may only be 'refused'");
     util::Status switched = harness_->restart_with_mode(a, w[2] == "persistent");
     ++checked_;
-    if (expect_refusal && switched.is_ok()) return fail("switch-mode to " + w[2] + " was expected to be refused");
-    if (!expect_refusal && !switched.is_ok()) return fail("switch-mode failed: " + switched.message());
+    if (expect_refusal && switched.is_ok())
+      return fail("switch-mode to " + w[2] + " was expected to be refused");
+    if (!expect_refusal && !switched.is_ok())
+      return fail("switch-mode failed: " + switched.message());
     return util::Status::ok();
   }
 
-  static bool matches(const Event& event, const std::string& kind, const ln::PaymentId* id, const ln::PaymentHash* hash) {
+  static bool matches(const Event& event, const std::string& kind, const ln::PaymentId* id,
+                      const ln::PaymentHash* hash) {
     if (ln::event_name(event) != kind) return false;
     if (id == nullptr) return true;
     if (const auto* e = std::get_if<ln::PaymentSent>(&event)) return e->payment_id == *id;
     if (const auto* e = std::get_if<ln::PaymentFailed>(&event)) return e->payment_id == *id;
     if (const auto* e = std::get_if<ln::PaymentClaimable>(&event)) return e->payment_hash == *hash;
     if (const auto* e = std::get_if<ln::PaymentClaimed>(&event)) return e->payment_hash == *hash;
-    if (const auto* e = std::get_if<ln::HtlcHandlingFailed>(&event)) return e->payment_hash == *hash;
+    if (const auto* e = std::get_if<ln::HtlcHandlingFailed>(&event))
+      return e->payment_hash == *hash;
     return true;
   }
 
@@ -362,18 +402,22 @@ class Runner {
       if (w.size() != 3) return util::invalid_argument("use 'expect replayed N'");
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t expected, number(w[2], "replayed "));
       const uint64_t actual = harness_->events_replayed();
-      return actual == expected ? util::Status::ok()
-                                : fail(std::to_string(actual) + " monitor events were replayed and only acked, expected " + w[2]);
+      return actual == expected
+                 ? util::Status::ok()
+                 : fail(std::to_string(actual) +
+                        " monitor events were replayed and only acked, expected " + w[2]);
     }
     if (what == "crashes") {
       if (w.size() != 3) return util::invalid_argument("use 'expect crashes N'");
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t expected, number(w[2], "crashes "));
       return harness_->crashes() == expected ? util::Status::ok()
-                                             : fail(std::to_string(harness_->crashes()) + " crashes happened, expected " + w[2]);
+                                             : fail(std::to_string(harness_->crashes()) +
+                                                    " crashes happened, expected " + w[2]);
     }
     if (what == "quiescent") {
       std::string problems;
-      for (const std::string& p : harness_->check_quiescent()) problems += (problems.empty() ? "" : "; ") + p;
+      for (const std::string& p : harness_->check_quiescent())
+        problems += (problems.empty() ? "" : "; ") + p;
       return problems.empty() ? util::Status::ok() : fail("not quiescent: " + problems);
     }
     if (w.size() < 3) return util::invalid_argument("expect " + what + " needs a node");
@@ -388,7 +432,8 @@ class Runner {
       if (ch == nullptr) return fail("node " + w[2] + " does not know channel " + w[3]);
       const uint64_t actual = ch->local_state().to_us.value();
       return actual == expected ? util::Status::ok()
-                                : fail("balance of " + w[2] + " in " + w[3] + " is " + std::to_string(actual) + " msat, expected " + w[4]);
+                                : fail("balance of " + w[2] + " in " + w[3] + " is " +
+                                       std::to_string(actual) + " msat, expected " + w[4]);
     }
     if (w.size() != 4) return util::invalid_argument("use 'expect " + what + " A N'");
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t expected, number(w[3], what + " "));
@@ -402,10 +447,13 @@ class Runner {
     } else if (what == "queued-events") {
       actual = harness_->node(a).manager().queued_user_events();
     } else {
-      return util::invalid_argument("unknown expectation '" + what + "' (event, count, balance, pending-htlcs, unacked, in-flight, queued-events, replayed, crashes, quiescent)");
+      return util::invalid_argument("unknown expectation '" + what +
+                                    "' (event, count, balance, pending-htlcs, unacked, in-flight, "
+                                    "queued-events, replayed, crashes, quiescent)");
     }
     return actual == expected ? util::Status::ok()
-                              : fail(what + " of " + w[2] + " is " + std::to_string(actual) + ", expected " + w[3]);
+                              : fail(what + " of " + w[2] + " is " + std::to_string(actual) +
+                                     ", expected " + w[3]);
   }
 
   // expect count A KIND N
@@ -414,16 +462,20 @@ class Runner {
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t expected, number(w[4], "count "));
     const uint64_t actual = harness_->count_events(a, w[3]);
     return actual == expected ? util::Status::ok()
-                              : fail(w[2] + " handled " + std::to_string(actual) + " " + w[3] + " events, expected " + w[4]);
+                              : fail(w[2] + " handled " + std::to_string(actual) + " " + w[3] +
+                                     " events, expected " + w[4]);
   }
 
   // expect event A KIND [PAYMENT] [amount N] [fee N] [reason CODE] [text WORDS]
   util::Status expect_event(size_t a, const std::vector<std::string>& w) {
-    if (w.size() < 4) return util::invalid_argument("use 'expect event A KIND [PAYMENT] [amount N] [fee N] [reason CODE]'");
+    if (w.size() < 4)
+      return util::invalid_argument(
+          "use 'expect event A KIND [PAYMENT] [amount N] [fee N] [reason CODE]'");
     const std::string& kind = w[3];
     size_t i = 4;
     std::optional<PaymentInfo> info;
-    if (i < w.size() && w[i] != "amount" && w[i] != "fee" && w[i] != "reason" && w[i] != "text") info = payment(w[i++]);
+    if (i < w.size() && w[i] != "amount" && w[i] != "fee" && w[i] != "reason" && w[i] != "text")
+      info = payment(w[i++]);
     std::optional<uint64_t> amount, fee;
     std::string reason, text;
     for (; i + 1 < w.size(); i += 2) {
@@ -436,7 +488,8 @@ class Runner {
       } else if (w[i] == "text") {
         text = w[i + 1];
       } else {
-        return util::invalid_argument("unknown event filter '" + w[i] + "' (amount, fee, reason, text)");
+        return util::invalid_argument("unknown event filter '" + w[i] +
+                                      "' (amount, fee, reason, text)");
       }
     }
     if (i != w.size()) return util::invalid_argument("event filter '" + w[i] + "' needs a value");
@@ -459,13 +512,16 @@ class Runner {
       return util::Status::ok();
     }
     std::string seen;
-    for (const Event& event : harness_->events(a)) seen += (seen.empty() ? "" : ", ") + ln::event_name(event);
-    return fail("no matching " + kind + " at " + w[2] + " (handled: " + (seen.empty() ? "none" : seen) + ")");
+    for (const Event& event : harness_->events(a))
+      seen += (seen.empty() ? "" : ", ") + ln::event_name(event);
+    return fail("no matching " + kind + " at " + w[2] +
+                " (handled: " + (seen.empty() ? "none" : seen) + ")");
   }
 
   static bool event_amount_is(const Event& event, uint64_t amount) {
     if (const auto* e = std::get_if<ln::PaymentSent>(&event)) return e->amount.value() == amount;
-    if (const auto* e = std::get_if<ln::PaymentClaimable>(&event)) return e->amount.value() == amount;
+    if (const auto* e = std::get_if<ln::PaymentClaimable>(&event))
+      return e->amount.value() == amount;
     if (const auto* e = std::get_if<ln::PaymentClaimed>(&event)) return e->amount.value() == amount;
     return false;
   }
@@ -495,7 +551,8 @@ util::Result<Scenario> parse_scenario(const std::string& file, const std::string
   while (std::getline(in, line)) {
     ++number_of_line;
     if (static_cast<size_t>(number_of_line) > kMaxScenarioLines) {
-      return util::invalid_argument(file + ": more than " + std::to_string(kMaxScenarioLines) + " lines");
+      return util::invalid_argument(file + ": more than " + std::to_string(kMaxScenarioLines) +
+                                    " lines");
     }
     const size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
@@ -503,10 +560,13 @@ util::Result<Scenario> parse_scenario(const std::string& file, const std::string
     if (words.empty()) continue;
     const std::string where = file + ":" + std::to_string(number_of_line) + ": ";
     auto rule = grammar().find(words[0]);
-    if (rule == grammar().end()) return util::invalid_argument(where + "unknown command '" + words[0] + "'");
+    if (rule == grammar().end())
+      return util::invalid_argument(where + "unknown command '" + words[0] + "'");
     if (words.size() < rule->second.first || words.size() > rule->second.second) {
-      return util::invalid_argument(where + "'" + words[0] + "' takes " + std::to_string(rule->second.first - 1) + " to " +
-                                    std::to_string(rule->second.second - 1) + " arguments, got " + std::to_string(words.size() - 1));
+      return util::invalid_argument(where + "'" + words[0] + "' takes " +
+                                    std::to_string(rule->second.first - 1) + " to " +
+                                    std::to_string(rule->second.second - 1) + " arguments, got " +
+                                    std::to_string(words.size() - 1));
     }
     if (words[0] == "scenario") {
       scenario.name.clear();
@@ -515,7 +575,8 @@ util::Result<Scenario> parse_scenario(const std::string& file, const std::string
     }
     const bool setup = words[0] == "mode" || words[0] == "persistence" || words[0] == "seed";
     if (words[0] == "nodes") saw_nodes = true;
-    if (!setup && words[0] != "nodes" && !saw_nodes) return util::invalid_argument(where + "declare the nodes first ('nodes A B ...')");
+    if (!setup && words[0] != "nodes" && !saw_nodes)
+      return util::invalid_argument(where + "declare the nodes first ('nodes A B ...')");
     scenario.commands.push_back(ScenarioCommand{number_of_line, std::move(words)});
   }
   if (!saw_nodes) return util::invalid_argument(file + ": no 'nodes' line");
@@ -530,6 +591,8 @@ util::Result<Scenario> load_scenario(const std::string& path) {
   return parse_scenario(path, text.str());
 }
 
-ScenarioResult run_scenario(const Scenario& scenario) { return Runner(scenario).run(); }
+ScenarioResult run_scenario(const Scenario& scenario) {
+  return Runner(scenario).run();
+}
 
 }  // namespace hashlock::sim

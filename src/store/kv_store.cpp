@@ -71,7 +71,8 @@ util::Status validate_namespace(std::string_view ns) {
                                   std::to_string(kMaxNamespaceChars) + " characters");
   }
   for (char c : ns) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
       return util::invalid_argument("store: namespace '" + std::string(ns) +
                                     "' may use only a-z, 0-9 and _");
     }
@@ -102,7 +103,8 @@ std::optional<std::string> prefix_upper_bound(std::string_view prefix) {
 
 std::string printable_key(std::string_view key) {
   for (char c : key) {
-    if (!std::isprint(static_cast<unsigned char>(c))) return "0x" + util::to_hex(util::as_bytes(key));
+    if (!std::isprint(static_cast<unsigned char>(c)))
+      return "0x" + util::to_hex(util::as_bytes(key));
   }
   return std::string(key);
 }
@@ -119,19 +121,23 @@ util::Result<std::optional<Bytes>> KVStore::get(std::string_view ns, std::string
 util::Result<std::vector<Entry>> KVStore::list(std::string_view ns, std::string_view prefix) {
   HASHLOCK_RETURN_IF_ERROR(validate_namespace(ns));
   HASHLOCK_RETURN_IF_ERROR(validate_key(prefix));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<Entry> entries, do_list(std::string(ns), std::string(prefix)));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<Entry> entries,
+                            do_list(std::string(ns), std::string(prefix)));
   for (Entry& entry : entries) {
     HASHLOCK_ASSIGN_OR_RETURN(entry.value, unframe_value(ns, entry.key, entry.value));
   }
   return entries;
 }
 
-util::Result<std::vector<std::string>> KVStore::list_namespaces() { return do_list_namespaces(); }
+util::Result<std::vector<std::string>> KVStore::list_namespaces() {
+  return do_list_namespaces();
+}
 
 util::Status KVStore::write(const WriteBatch& batch, Durability durability) {
   if (batch.ops().size() + batch.expectations().size() > kMaxBatchOps) {
     return util::invalid_argument("store: batch of " + std::to_string(batch.ops().size()) +
-                                  " operations exceeds the limit of " + std::to_string(kMaxBatchOps));
+                                  " operations exceeds the limit of " +
+                                  std::to_string(kMaxBatchOps));
   }
   WriteBatch framed;
   for (const auto& op : batch.ops()) {

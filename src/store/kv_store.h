@@ -127,8 +127,10 @@ class KVStore {
 
   // Backends store and return framed values; the base class frames, checks
   // and validates. Batches handed to do_write are already validated.
-  virtual util::Result<std::optional<Bytes>> do_get(const std::string& ns, const std::string& key) = 0;
-  virtual util::Result<std::vector<Entry>> do_list(const std::string& ns, const std::string& prefix) = 0;
+  virtual util::Result<std::optional<Bytes>> do_get(const std::string& ns,
+                                                    const std::string& key) = 0;
+  virtual util::Result<std::vector<Entry>> do_list(const std::string& ns,
+                                                   const std::string& prefix) = 0;
   virtual util::Result<std::vector<std::string>> do_list_namespaces() = 0;
   virtual util::Status do_write(const WriteBatch& framed, Durability durability) = 0;
   virtual util::Status do_sync() = 0;

@@ -5,7 +5,8 @@
 namespace hashlock::store {
 namespace {
 
-constexpr codec::RecordKind kLeaseRecord{.type = 1, .min_version = 1, .current_version = 1, .name = "store lease"};
+constexpr codec::RecordKind kLeaseRecord{
+    .type = 1, .min_version = 1, .current_version = 1, .name = "store lease"};
 
 enum LeaseField : uint64_t { kOwner = 0, kExpiresAtMs = 2, kEpoch = 4 };
 
@@ -20,7 +21,9 @@ util::Status held_by(const LeaseRecord& lease) {
 
 Bytes encode_lease(const LeaseRecord& lease) {
   codec::TlvWriter fields;
-  fields.string(kOwner, lease.owner).u64(kExpiresAtMs, lease.expires_at_ms).u64(kEpoch, lease.epoch);
+  fields.string(kOwner, lease.owner)
+      .u64(kExpiresAtMs, lease.expires_at_ms)
+      .u64(kEpoch, lease.epoch);
   return codec::encode_record(kLeaseRecord, fields);
 }
 

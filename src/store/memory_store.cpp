@@ -51,7 +51,8 @@ void MemoryStore::after_operation() {
   if (countdown_hits(down_countdown_)) down_ = true;
 }
 
-util::Result<std::optional<Bytes>> MemoryStore::do_get(const std::string& ns, const std::string& key) {
+util::Result<std::optional<Bytes>> MemoryStore::do_get(const std::string& ns,
+                                                       const std::string& key) {
   HASHLOCK_RETURN_IF_ERROR(check_up("get"));
   auto table = visible_.find(ns);
   if (table == visible_.end()) return std::optional<Bytes>();
@@ -60,7 +61,8 @@ util::Result<std::optional<Bytes>> MemoryStore::do_get(const std::string& ns, co
   return std::optional<Bytes>(it->second);
 }
 
-util::Result<std::vector<Entry>> MemoryStore::do_list(const std::string& ns, const std::string& prefix) {
+util::Result<std::vector<Entry>> MemoryStore::do_list(const std::string& ns,
+                                                      const std::string& prefix) {
   HASHLOCK_RETURN_IF_ERROR(check_up("list"));
   std::vector<Entry> out;
   auto table = visible_.find(ns);
@@ -81,7 +83,8 @@ util::Result<std::vector<std::string>> MemoryStore::do_list_namespaces() {
 
 util::Status MemoryStore::do_write(const WriteBatch& framed, Durability durability) {
   HASHLOCK_RETURN_IF_ERROR(check_up("write"));
-  if (countdown_hits(fail_write_countdown_)) return util::io_error("memory store: injected write failure");
+  if (countdown_hits(fail_write_countdown_))
+    return util::io_error("memory store: injected write failure");
   for (const auto& expectation : framed.expectations()) {
     std::optional<Bytes> current = do_get(expectation.ns, expectation.key).value();
     if (current != expectation.value) {
@@ -101,7 +104,8 @@ util::Status MemoryStore::do_write(const WriteBatch& framed, Durability durabili
 
 util::Status MemoryStore::do_sync() {
   HASHLOCK_RETURN_IF_ERROR(check_up("sync"));
-  if (countdown_hits(fail_sync_countdown_)) return util::io_error("memory store: injected sync failure");
+  if (countdown_hits(fail_sync_countdown_))
+    return util::io_error("memory store: injected sync failure");
   for (const WriteBatch& batch : unsynced_) apply(durable_, batch);
   unsynced_.clear();
   after_operation();

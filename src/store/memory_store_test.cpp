@@ -5,7 +5,9 @@
 namespace hashlock::store {
 namespace {
 
-Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
+Bytes bytes_of(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
 
 TEST(MemoryStore, CrashDropsUnsyncedWritesKeepsSynced) {
   MemoryStore store;
@@ -33,13 +35,15 @@ TEST(MemoryStore, TornCrashKeepsAPrefixNeverAHole) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     MemoryStore store({.seed = seed, .torn_crash = true});
     for (int i = 0; i < 8; ++i) {
-      ASSERT_TRUE(store.put("ns", "k" + std::to_string(i), bytes_of("v"), Durability::kBuffered).is_ok());
+      ASSERT_TRUE(
+          store.put("ns", "k" + std::to_string(i), bytes_of("v"), Durability::kBuffered).is_ok());
     }
     store.crash();
     bool seen_missing = false;
     for (int i = 0; i < 8; ++i) {
       const bool present = store.get("ns", "k" + std::to_string(i))->has_value();
-      EXPECT_FALSE(present && seen_missing) << "seed " << seed << ": write " << i << " survived after a lost one";
+      EXPECT_FALSE(present && seen_missing)
+          << "seed " << seed << ": write " << i << " survived after a lost one";
       seen_missing |= !present;
     }
   }

@@ -10,8 +10,7 @@
 namespace hashlock::store {
 namespace {
 
-constexpr const char* kAccepted =
-    "use sqlite:PATH, postgres://USER@HOST:PORT/DB or memory:";
+constexpr const char* kAccepted = "use sqlite:PATH, postgres://USER@HOST:PORT/DB or memory:";
 
 struct SplitUrl {
   std::string_view base;
@@ -29,7 +28,8 @@ util::Result<SplitUrl> split_options(std::string_view url) {
     const std::string_view pair = rest.substr(0, amp);
     const size_t eq = pair.find('=');
     if (eq == std::string_view::npos || eq == 0) {
-      return util::invalid_argument("store URL option '" + std::string(pair) + "' is not NAME=VALUE");
+      return util::invalid_argument("store URL option '" + std::string(pair) +
+                                    "' is not NAME=VALUE");
     }
     out.options[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
@@ -53,8 +53,8 @@ util::Status reject_unknown(const SplitUrl& url, std::initializer_list<std::stri
     if (!found) {
       std::string list;
       for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return util::invalid_argument("unknown store URL option '" + name + "' (accepted: " +
-                                    (list.empty() ? "none" : list) + ")");
+      return util::invalid_argument("unknown store URL option '" + name +
+                                    "' (accepted: " + (list.empty() ? "none" : list) + ")");
     }
   }
   return util::Status::ok();
@@ -108,7 +108,8 @@ util::Result<std::unique_ptr<KVStore>> open_store(std::string_view url) {
   if (split.base.starts_with("memory:")) return open_memory(split);
   const size_t colon = url.find(':');
   if (colon == std::string_view::npos) {
-    return util::invalid_argument("store URL '" + std::string(url) + "' has no scheme; " + kAccepted);
+    return util::invalid_argument("store URL '" + std::string(url) + "' has no scheme; " +
+                                  kAccepted);
   }
   return util::invalid_argument("unknown store URL scheme '" + std::string(url.substr(0, colon)) +
                                 "'; " + kAccepted);

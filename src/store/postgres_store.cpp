@@ -15,8 +15,9 @@ struct ConflictAbort {
   std::string message;
 };
 
-
-pqxx::binarystring as_binary(const std::string& data) { return pqxx::binarystring(data); }
+pqxx::binarystring as_binary(const std::string& data) {
+  return pqxx::binarystring(data);
+}
 pqxx::binarystring as_binary(const Bytes& data) {
   return pqxx::binarystring(data.data(), data.size());
 }
@@ -66,7 +67,8 @@ util::Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::stri
   }
 }
 
-util::Result<std::optional<Bytes>> PostgresStore::do_get(const std::string& ns, const std::string& key) {
+util::Result<std::optional<Bytes>> PostgresStore::do_get(const std::string& ns,
+                                                         const std::string& key) {
   try {
     pqxx::read_transaction txn(connection_->connection);
     pqxx::result rows = txn.exec_params(
@@ -82,7 +84,8 @@ util::Result<std::optional<Bytes>> PostgresStore::do_get(const std::string& ns, 
   }
 }
 
-util::Result<std::vector<Entry>> PostgresStore::do_list(const std::string& ns, const std::string& prefix) {
+util::Result<std::vector<Entry>> PostgresStore::do_list(const std::string& ns,
+                                                        const std::string& prefix) {
   try {
     pqxx::read_transaction txn(connection_->connection);
     const std::optional<std::string> upper = prefix_upper_bound(prefix);
@@ -136,7 +139,8 @@ util::Status PostgresStore::do_write(const WriteBatch& framed, Durability durabi
         throw ConflictAbort{expectation.ns + "/" + printable_key(expectation.key) +
                             " changed under this writer"};
       }
-      written[version_key(expectation.ns, expectation.key)] = rows.empty() ? 0 : rows[0][1].as<int64_t>();
+      written[version_key(expectation.ns, expectation.key)] =
+          rows.empty() ? 0 : rows[0][1].as<int64_t>();
     }
     for (const auto& op : framed.ops()) {
       const std::string vkey = version_key(op.ns, op.key);
@@ -150,9 +154,9 @@ util::Status PostgresStore::do_write(const WriteBatch& framed, Durability durabi
       }
       pqxx::result rows;
       if (op.kind == WriteBatch::OpKind::kRemove) {
-        rows = txn.exec_params(
-            "DELETE FROM hashlock_kv WHERE ns = $1 AND key = $2 RETURNING version", op.ns,
-            as_binary(op.key));
+        rows =
+            txn.exec_params("DELETE FROM hashlock_kv WHERE ns = $1 AND key = $2 RETURNING version",
+                            op.ns, as_binary(op.key));
         const int64_t found = rows.empty() ? 0 : rows[0][0].as<int64_t>();
         if (expected.value_or(0) != found) {
           throw ConflictAbort{op.ns + "/" + printable_key(op.key) + " changed under this writer"};

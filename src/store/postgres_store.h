@@ -32,7 +32,8 @@ class PostgresStore final : public KVStore {
 
  protected:
   util::Result<std::optional<Bytes>> do_get(const std::string& ns, const std::string& key) override;
-  util::Result<std::vector<Entry>> do_list(const std::string& ns, const std::string& prefix) override;
+  util::Result<std::vector<Entry>> do_list(const std::string& ns,
+                                           const std::string& prefix) override;
   util::Result<std::vector<std::string>> do_list_namespaces() override;
   util::Status do_write(const WriteBatch& framed, Durability durability) override;
   util::Status do_sync() override;

@@ -8,7 +8,9 @@
 namespace hashlock::store {
 namespace {
 
-Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
+Bytes bytes_of(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
 
 class PostgresTwoWriters : public ::testing::Test {
  protected:

@@ -81,11 +81,12 @@ util::Status SqliteStore::exec(const char* sql) {
 }
 
 util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options) {
-  if (options.path.empty()) return util::invalid_argument("sqlite store needs a path (sqlite:PATH)");
+  if (options.path.empty())
+    return util::invalid_argument("sqlite store needs a path (sqlite:PATH)");
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(options.path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(options.path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
@@ -94,8 +95,8 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
   std::unique_ptr<SqliteStore> store(new SqliteStore("sqlite:" + options.path, db, options));
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   HASHLOCK_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL"));
-  HASHLOCK_RETURN_IF_ERROR(
-      store->exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  HASHLOCK_RETURN_IF_ERROR(store->exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                                : "PRAGMA synchronous=NORMAL"));
   HASHLOCK_RETURN_IF_ERROR(store->exec(
       "CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
       " PRIMARY KEY (ns, key)) WITHOUT ROWID"));
@@ -104,7 +105,8 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
   return store;
 }
 
-util::Result<std::optional<Bytes>> SqliteStore::do_get(const std::string& ns, const std::string& key) {
+util::Result<std::optional<Bytes>> SqliteStore::do_get(const std::string& ns,
+                                                       const std::string& key) {
   if (db_ == nullptr) return util::io_error("sqlite store is closed");
   Statement stmt(db_, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2");
   if (!stmt.prepared()) return error("prepare get");
@@ -116,18 +118,21 @@ util::Result<std::optional<Bytes>> SqliteStore::do_get(const std::string& ns, co
   return std::optional<Bytes>(stmt.column_bytes(0));
 }
 
-util::Result<std::vector<Entry>> SqliteStore::do_list(const std::string& ns, const std::string& prefix) {
+util::Result<std::vector<Entry>> SqliteStore::do_list(const std::string& ns,
+                                                      const std::string& prefix) {
   if (db_ == nullptr) return util::io_error("sqlite store is closed");
   const std::optional<std::string> upper = prefix_upper_bound(prefix);
-  Statement stmt(db_, upper ? "SELECT key, value FROM kv WHERE ns = ?1 AND key >= ?2 AND key < ?3 ORDER BY key"
-                            : "SELECT key, value FROM kv WHERE ns = ?1 AND key >= ?2 ORDER BY key");
+  Statement stmt(
+      db_, upper ? "SELECT key, value FROM kv WHERE ns = ?1 AND key >= ?2 AND key < ?3 ORDER BY key"
+                 : "SELECT key, value FROM kv WHERE ns = ?1 AND key >= ?2 ORDER BY key");
   if (!stmt.prepared()) return error("prepare list");
   stmt.bind_text(1, ns);
   stmt.bind_key(2, prefix);
   if (upper) stmt.bind_key(3, *upper);
   std::vector<Entry> out;
   int rc = SQLITE_ROW;
-  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(Entry{stmt.column_string(0), stmt.column_bytes(1)});
+  while ((rc = stmt.step()) == SQLITE_ROW)
+    out.push_back(Entry{stmt.column_string(0), stmt.column_bytes(1)});
   if (rc != SQLITE_DONE) return error("list");
   return out;
 }
@@ -145,7 +150,8 @@ util::Result<std::vector<std::string>> SqliteStore::do_list_namespaces() {
 
 util::Status SqliteStore::apply_batch(const WriteBatch& framed) {
   for (const auto& expectation : framed.expectations()) {
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> current, do_get(expectation.ns, expectation.key));
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> current,
+                              do_get(expectation.ns, expectation.key));
     if (current != expectation.value) {
       return util::conflict("store: " + expectation.ns + "/" + printable_key(expectation.key) +
                             " changed under this writer");

@@ -22,7 +22,7 @@ namespace hashlock::store {
 
 struct SqliteOptions {
   std::string path;
-  bool synchronous_full = true;   // false: synchronous=NORMAL
+  bool synchronous_full = true;  // false: synchronous=NORMAL
   int busy_timeout_ms = 5000;
 };
 
@@ -37,7 +37,8 @@ class SqliteStore final : public KVStore {
 
  protected:
   util::Result<std::optional<Bytes>> do_get(const std::string& ns, const std::string& key) override;
-  util::Result<std::vector<Entry>> do_list(const std::string& ns, const std::string& prefix) override;
+  util::Result<std::vector<Entry>> do_list(const std::string& ns,
+                                           const std::string& prefix) override;
   util::Result<std::vector<std::string>> do_list_namespaces() override;
   util::Status do_write(const WriteBatch& framed, Durability durability) override;
   util::Status do_sync() override;

@@ -12,7 +12,9 @@
 namespace hashlock::store {
 namespace {
 
-Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
+Bytes bytes_of(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
 
 TEST(SqliteStore, SyncedWritesSurviveAKilledProcess) {
   testsupport::TempDir dir;

@@ -11,12 +11,15 @@ namespace {
 
 using testsupport::StoreBackend;
 
-Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
+Bytes bytes_of(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
 
 Bytes record_of(uint64_t value) {
   codec::TlvWriter fields;
   fields.u64(0, value);
-  return codec::encode_record({.type = 9, .min_version = 1, .current_version = 1, .name = "test"}, fields);
+  return codec::encode_record({.type = 9, .min_version = 1, .current_version = 1, .name = "test"},
+                              fields);
 }
 
 class StoreConformance : public ::testing::TestWithParam<std::string> {
@@ -63,7 +66,8 @@ TEST_P(StoreConformance, EmptyValueRoundTrips) {
 }
 
 TEST_P(StoreConformance, ListReturnsPrefixMatchesInByteOrder) {
-  const std::string keys[] = {"b", "a/2", "a/1", std::string("a/\xff", 3), std::string("a\0x", 3), "ab"};
+  const std::string keys[] = {"b", "a/2", "a/1", std::string("a/\xff", 3), std::string("a\0x", 3),
+                              "ab"};
   for (const auto& key : keys) ASSERT_TRUE(store().put("ns", key, bytes_of(key)).is_ok());
   auto listed = store().list("ns", "a/");
   ASSERT_TRUE(listed.is_ok()) << listed.status().to_string();
@@ -136,7 +140,8 @@ TEST_P(StoreConformance, CorruptValueIsCorruptionNamingTheKey) {
 }
 
 TEST_P(StoreConformance, CheckCountsRecordsAndFindsEveryCorruptOne) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store().put("good", "k" + std::to_string(i), record_of(i)).is_ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(store().put("good", "k" + std::to_string(i), record_of(i)).is_ok());
   ASSERT_TRUE(store().put("bad", "x", record_of(1)).is_ok());
   ASSERT_TRUE(store().put("bad", "y", record_of(2)).is_ok());
   ASSERT_TRUE(store().put("bad", "z", record_of(3)).is_ok());

@@ -5,7 +5,9 @@
 namespace hashlock::swap {
 namespace {
 
-std::string swap_label(SwapId id) { return id.to_string(); }
+std::string swap_label(SwapId id) {
+  return id.to_string();
+}
 
 bool same_payment_terms(const Swap& a, const Swap& b) {
   return a.dest_chain == b.dest_chain && a.user_dest_address == b.user_dest_address &&
@@ -13,7 +15,8 @@ bool same_payment_terms(const Swap& a, const Swap& b) {
 }
 
 util::Status validate_swap_for_send(const Swap& swap) {
-  if (swap.dest_amount == BaseUnits::zero()) return util::invalid_argument("zero destination amount");
+  if (swap.dest_amount == BaseUnits::zero())
+    return util::invalid_argument("zero destination amount");
   if (swap.source_amount == BaseUnits::zero()) return util::invalid_argument("zero source amount");
   if (swap.dest_chain.empty() || swap.user_dest_address.empty()) {
     return util::invalid_argument("no destination chain or address");
@@ -54,15 +57,19 @@ SendGate check_send_margin(BlockHeight current, BlockHeight timeout, uint64_t ma
   return SendGate::kAllowed;
 }
 
-RereadVerdict judge_reread(const std::optional<Swap>& swap, const std::string& miner_id, const TxHash& our_tx) {
+RereadVerdict judge_reread(const std::optional<Swap>& swap, const std::string& miner_id,
+                           const TxHash& our_tx) {
   if (!swap) return RereadVerdict::kGone;
   if (swap->miner != miner_id) return RereadVerdict::kTerminal;
   switch (swap->status) {
-    case SwapStatus::kActive: return RereadVerdict::kStillActive;
+    case SwapStatus::kActive:
+      return RereadVerdict::kStillActive;
     case SwapStatus::kFulfilled:
     case SwapStatus::kCompleted:
-      return swap->dest_tx_hash == our_tx ? RereadVerdict::kOurMarkLanded : RereadVerdict::kTerminal;
-    case SwapStatus::kTimedOut: return RereadVerdict::kTerminal;
+      return swap->dest_tx_hash == our_tx ? RereadVerdict::kOurMarkLanded
+                                          : RereadVerdict::kTerminal;
+    case SwapStatus::kTimedOut:
+      return RereadVerdict::kTerminal;
   }
   HASHLOCK_CHECK(false, "swap status out of range");
 }
@@ -112,11 +119,12 @@ Fulfiller::Fulfiller(SendJournal journal, FulfillerNetwork network, RecoveryLogS
       hooks_(hooks) {}
 
 util::Result<Fulfiller> Fulfiller::open(store::KVStore& store, FulfillerNetwork network,
-                                        RecoveryLogSink& recovery_log, util::Clock& clock, FulfillerConfig config,
-                                        FulfillerTestHooks hooks) {
+                                        RecoveryLogSink& recovery_log, util::Clock& clock,
+                                        FulfillerConfig config, FulfillerTestHooks hooks) {
   HASHLOCK_CHECK(network.contract && network.source && network.wallet && network.blocks,
                  "a fulfiller needs every network interface");
-  if (config.miner_id.empty()) return util::invalid_argument("fulfiller: the miner id must not be empty");
+  if (config.miner_id.empty())
+    return util::invalid_argument("fulfiller: the miner id must not be empty");
   HASHLOCK_ASSIGN_OR_RETURN(SendJournal journal, SendJournal::load(store));
   return Fulfiller(std::move(journal), network, recovery_log, clock, std::move(config), hooks);
 }
@@ -128,7 +136,8 @@ util::Result<PollReport> Fulfiller::poll() {
     block = network_.blocks->current_block();
   }
   if (!block.is_ok()) {
-    note(report.warnings, "current block unknown (" + block.error().to_string() + "); doing nothing");
+    note(report.warnings,
+         "current block unknown (" + block.error().to_string() + "); doing nothing");
     return report;
   }
   report.block_known = true;
@@ -146,14 +155,18 @@ util::Status Fulfiller::advance_record(SwapId id, BlockHeight block, PollReport&
   const SendRecord* record = journal_.find(id);
   if (record == nullptr) return util::Status::ok();
   switch (record->stage) {
-    case SendStage::kIntent: HASHLOCK_RETURN_IF_ERROR(resolve_intent(*record, block, report)); break;
+    case SendStage::kIntent:
+      HASHLOCK_RETURN_IF_ERROR(resolve_intent(*record, block, report));
+      break;
     case SendStage::kSent:
       HASHLOCK_RETURN_IF_ERROR(advance_sent(*record, block, report, MarkHistory::kMayHaveLanded));
       break;
-    case SendStage::kMarked: HASHLOCK_RETURN_IF_ERROR(advance_marked(*record, report)); break;
+    case SendStage::kMarked:
+      HASHLOCK_RETURN_IF_ERROR(advance_marked(*record, report));
+      break;
     case SendStage::kGaveUp:
-      HASHLOCK_RETURN_IF_ERROR(
-          log_recovery_once(*record, *record->gave_up_reason, "marking failed terminally", block, report));
+      HASHLOCK_RETURN_IF_ERROR(log_recovery_once(*record, *record->gave_up_reason,
+                                                 "marking failed terminally", block, report));
       break;
   }
   return maybe_discard(id, block, report);
@@ -191,7 +204,8 @@ util::Status Fulfiller::resolve_intent(SendRecord record, BlockHeight block, Pol
 // While the swap is still there, a later lookup may still find the payment
 // and the mark may still be accepted.
 bool Fulfiller::unknown_outcome_is_alarming(const SendRecord& record, BlockHeight block) {
-  if (block.blocks_after(record.intent_block) > static_cast<int64_t>(kUnknownOutcomeAlertBlocks)) return true;
+  if (block.blocks_after(record.intent_block) > static_cast<int64_t>(kUnknownOutcomeAlertBlocks))
+    return true;
   if (block <= record.timeout_block) return false;
   std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
   return swap.has_value() && !swap->has_value();
@@ -199,10 +213,12 @@ bool Fulfiller::unknown_outcome_is_alarming(const SendRecord& record, BlockHeigh
 
 // The intent's transaction is certainly absent: rebroadcast the same payment
 // if a new send is still allowed, drop the intent if it never can be.
-util::Status Fulfiller::retry_absent_intent(SendRecord record, BlockHeight block, PollReport& report) {
+util::Status Fulfiller::retry_absent_intent(SendRecord record, BlockHeight block,
+                                            PollReport& report) {
   if (check_send_margin(block, record.timeout_block, config_.margin_blocks) != SendGate::kAllowed) {
-    note(report.events, swap_label(record.swap_id) +
-                            ": intent never reached the chain and the deadline is too close; dropping it");
+    note(report.events,
+         swap_label(record.swap_id) +
+             ": intent never reached the chain and the deadline is too close; dropping it");
     backoff_.erase(record.swap_id);
     return journal_.remove(record.swap_id);
   }
@@ -210,12 +226,14 @@ util::Status Fulfiller::retry_absent_intent(SendRecord record, BlockHeight block
   if (!swap.is_ok() || !swap.value()) return util::Status::ok();  // cannot tell yet; wait
   const Swap& current = *swap.value();
   if (current.status != SwapStatus::kActive || current.miner != config_.miner_id) {
-    note(report.events, swap_label(record.swap_id) + ": intent never reached the chain and the swap is " +
+    note(report.events, swap_label(record.swap_id) +
+                            ": intent never reached the chain and the swap is " +
                             std::string(swap_status_name(current.status)) + "; dropping it");
     backoff_.erase(record.swap_id);
     return journal_.remove(record.swap_id);
   }
-  if (check_send_margin(block, current.timeout_block, config_.margin_blocks) != SendGate::kAllowed) {
+  if (check_send_margin(block, current.timeout_block, config_.margin_blocks) !=
+      SendGate::kAllowed) {
     return util::Status::ok();  // the next poll drops it
   }
   if (!source_payment_confirmed(current, report)) return util::Status::ok();
@@ -226,12 +244,13 @@ util::Status Fulfiller::retry_absent_intent(SendRecord record, BlockHeight block
 }
 
 // Broadcasts a payment whose intent is durable, then records what happened.
-util::Status Fulfiller::broadcast_and_record(SendRecord record, BlockHeight block, PollReport& report) {
+util::Status Fulfiller::broadcast_and_record(SendRecord record, BlockHeight block,
+                                             PollReport& report) {
   CallResult<Done> sent = network_.wallet->broadcast(record.payment);
   ++report.sends;
   if (!sent.is_ok()) {
-    note(report.events, swap_label(record.swap_id) + ": broadcast failed (" + sent.error().to_string() +
-                            "); the intent will be resolved by lookup");
+    note(report.events, swap_label(record.swap_id) + ": broadcast failed (" +
+                            sent.error().to_string() + "); the intent will be resolved by lookup");
     return util::Status::ok();
   }
   note(report.events, swap_label(record.swap_id) + ": broadcast " + record.payment.tx_id.to_hex());
@@ -246,24 +265,29 @@ util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollR
     // recorded), and once the swap completes and leaves the contract nobody
     // can tell it completed.
     std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
-    if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) == RereadVerdict::kOurMarkLanded) {
+    if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) ==
+                    RereadVerdict::kOurMarkLanded) {
       return record_marked(std::move(record), report);
     }
   }
   if (backing_off(record.swap_id, block)) return util::Status::ok();
-  CallResult<Done> marked = network_.contract->mark_fulfilled(
-      config_.miner_id, record.swap_id, record.payment.tx_id, *record.dest_tx_block, record.payment.amount);
+  CallResult<Done> marked =
+      network_.contract->mark_fulfilled(config_.miner_id, record.swap_id, record.payment.tx_id,
+                                        *record.dest_tx_block, record.payment.amount);
   if (marked.is_ok()) return record_marked(std::move(record), report);
   const CallError& error = marked.error();
   switch (classify_mark_error(error.kind)) {
     case MarkErrorClass::kTerminal:
-      if (error.kind == CallErrorKind::kSwapNotFound) return handle_swap_gone(std::move(record), block, report);
+      if (error.kind == CallErrorKind::kSwapNotFound)
+        return handle_swap_gone(std::move(record), block, report);
       return handle_refused_mark(std::move(record), error, block, report);
-    case MarkErrorClass::kAmbiguous: return handle_refused_mark(std::move(record), error, block, report);
+    case MarkErrorClass::kAmbiguous:
+      return handle_refused_mark(std::move(record), error, block, report);
     case MarkErrorClass::kTransient:
       note(report.events, swap_label(record.swap_id) + ": mark_fulfilled will be retried (" +
                               error.to_string() + ")");
-      if (call_may_have_landed(error.kind)) return confirm_after_timeout(std::move(record), block, report);
+      if (call_may_have_landed(error.kind))
+        return confirm_after_timeout(std::move(record), block, report);
       back_off(record.swap_id, block, record.timeout_block);
       return util::Status::ok();
   }
@@ -273,9 +297,11 @@ util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollR
 // A transient failure that may still have landed (a timeout): retry next
 // poll as the table says, but look first, so a mark that did land is
 // recorded before the swap completes and leaves the contract.
-util::Status Fulfiller::confirm_after_timeout(SendRecord record, BlockHeight block, PollReport& report) {
+util::Status Fulfiller::confirm_after_timeout(SendRecord record, BlockHeight block,
+                                              PollReport& report) {
   std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
-  if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) == RereadVerdict::kOurMarkLanded) {
+  if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) ==
+                  RereadVerdict::kOurMarkLanded) {
     return record_marked(std::move(record), report);
   }
   back_off(record.swap_id, block, record.timeout_block);
@@ -299,15 +325,16 @@ std::optional<std::optional<Swap>> Fulfiller::reread_swap(SwapId id) {
 // InvalidStatus or RpcFailure (ambiguous), or a terminal refusal other than
 // SwapNotFound: our earlier call may have landed (a timeout after effect, or
 // a crash before we recorded it). Re-read before concluding anything.
-util::Status Fulfiller::handle_refused_mark(SendRecord record, const CallError& error, BlockHeight block,
-                                            PollReport& report) {
+util::Status Fulfiller::handle_refused_mark(SendRecord record, const CallError& error,
+                                            BlockHeight block, PollReport& report) {
   std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
   if (!swap) {  // every re-read failed: try again next poll
     back_off(record.swap_id, block, record.timeout_block);
     return util::Status::ok();
   }
   switch (judge_reread(*swap, config_.miner_id, record.payment.tx_id)) {
-    case RereadVerdict::kOurMarkLanded: return record_marked(std::move(record), report);
+    case RereadVerdict::kOurMarkLanded:
+      return record_marked(std::move(record), report);
     case RereadVerdict::kStillActive:
       if (classify_mark_error(error.kind) == MarkErrorClass::kTerminal) break;
       back_off(record.swap_id, block, record.timeout_block);  // our call did not land: retry
@@ -317,10 +344,12 @@ util::Status Fulfiller::handle_refused_mark(SendRecord record, const CallError& 
       // handle_swap_gone trusts. Retry the mark next poll.
       back_off(record.swap_id, block, record.timeout_block);
       return util::Status::ok();
-    case RereadVerdict::kTerminal: break;
+    case RereadVerdict::kTerminal:
+      break;
   }
   return give_up(std::move(record), RecoveryReason::kTerminalMarkFulfilledFailure,
-                 "mark_fulfilled refused (" + error.to_string() + ") and the swap is not marked with our payment",
+                 "mark_fulfilled refused (" + error.to_string() +
+                     ") and the swap is not marked with our payment",
                  block, report);
 }
 
@@ -337,15 +366,17 @@ util::Status Fulfiller::handle_swap_gone(SendRecord record, BlockHeight block, P
     return util::Status::ok();
   }
   if (record.presumed_completed) {
-    note(report.events, swap_label(record.swap_id) + ": left the contract before its deadline; completed");
+    note(report.events,
+         swap_label(record.swap_id) + ": left the contract before its deadline; completed");
     return record_marked(std::move(record), report);
   }
   return give_up(std::move(record), RecoveryReason::kTimedOutAfterSend,
-                 "the swap left the contract after its deadline with our payment unmarked", block, report);
+                 "the swap left the contract after its deadline with our payment unmarked", block,
+                 report);
 }
 
-util::Status Fulfiller::give_up(SendRecord record, RecoveryReason reason, std::string detail, BlockHeight block,
-                                PollReport& report) {
+util::Status Fulfiller::give_up(SendRecord record, RecoveryReason reason, std::string detail,
+                                BlockHeight block, PollReport& report) {
   record.stage = SendStage::kGaveUp;
   record.gave_up_reason = reason;
   HASHLOCK_RETURN_IF_ERROR(journal_.put(record));
@@ -360,7 +391,8 @@ util::Status Fulfiller::record_marked(SendRecord record, PollReport& report) {
   backoff_.erase(record.swap_id);
   ++report.marks;
   note(report.events, swap_label(record.swap_id) + ": marked fulfilled with " +
-                          record.payment.tx_id.to_hex() + " for " + record.payment.amount.to_string());
+                          record.payment.tx_id.to_hex() + " for " +
+                          record.payment.amount.to_string());
   return util::Status::ok();
 }
 
@@ -376,23 +408,27 @@ util::Status Fulfiller::advance_marked(const SendRecord& record, PollReport& rep
 
 util::Status Fulfiller::maybe_discard(SwapId id, BlockHeight block, PollReport& report) {
   const SendRecord* found = journal_.find(id);
-  if (found == nullptr || !past_discard_point(block, found->timeout_block, config_.discard_margin_blocks)) {
+  if (found == nullptr ||
+      !past_discard_point(block, found->timeout_block, config_.discard_margin_blocks)) {
     return util::Status::ok();
   }
   const SendRecord record = *found;
   switch (record.stage) {
-    case SendStage::kMarked: return util::Status::ok();  // kept until the swap leaves the contract
+    case SendStage::kMarked:
+      return util::Status::ok();  // kept until the swap leaves the contract
     case SendStage::kIntent:
       HASHLOCK_RETURN_IF_ERROR(log_recovery_once(record, RecoveryReason::kUnknownSendOutcome,
-                                                 "send outcome still unknown at discard", block, report));
+                                                 "send outcome still unknown at discard", block,
+                                                 report));
       break;
     case SendStage::kSent:
       if (record.presumed_completed) break;
-      HASHLOCK_RETURN_IF_ERROR(log_recovery_once(record, RecoveryReason::kTimedOutAfterSend,
-                                                 "unmarked send past its deadline and discard margin", block,
-                                                 report));
+      HASHLOCK_RETURN_IF_ERROR(
+          log_recovery_once(record, RecoveryReason::kTimedOutAfterSend,
+                            "unmarked send past its deadline and discard margin", block, report));
       break;
-    case SendStage::kGaveUp: break;  // logged (or retried) by advance_record
+    case SendStage::kGaveUp:
+      break;  // logged (or retried) by advance_record
   }
   const SendRecord* now = journal_.find(id);
   const bool needs_entry = !(now->stage == SendStage::kSent && now->presumed_completed);
@@ -403,8 +439,9 @@ util::Status Fulfiller::maybe_discard(SwapId id, BlockHeight block, PollReport& 
 }
 
 // Writes the swap's one recovery entry, then records durably that it did.
-util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reason, const std::string& detail,
-                                          BlockHeight block, PollReport& report) {
+util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reason,
+                                          const std::string& detail, BlockHeight block,
+                                          PollReport& report) {
   if (record.recovery_logged) return util::Status::ok();
   const std::string incident = incident_for(record.swap_id, record.payment.tx_id);
   if (!recovery_log_->contains(incident)) {
@@ -424,8 +461,8 @@ util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reas
     if (!appended.is_ok()) {
       ++report.log_failures;
       note(report.warnings, "RECOVERY LOG WRITE FAILED for " + swap_label(record.swap_id) + " (" +
-                                std::string(recovery_reason_name(reason)) + "): " + appended.to_string() +
-                                "; will retry next poll");
+                                std::string(recovery_reason_name(reason)) +
+                                "): " + appended.to_string() + "; will retry next poll");
       return util::Status::ok();
     }
     ++report.recovery_entries;
@@ -439,7 +476,8 @@ util::Status Fulfiller::log_recovery_once(SendRecord record, RecoveryReason reas
 // --- New sends. ---
 
 util::Status Fulfiller::start_new_sends(BlockHeight block, PollReport& report) {
-  CallResult<std::vector<util::Result<Swap>>> listed = network_.contract->list_assigned_swaps(config_.miner_id);
+  CallResult<std::vector<util::Result<Swap>>> listed =
+      network_.contract->list_assigned_swaps(config_.miner_id);
   if (!listed.is_ok()) {
     note(report.warnings, "cannot list assigned swaps: " + listed.error().to_string());
     return util::Status::ok();
@@ -478,13 +516,16 @@ util::Status Fulfiller::try_new_send(const Swap& listed, BlockHeight block, Poll
   PaymentRequest request{swap->id, swap->dest_chain, swap->user_dest_address, swap->dest_amount};
   CallResult<PreparedPayment> prepared = network_.wallet->build_payment(request);
   if (!prepared.is_ok()) {
-    note(report.events, swap_label(swap->id) + ": cannot build the payment: " + prepared.error().to_string());
+    note(report.events,
+         swap_label(swap->id) + ": cannot build the payment: " + prepared.error().to_string());
     return util::Status::ok();
   }
   const PreparedPayment& payment = prepared.value();
   if (payment.swap_id != request.swap_id || payment.amount != request.amount ||
-      payment.to_address != request.to_address || payment.chain != request.chain || payment.tx_id.is_zero()) {
-    note(report.warnings, swap_label(swap->id) + ": the wallet built a payment that does not match the request");
+      payment.to_address != request.to_address || payment.chain != request.chain ||
+      payment.tx_id.is_zero()) {
+    note(report.warnings,
+         swap_label(swap->id) + ": the wallet built a payment that does not match the request");
     return util::Status::ok();
   }
   SendRecord record{.swap_id = swap->id,
@@ -507,15 +548,18 @@ util::Status Fulfiller::try_new_send(const Swap& listed, BlockHeight block, Poll
 
 // Re-reads the swap right before sending: it may have been removed or changed
 // since the list was read.
-std::optional<Swap> Fulfiller::fresh_sendable_swap(const Swap& listed, BlockHeight block, PollReport& report) {
+std::optional<Swap> Fulfiller::fresh_sendable_swap(const Swap& listed, BlockHeight block,
+                                                   PollReport& report) {
   CallResult<std::optional<Swap>> fresh = network_.contract->get_swap(listed.id);
   if (!fresh.is_ok() || !fresh.value()) {
-    note(report.events, swap_label(listed.id) + ": not found right before sending; skipped this poll");
+    note(report.events,
+         swap_label(listed.id) + ": not found right before sending; skipped this poll");
     return std::nullopt;
   }
   const Swap& swap = *fresh.value();
   if (swap.status != SwapStatus::kActive || !same_payment_terms(swap, listed)) {
-    note(report.events, swap_label(listed.id) + ": changed right before sending; skipped this poll");
+    note(report.events,
+         swap_label(listed.id) + ": changed right before sending; skipped this poll");
     return std::nullopt;
   }
   if (check_send_margin(block, swap.timeout_block, config_.margin_blocks) != SendGate::kAllowed) {

@@ -84,9 +84,9 @@ struct FulfillerTestHooks {
 struct PollReport {
   bool block_known = false;
   BlockHeight block;
-  uint32_t sends = 0;          // broadcasts of new payments (and rebroadcasts)
-  uint32_t marks = 0;          // sends that became marked this poll
-  uint32_t skipped_margin = 0; // swaps not sent because too close to their deadline
+  uint32_t sends = 0;           // broadcasts of new payments (and rebroadcasts)
+  uint32_t marks = 0;           // sends that became marked this poll
+  uint32_t skipped_margin = 0;  // swaps not sent because too close to their deadline
   uint32_t recovery_entries = 0;
   uint32_t log_failures = 0;
   uint32_t discarded = 0;
@@ -113,7 +113,8 @@ enum class RereadVerdict : uint8_t {
   kGone,           // the contract no longer holds it
   kTerminal,       // anything else: another hash, another miner, another status
 };
-RereadVerdict judge_reread(const std::optional<Swap>& swap, const std::string& miner_id, const TxHash& our_tx);
+RereadVerdict judge_reread(const std::optional<Swap>& swap, const std::string& miner_id,
+                           const TxHash& our_tx);
 
 // RpcFailure and Timeout: the call may have taken effect although it failed.
 bool call_may_have_landed(CallErrorKind kind);
@@ -140,8 +141,8 @@ class Fulfiller {
     BlockHeight next_block;
   };
 
-  Fulfiller(SendJournal journal, FulfillerNetwork network, RecoveryLogSink& recovery_log, util::Clock& clock,
-            FulfillerConfig config, FulfillerTestHooks hooks);
+  Fulfiller(SendJournal journal, FulfillerNetwork network, RecoveryLogSink& recovery_log,
+            util::Clock& clock, FulfillerConfig config, FulfillerTestHooks hooks);
 
   util::Status advance_record(SwapId id, BlockHeight block, PollReport& report);
   util::Status resolve_intent(SendRecord record, BlockHeight block, PollReport& report);
@@ -151,23 +152,25 @@ class Fulfiller {
   // kNeverCalled: the payment was found on chain in this very poll, so no
   // mark_fulfilled was ever sent for it. kMayHaveLanded: anything older.
   enum class MarkHistory : uint8_t { kNeverCalled, kMayHaveLanded };
-  util::Status advance_sent(SendRecord record, BlockHeight block, PollReport& report, MarkHistory history);
+  util::Status advance_sent(SendRecord record, BlockHeight block, PollReport& report,
+                            MarkHistory history);
   std::optional<std::optional<Swap>> reread_swap(SwapId id);
   util::Status confirm_after_timeout(SendRecord record, BlockHeight block, PollReport& report);
   util::Status handle_refused_mark(SendRecord record, const CallError& error, BlockHeight block,
                                    PollReport& report);
   util::Status handle_swap_gone(SendRecord record, BlockHeight block, PollReport& report);
-  util::Status give_up(SendRecord record, RecoveryReason reason, std::string detail, BlockHeight block,
-                       PollReport& report);
+  util::Status give_up(SendRecord record, RecoveryReason reason, std::string detail,
+                       BlockHeight block, PollReport& report);
   util::Status advance_marked(const SendRecord& record, PollReport& report);
   util::Status record_marked(SendRecord record, PollReport& report);
   util::Status maybe_discard(SwapId id, BlockHeight block, PollReport& report);
-  util::Status log_recovery_once(SendRecord record, RecoveryReason reason, const std::string& detail,
-                                 BlockHeight block, PollReport& report);
+  util::Status log_recovery_once(SendRecord record, RecoveryReason reason,
+                                 const std::string& detail, BlockHeight block, PollReport& report);
 
   util::Status start_new_sends(BlockHeight block, PollReport& report);
   util::Status try_new_send(const Swap& listed, BlockHeight block, PollReport& report);
-  std::optional<Swap> fresh_sendable_swap(const Swap& listed, BlockHeight block, PollReport& report);
+  std::optional<Swap> fresh_sendable_swap(const Swap& listed, BlockHeight block,
+                                          PollReport& report);
   bool source_payment_confirmed(const Swap& swap, PollReport& report);
 
   void note(std::vector<std::string>& lines, std::string line) const;

@@ -30,18 +30,22 @@ struct Outcome {
   bool settled = false;
 };
 
-Outcome run(const Scenario& scenario, std::optional<uint64_t> crash_after, bool torn, bool planted_bug = false) {
-  TestWorld world(SimNetworkOptions{.seed = 11}, store::MemoryStoreOptions{.seed = crash_after.value_or(0), .torn_crash = torn});
+Outcome run(const Scenario& scenario, std::optional<uint64_t> crash_after, bool torn,
+            bool planted_bug = false) {
+  TestWorld world(SimNetworkOptions{.seed = 11},
+                  store::MemoryStoreOptions{.seed = crash_after.value_or(0), .torn_crash = torn});
   world.hooks.planted_bug_intent_after_broadcast = planted_bug;
   const SwapId id = world.confirmed_swap(scenario.timeout_after_blocks);
   if (scenario.setup) scenario.setup(world, id);
   const uint64_t before = world.store.operations();
   if (crash_after) world.store.go_down_after(*crash_after);
   Outcome outcome;
-  outcome.settled = world.run_until([&] { return world.net.live_swap(id) == nullptr && world.forgotten(id); });
+  outcome.settled =
+      world.run_until([&] { return world.net.live_swap(id) == nullptr && world.forgotten(id); });
   outcome.payments = world.net.payments_for(id);
   outcome.entries = world.entries_for(id);
-  if (auto it = world.net.outcomes().find(id); it != world.net.outcomes().end()) outcome.final_status = it->second.final_status;
+  if (auto it = world.net.outcomes().find(id); it != world.net.outcomes().end())
+    outcome.final_status = it->second.final_status;
   outcome.operations = world.store.operations() - before;
   outcome.crashes = world.crashes;
   return outcome;
@@ -50,20 +54,26 @@ Outcome run(const Scenario& scenario, std::optional<uint64_t> crash_after, bool 
 const Scenario kScenarios[] = {
     {.name = "clean fulfillment"},
     {.name = "mark retried after a transient error",
-     .setup = [](TestWorld& w, SwapId) { w.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed); }},
+     .setup = [](TestWorld& w,
+                 SwapId) { w.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed); }},
     {.name = "mark landed behind an RpcFailure",
-     .setup = [](TestWorld& w, SwapId) { w.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kRpcFailure, true); }},
+     .setup =
+         [](TestWorld& w, SwapId) {
+           w.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kRpcFailure, true);
+         }},
     {.name = "broadcast timed out after it went out",
-     .setup = [](TestWorld& w, SwapId) { w.net.fail_next(SimCall::kBroadcast, CallErrorKind::kTimeout, true); }},
+     .setup = [](TestWorld& w,
+                 SwapId) { w.net.fail_next(SimCall::kBroadcast, CallErrorKind::kTimeout, true); }},
     {.name = "terminal mark failure",
      .setup = [](TestWorld& w, SwapId) { w.net.set_miner_active(testing::kMiner, false); },
      .expected_final = SwapStatus::kTimedOut,
      .expected_entries = 1},
     {.name = "timed out after send",
      .timeout_after_blocks = 6,
-     .setup = [](TestWorld& w, SwapId id) {
-       w.net.fail_marks_until(BlockHeight(w.net.live_swap(id)->timeout_block.value() + 5));
-     },
+     .setup =
+         [](TestWorld& w, SwapId id) {
+           w.net.fail_marks_until(BlockHeight(w.net.live_swap(id)->timeout_block.value() + 5));
+         },
      .expected_final = SwapStatus::kTimedOut,
      .expected_entries = 1},
 };
@@ -81,7 +91,8 @@ TEST_P(FulfillerCrash, CrashAtEveryPersistencePointOfAFulfillment_PaysOnceAndLog
     ASSERT_EQ(clean.entries, scenario.expected_entries);
     ASSERT_GE(clean.operations, 6u) << "intent, outcome and a final record at least";
     for (uint64_t n = 1; n <= clean.operations; ++n) {
-      SCOPED_TRACE("store down after operation " + std::to_string(n) + " of " + std::to_string(clean.operations));
+      SCOPED_TRACE("store down after operation " + std::to_string(n) + " of " +
+                   std::to_string(clean.operations));
       const Outcome crashed = run(scenario, n, torn);
       EXPECT_TRUE(crashed.settled);
       EXPECT_GE(crashed.crashes, 1) << "the crash point was reached";
@@ -93,7 +104,9 @@ TEST_P(FulfillerCrash, CrashAtEveryPersistencePointOfAFulfillment_PaysOnceAndLog
 }
 
 INSTANTIATE_TEST_SUITE_P(CleanAndTorn, FulfillerCrash, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& param) { return param.param ? "Torn" : "Clean"; });
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Torn" : "Clean";
+                         });
 
 // The canary: with the intent written after the broadcast (a planted bug),
 // some crash point must produce a double payment, or the crash test above

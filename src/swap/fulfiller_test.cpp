@@ -92,7 +92,8 @@ TEST(Fulfiller, CorruptStore_StopsTheMinerWithAClearError) {
   world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
   world.poll_ok();
   world.fulfiller.reset();
-  ASSERT_TRUE(world.store.corrupt_bit(SendJournal::kNamespace, SendJournal::key_for(id), 77).is_ok());
+  ASSERT_TRUE(
+      world.store.corrupt_bit(SendJournal::kNamespace, SendJournal::key_for(id), 77).is_ok());
   util::Status opened = world.start();
   ASSERT_FALSE(opened.is_ok());
   EXPECT_EQ(opened.code(), util::StatusCode::kCorruption);
@@ -115,7 +116,8 @@ TEST_P(FulfillerTornStore, TornCrashDuringTheIntentWrite_NeverPaysTwice) {
   world.store.go_down_after(1);  // the intent is written but not synced when the process dies
   EXPECT_FALSE(world.poll().is_ok());
   EXPECT_EQ(world.net.payments_for(id), 0u);  // never broadcast before the intent is durable
-  ASSERT_TRUE(world.run_until([&] { return world.forgotten(id) && world.net.live_swap(id) == nullptr; }));
+  ASSERT_TRUE(
+      world.run_until([&] { return world.forgotten(id) && world.net.live_swap(id) == nullptr; }));
   EXPECT_EQ(world.net.payments_for(id), 1u);
   EXPECT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kCompleted);
 }
@@ -166,7 +168,8 @@ TEST(Fulfiller, LookupUnknownPastTheDeadline_LogsUnknownSendOutcomeOnce) {
   EXPECT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kTimedOut);
 }
 
-TEST(Fulfiller, LookupUnknownPastTheDeadlineWhileTheContractStillHoldsTheSwap_WaitsAndMarksWithoutAlert) {
+TEST(Fulfiller,
+     LookupUnknownPastTheDeadlineWhileTheContractStillHoldsTheSwap_WaitsAndMarksWithoutAlert) {
   TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 0.0});  // the keeper lags
   const SwapId id = world.confirmed_swap(8);
   world.net.fail_next(SimCall::kBroadcast, CallErrorKind::kRpcFailure, /*after_effect=*/true);
@@ -213,16 +216,19 @@ TEST_P(FulfillerMargin, BlocksLeftAtMarginMinusOneMarginMarginPlusOneZeroAndNega
   const int margin = static_cast<int>(kDefaultMarginBlocks);
   TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 0.0});
   const SwapId id = world.confirmed_swap(30);
-  const int until_deadline = static_cast<int>(world.net.live_swap(id)->timeout_block.blocks_after(world.net.height()));
+  const int until_deadline =
+      static_cast<int>(world.net.live_swap(id)->timeout_block.blocks_after(world.net.height()));
   world.mine(until_deadline - blocks_left);
   ASSERT_EQ(world.net.live_swap(id)->timeout_block.blocks_after(world.net.height()), blocks_left);
   PollReport report = world.poll_ok();
   const bool expect_send = blocks_left > margin;
   EXPECT_EQ(world.net.payments_for(id), expect_send ? 1u : 0u);
   EXPECT_EQ(report.skipped_margin, expect_send ? 0u : 1u);
-  EXPECT_EQ(check_send_margin(world.net.height(), world.net.live_swap(id)->timeout_block, kDefaultMarginBlocks),
-            blocks_left > margin ? SendGate::kAllowed
-                                 : (blocks_left > 0 ? SendGate::kWithinMargin : SendGate::kPastDeadline));
+  EXPECT_EQ(check_send_margin(world.net.height(), world.net.live_swap(id)->timeout_block,
+                              kDefaultMarginBlocks),
+            blocks_left > margin
+                ? SendGate::kAllowed
+                : (blocks_left > 0 ? SendGate::kWithinMargin : SendGate::kPastDeadline));
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, FulfillerMargin,
@@ -243,11 +249,15 @@ TEST(Fulfiller, RecordedSendPastTimeoutBlockIsStillMarkedWhileTheContractAccepts
   TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 0.0});  // the keeper lags
   const SwapId id = world.confirmed_swap(6);
   // Four transient failures with backoff carry the retries past timeout_block.
-  for (int i = 0; i < 4; ++i) world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
+  for (int i = 0; i < 4; ++i)
+    world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
   world.poll_ok();
   ASSERT_EQ(world.record(id)->stage, SendStage::kSent);
-  ASSERT_TRUE(world.run_until([&] { return world.record(id) != nullptr && world.record(id)->stage == SendStage::kMarked; }));
-  EXPECT_GT(world.net.height(), world.net.live_swap(id)->timeout_block) << "marked after the deadline";
+  ASSERT_TRUE(world.run_until([&] {
+    return world.record(id) != nullptr && world.record(id)->stage == SendStage::kMarked;
+  }));
+  EXPECT_GT(world.net.height(), world.net.live_swap(id)->timeout_block)
+      << "marked after the deadline";
   EXPECT_TRUE(world.landed_mark(id));
   EXPECT_TRUE(world.log.entries().empty());
 }
@@ -255,7 +265,8 @@ TEST(Fulfiller, RecordedSendPastTimeoutBlockIsStillMarkedWhileTheContractAccepts
 TEST(Fulfiller, TimeoutExtendedMidFlight_KeepsMarkingAndLogsNothing) {
   TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 0.0});
   const SwapId id = world.confirmed_swap(6);
-  for (int i = 0; i < 3; ++i) world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
+  for (int i = 0; i < 3; ++i)
+    world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
   world.poll_ok();
   world.net.extend_timeout(id, 20);
   ASSERT_TRUE(world.run_until([&] { return world.forgotten(id); }));
@@ -265,7 +276,8 @@ TEST(Fulfiller, TimeoutExtendedMidFlight_KeepsMarkingAndLogsNothing) {
 }
 
 TEST(Fulfiller, TimeoutExtendedAfterFulfilled_MarkedRecordStaysUntilTheSwapLeaves) {
-  TestWorld world(SimNetworkOptions{.completion_delay_min_blocks = 40, .completion_delay_max_blocks = 40});
+  TestWorld world(
+      SimNetworkOptions{.completion_delay_min_blocks = 40, .completion_delay_max_blocks = 40});
   const SwapId id = world.confirmed_swap(6);
   world.poll_ok();
   ASSERT_EQ(world.record(id)->stage, SendStage::kMarked);
@@ -301,15 +313,16 @@ TEST(Fulfiller, CurrentBlockUnknown_NeverSendsNeverDiscards) {
 class RemovingContract final : public SwapContract {
  public:
   explicit RemovingContract(SimNetwork& net) : net_(&net) {}
-  CallResult<std::vector<util::Result<Swap>>> list_assigned_swaps(const std::string& miner) override {
+  CallResult<std::vector<util::Result<Swap>>> list_assigned_swaps(
+      const std::string& miner) override {
     return net_->contract().list_assigned_swaps(miner);
   }
   CallResult<std::optional<Swap>> get_swap(SwapId id) override {
     net_->remove_swap(id);  // removed right after the poll listed it
     return net_->contract().get_swap(id);
   }
-  CallResult<Done> mark_fulfilled(const std::string& miner, SwapId id, const TxHash& tx, BlockHeight block,
-                                  BaseUnits amount) override {
+  CallResult<Done> mark_fulfilled(const std::string& miner, SwapId id, const TxHash& tx,
+                                  BlockHeight block, BaseUnits amount) override {
     return net_->contract().mark_fulfilled(miner, id, tx, block, amount);
   }
 
@@ -384,7 +397,8 @@ TEST(Fulfiller, UnknownStatusValue_IsNeverTreatedAsActive) {
   PollReport report = world.poll_ok();
   EXPECT_EQ(world.net.payments_for(id), 0u);
   ASSERT_FALSE(report.warnings.empty());
-  EXPECT_NE(report.warnings[0].find("unknown swap status value 9"), std::string::npos) << report.warnings[0];
+  EXPECT_NE(report.warnings[0].find("unknown swap status value 9"), std::string::npos)
+      << report.warnings[0];
   world.net.set_wire_status(id, kWireStatusActive);
   world.poll_ok();
   EXPECT_EQ(world.net.payments_for(id), 1u);
@@ -422,11 +436,13 @@ TEST(Fulfiller, SourcePaymentReorgedOutBeforeVerification_IsNotPaid) {
 TEST(Fulfiller, SourcePaymentReorgedOutAfterVerification_AbsentIntentIsNotRebroadcast) {
   TestWorld world(SimNetworkOptions{.timeout_keeper_probability = 1.0});
   const SwapId id = world.confirmed_swap(15);
-  world.net.fail_next(SimCall::kBroadcast, CallErrorKind::kRpcFailure);  // verified, intent written, never left
+  world.net.fail_next(SimCall::kBroadcast,
+                      CallErrorKind::kRpcFailure);  // verified, intent written, never left
   world.poll_ok();
   ASSERT_EQ(world.record(id)->stage, SendStage::kIntent);
   world.net.reorg_source_payment(id);
-  ASSERT_TRUE(world.run_until([&] { return world.net.live_swap(id) == nullptr && world.forgotten(id); }));
+  ASSERT_TRUE(
+      world.run_until([&] { return world.net.live_swap(id) == nullptr && world.forgotten(id); }));
   EXPECT_EQ(world.net.payments_for(id), 0u);
   EXPECT_TRUE(world.log.entries().empty());
 }
@@ -452,7 +468,8 @@ TEST(Fulfiller, TwoSwapsPayingFromOneWalletThatCoversOnlyOne_NeverOverpays) {
   EXPECT_EQ(world.net.payments_for(a), 1u);
   EXPECT_EQ(world.net.payments_for(b), 0u);  // InsufficientBalance: the intent waits
   EXPECT_EQ(world.record(b)->stage, SendStage::kIntent);
-  ASSERT_TRUE(world.run_until([&] { return world.net.live_swap(b) == nullptr && world.forgotten(b); }));
+  ASSERT_TRUE(
+      world.run_until([&] { return world.net.live_swap(b) == nullptr && world.forgotten(b); }));
   EXPECT_EQ(world.net.payments_for(b), 0u);
   EXPECT_EQ(world.net.dest_payments().size(), 1u);
 }
@@ -482,7 +499,8 @@ TEST(Fulfiller, SwapNotFoundAfterTheDeadline_IsTimedOutAfterSend) {
   TestWorld world;
   const SwapId id = world.confirmed_swap(6);
   // Five transient failures with backoff keep the mark from landing before the deadline.
-  for (int i = 0; i < 5; ++i) world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
+  for (int i = 0; i < 5; ++i)
+    world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
   ASSERT_TRUE(world.run_until([&] { return world.forgotten(id); }));
   ASSERT_EQ(world.entries_for(id), 1u);
   EXPECT_EQ(world.log.entries()[0].reason, RecoveryReason::kTimedOutAfterSend);
@@ -498,8 +516,10 @@ TEST(Fulfiller, AmbiguousInvalidStatusWithAnotherHash_IsTerminal) {
   // Someone else's payment gets the swap marked (as if reassigned and fulfilled).
   world.net.set_swap_miner(id, "someone-else");
   const TxHash other(util::sha256(util::as_bytes("other")));
-  ASSERT_TRUE(world.net.contract().mark_fulfilled("someone-else", id, other, world.net.height(),
-                                                  world.net.live_swap(id)->dest_amount).is_ok());
+  ASSERT_TRUE(world.net.contract()
+                  .mark_fulfilled("someone-else", id, other, world.net.height(),
+                                  world.net.live_swap(id)->dest_amount)
+                  .is_ok());
   world.net.set_swap_miner(id, testing::kMiner);
   world.mine(1);
   world.poll_ok();  // InvalidStatus, and the re-read shows another hash
@@ -531,8 +551,8 @@ TEST(Fulfiller, AmbiguousRpcFailureThatDidNotLand_IsRetriedUntilMarked) {
 }
 
 TEST(Fulfiller, TransientMarkErrors_RetryNextPollWithBoundedBackoff) {
-  for (CallErrorKind kind : {CallErrorKind::kInsufficientBalance, CallErrorKind::kCallFailed,
-                             CallErrorKind::kTimeout}) {
+  for (CallErrorKind kind :
+       {CallErrorKind::kInsufficientBalance, CallErrorKind::kCallFailed, CallErrorKind::kTimeout}) {
     SCOPED_TRACE(std::string(call_error_kind_name(kind)));
     TestWorld world;
     const SwapId id = world.confirmed_swap(40);
@@ -544,7 +564,8 @@ TEST(Fulfiller, TransientMarkErrors_RetryNextPollWithBoundedBackoff) {
       world.mine(1);
       const size_t calls = world.net.mark_calls().size();
       world.poll_ok();
-      if (world.net.mark_calls().size() != calls) attempt_blocks.push_back(world.net.height().value());
+      if (world.net.mark_calls().size() != calls)
+        attempt_blocks.push_back(world.net.height().value());
     }
     // Retries back off: 1, 2, 4, 8 blocks apart.
     ASSERT_EQ(attempt_blocks.size(), 4u);
@@ -629,8 +650,10 @@ TEST(Fulfiller, NoRecoveryEntryForCompletedSwaps) {
   TestWorld world(SimNetworkOptions{.seed = 3, .rpc_fault_rate = 0.2});
   std::vector<SwapId> ids;
   for (int i = 0; i < 10; ++i) ids.push_back(world.confirmed_swap(15));
-  ASSERT_TRUE(world.run_until([&] { return world.net.live_swaps() == 0 && world.fulfiller &&
-                                           world.fulfiller->journal().records().empty(); }));
+  ASSERT_TRUE(world.run_until([&] {
+    return world.net.live_swaps() == 0 && world.fulfiller &&
+           world.fulfiller->journal().records().empty();
+  }));
   for (SwapId id : ids) {
     if (world.net.outcomes().at(id).final_status == SwapStatus::kCompleted) {
       EXPECT_EQ(world.entries_for(id), 0u);
@@ -647,7 +670,8 @@ TEST(Fulfiller, LogWriteFailure_IsReportedLoudlyAndDoesNotStopOtherSwaps) {
   PollReport report = world.poll_ok();
   EXPECT_EQ(report.log_failures, 1u);
   bool loud = false;
-  for (const std::string& warning : report.warnings) loud |= warning.find("RECOVERY LOG WRITE FAILED") != std::string::npos;
+  for (const std::string& warning : report.warnings)
+    loud |= warning.find("RECOVERY LOG WRITE FAILED") != std::string::npos;
   EXPECT_TRUE(loud);
   EXPECT_EQ(world.entries_for(stuck), 0u);
   EXPECT_EQ(world.record(healthy)->stage, SendStage::kMarked) << "other swaps still fulfilled";

@@ -32,12 +32,14 @@ class SwapContract {
   // Every swap the contract holds that is assigned to `miner`, in any status.
   // Each swap decodes on its own: one this build cannot decode (an unknown
   // status value) is an error entry, never a guessed status.
-  virtual CallResult<std::vector<util::Result<Swap>>> list_assigned_swaps(const std::string& miner) = 0;
+  virtual CallResult<std::vector<util::Result<Swap>>> list_assigned_swaps(
+      const std::string& miner) = 0;
   // One swap, or nullopt when the contract does not hold it (never created,
   // completed, or timed out: the contract does not say which).
   virtual CallResult<std::optional<Swap>> get_swap(SwapId id) = 0;
-  virtual CallResult<Done> mark_fulfilled(const std::string& miner, SwapId id, const TxHash& dest_tx_hash,
-                                          BlockHeight dest_tx_block, BaseUnits dest_amount) = 0;
+  virtual CallResult<Done> mark_fulfilled(const std::string& miner, SwapId id,
+                                          const TxHash& dest_tx_hash, BlockHeight dest_tx_block,
+                                          BaseUnits dest_amount) = 0;
 };
 
 enum class SourcePaymentState : uint8_t {
@@ -52,8 +54,10 @@ std::string_view source_payment_state_name(SourcePaymentState state);
 class SourceChain {
  public:
   virtual ~SourceChain() = default;
-  virtual CallResult<SourcePaymentState> verify_payment(const std::string& chain, const TxHash& tx_hash,
-                                                        const std::string& recipient, BaseUnits amount) = 0;
+  virtual CallResult<SourcePaymentState> verify_payment(const std::string& chain,
+                                                        const TxHash& tx_hash,
+                                                        const std::string& recipient,
+                                                        BaseUnits amount) = 0;
 };
 
 // What the miner asks the wallet to pay, for one swap.

@@ -33,8 +33,9 @@ struct MinerOptions {
 
 class Miner {
  public:
-  static util::Result<Miner> start(store::KVStore& store, FulfillerNetwork network, RecoveryLogSink& recovery_log,
-                                   util::Clock& clock, const MinerOptions& options);
+  static util::Result<Miner> start(store::KVStore& store, FulfillerNetwork network,
+                                   RecoveryLogSink& recovery_log, util::Clock& clock,
+                                   const MinerOptions& options);
 
   // Renews the lease, then polls once. Any error means: stop this process.
   util::Result<PollReport> run_once();
@@ -44,7 +45,8 @@ class Miner {
   const Fulfiller& fulfiller() const { return fulfiller_; }
 
  private:
-  Miner(store::StoreLease lease, Fulfiller fulfiller) : lease_(std::move(lease)), fulfiller_(std::move(fulfiller)) {}
+  Miner(store::StoreLease lease, Fulfiller fulfiller)
+      : lease_(std::move(lease)), fulfiller_(std::move(fulfiller)) {}
 
   store::StoreLease lease_;
   Fulfiller fulfiller_;

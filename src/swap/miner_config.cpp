@@ -1,9 +1,10 @@
 #include "swap/miner_config.h"
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace hashlock::swap {
 namespace {
@@ -25,23 +26,25 @@ util::Status reject_unknown_keys(const toml::table& table, const std::set<std::s
   return util::Status::ok();
 }
 
-util::Status read_string(const toml::table& table, const char* key, std::string& out, std::string_view source,
-                         bool required) {
+util::Status read_string(const toml::table& table, const char* key, std::string& out,
+                         std::string_view source, bool required) {
   const toml::node* node = table.get(key);
   if (node == nullptr) {
-    return required ? util::invalid_argument(std::string(source) + ": missing required key '" + key + "'")
+    return required ? util::invalid_argument(std::string(source) + ": missing required key '" +
+                                             key + "'")
                     : util::Status::ok();
   }
   const auto* value = node->as_string();
   if (value == nullptr || value->get().empty()) {
-    return util::invalid_argument(where(source, *node) + ": '" + key + "' must be a non-empty string");
+    return util::invalid_argument(where(source, *node) + ": '" + key +
+                                  "' must be a non-empty string");
   }
   out = value->get();
   return util::Status::ok();
 }
 
-util::Status read_uint(const toml::table& table, const char* key, uint64_t& out, uint64_t min, uint64_t max,
-                       std::string_view source) {
+util::Status read_uint(const toml::table& table, const char* key, uint64_t& out, uint64_t min,
+                       uint64_t max, std::string_view source) {
   const toml::node* node = table.get(key);
   if (node == nullptr) return util::Status::ok();
   const auto* value = node->as_integer();
@@ -54,12 +57,14 @@ util::Status read_uint(const toml::table& table, const char* key, uint64_t& out,
   return util::Status::ok();
 }
 
-util::Status read_rate(const toml::table& table, const char* key, double& out, std::string_view source) {
+util::Status read_rate(const toml::table& table, const char* key, double& out,
+                       std::string_view source) {
   const toml::node* node = table.get(key);
   if (node == nullptr) return util::Status::ok();
   std::optional<double> value = node->value<double>();
   if (!value || *value < 0.0 || *value > 1.0) {
-    return util::invalid_argument(where(source, *node) + ": '" + key + "' must be a number in [0, 1]");
+    return util::invalid_argument(where(source, *node) + ": '" + key +
+                                  "' must be a number in [0, 1]");
   }
   out = *value;
   return util::Status::ok();
@@ -69,41 +74,49 @@ util::Status read_network(const toml::table& root, MinerConfig& config, std::str
   const toml::node* node = root.get("network");
   if (node == nullptr) return util::Status::ok();
   const toml::table* network = node->as_table();
-  if (network == nullptr) return util::invalid_argument(where(source, *node) + ": 'network' must be a table");
+  if (network == nullptr)
+    return util::invalid_argument(where(source, *node) + ": 'network' must be a table");
   HASHLOCK_RETURN_IF_ERROR(reject_unknown_keys(
       *network, {"kind", "seed", "new_swaps_per_block_max", "rpc_fault_rate"}, source, "network."));
   std::string kind = "simulated";
   HASHLOCK_RETURN_IF_ERROR(read_string(*network, "kind", kind, source, false));
   if (kind != "simulated") {
-    return util::invalid_argument(std::string(source) + ": network.kind '" + kind +
-                                  "' is not built in (this build embeds only 'simulated'; real chains plug in "
-                                  "behind swap/interfaces.h)");
+    return util::invalid_argument(
+        std::string(source) + ": network.kind '" + kind +
+        "' is not built in (this build embeds only 'simulated'; real chains plug in "
+        "behind swap/interfaces.h)");
   }
-  HASHLOCK_RETURN_IF_ERROR(read_uint(*network, "seed", config.network.seed, 0, UINT64_MAX >> 1, source));
-  HASHLOCK_RETURN_IF_ERROR(read_uint(*network, "new_swaps_per_block_max", config.network.new_swaps_per_block_max,
-                                     0, kMaxSimNewSwapsPerBlock, source));
+  HASHLOCK_RETURN_IF_ERROR(
+      read_uint(*network, "seed", config.network.seed, 0, UINT64_MAX >> 1, source));
+  HASHLOCK_RETURN_IF_ERROR(read_uint(*network, "new_swaps_per_block_max",
+                                     config.network.new_swaps_per_block_max, 0,
+                                     kMaxSimNewSwapsPerBlock, source));
   return read_rate(*network, "rpc_fault_rate", config.network.rpc_fault_rate, source);
 }
 
 util::Result<MinerConfig> from_table(const toml::table& root, std::string_view source) {
-  HASHLOCK_RETURN_IF_ERROR(reject_unknown_keys(
-      root,
-      {"miner_id", "store", "recovery_log", "event_log", "margin_blocks", "discard_margin_blocks",
-       "poll_interval_ms", "lease_ttl_ms", "network"},
-      source, ""));
+  HASHLOCK_RETURN_IF_ERROR(
+      reject_unknown_keys(root,
+                          {"miner_id", "store", "recovery_log", "event_log", "margin_blocks",
+                           "discard_margin_blocks", "poll_interval_ms", "lease_ttl_ms", "network"},
+                          source, ""));
   MinerConfig config;
   HASHLOCK_RETURN_IF_ERROR(read_string(root, "miner_id", config.miner_id, source, true));
   HASHLOCK_RETURN_IF_ERROR(read_string(root, "store", config.store_url, source, true));
-  HASHLOCK_RETURN_IF_ERROR(read_string(root, "recovery_log", config.recovery_log_path, source, true));
+  HASHLOCK_RETURN_IF_ERROR(
+      read_string(root, "recovery_log", config.recovery_log_path, source, true));
   HASHLOCK_RETURN_IF_ERROR(read_string(root, "event_log", config.event_log_path, source, false));
-  HASHLOCK_RETURN_IF_ERROR(read_uint(root, "margin_blocks", config.margin_blocks, 0, kMaxMarginBlocks, source));
   HASHLOCK_RETURN_IF_ERROR(
-      read_uint(root, "discard_margin_blocks", config.discard_margin_blocks, 0, kMaxMarginBlocks, source));
+      read_uint(root, "margin_blocks", config.margin_blocks, 0, kMaxMarginBlocks, source));
+  HASHLOCK_RETURN_IF_ERROR(read_uint(root, "discard_margin_blocks", config.discard_margin_blocks, 0,
+                                     kMaxMarginBlocks, source));
+  HASHLOCK_RETURN_IF_ERROR(read_uint(root, "poll_interval_ms", config.poll_interval_ms,
+                                     kMinPollIntervalMs, kMaxPollIntervalMs, source));
   HASHLOCK_RETURN_IF_ERROR(
-      read_uint(root, "poll_interval_ms", config.poll_interval_ms, kMinPollIntervalMs, kMaxPollIntervalMs, source));
-  HASHLOCK_RETURN_IF_ERROR(read_uint(root, "lease_ttl_ms", config.lease_ttl_ms, 1, kMaxPollIntervalMs * 10, source));
+      read_uint(root, "lease_ttl_ms", config.lease_ttl_ms, 1, kMaxPollIntervalMs * 10, source));
   if (config.lease_ttl_ms < 3 * config.poll_interval_ms) {
-    return util::invalid_argument(std::string(source) + ": lease_ttl_ms (" + std::to_string(config.lease_ttl_ms) +
+    return util::invalid_argument(std::string(source) + ": lease_ttl_ms (" +
+                                  std::to_string(config.lease_ttl_ms) +
                                   ") must be at least 3 x poll_interval_ms (" +
                                   std::to_string(config.poll_interval_ms) + ")");
   }

@@ -52,28 +52,38 @@ void expect_error(const std::string& text, const std::string& fragment) {
   auto config = parse_miner_config(text, "miner.toml");
   ASSERT_FALSE(config.is_ok()) << "accepted: " << text;
   EXPECT_EQ(config.status().code(), util::StatusCode::kInvalidArgument);
-  EXPECT_NE(config.status().message().find(fragment), std::string::npos) << config.status().message();
+  EXPECT_NE(config.status().message().find(fragment), std::string::npos)
+      << config.status().message();
 }
 
 TEST(MinerConfig, UnknownKeyIsAnErrorNamingKeyAndLine) {
-  expect_error(std::string(kMinimal) + "margin_blocs = 4\n", "miner.toml:5: unknown key 'margin_blocs'");
+  expect_error(std::string(kMinimal) + "margin_blocs = 4\n",
+               "miner.toml:5: unknown key 'margin_blocs'");
   expect_error(std::string(kMinimal) + "[network]\nsed = 4\n", "unknown key 'network.sed'");
 }
 
 TEST(MinerConfig, BadValuesAreClearErrors) {
-  expect_error(std::string(kMinimal) + "margin_blocks = -1\n", "'margin_blocks' must be an integer");
-  expect_error(std::string(kMinimal) + "margin_blocks = \"three\"\n", "'margin_blocks' must be an integer");
-  expect_error(std::string(kMinimal) + "poll_interval_ms = 0\n", "'poll_interval_ms' must be an integer in [1,");
-  expect_error(std::string(kMinimal) + "[network]\nrpc_fault_rate = 2.0\n", "'rpc_fault_rate' must be a number in [0, 1]");
-  expect_error(std::string(kMinimal) + "[network]\nkind = \"ethereum\"\n", "network.kind 'ethereum' is not built in");
-  expect_error(std::string(kMinimal) + "poll_interval_ms = 1000\nlease_ttl_ms = 1000\n", "lease_ttl_ms (1000) must be");
+  expect_error(std::string(kMinimal) + "margin_blocks = -1\n",
+               "'margin_blocks' must be an integer");
+  expect_error(std::string(kMinimal) + "margin_blocks = \"three\"\n",
+               "'margin_blocks' must be an integer");
+  expect_error(std::string(kMinimal) + "poll_interval_ms = 0\n",
+               "'poll_interval_ms' must be an integer in [1,");
+  expect_error(std::string(kMinimal) + "[network]\nrpc_fault_rate = 2.0\n",
+               "'rpc_fault_rate' must be a number in [0, 1]");
+  expect_error(std::string(kMinimal) + "[network]\nkind = \"ethereum\"\n",
+               "network.kind 'ethereum' is not built in");
+  expect_error(std::string(kMinimal) + "poll_interval_ms = 1000\nlease_ttl_ms = 1000\n",
+               "lease_ttl_ms (1000) must be");
   expect_error("store = \"memory:\"\nrecovery_log = \"r\"\n", "missing required key 'miner_id'");
-  expect_error("miner_id = \"\"\nstore = \"memory:\"\nrecovery_log = \"r\"\n", "'miner_id' must be a non-empty string");
+  expect_error("miner_id = \"\"\nstore = \"memory:\"\nrecovery_log = \"r\"\n",
+               "'miner_id' must be a non-empty string");
   expect_error("miner_id = = 3\n", "miner.toml:1:");
 }
 
 TEST(MinerConfig, MissingFileIsNotFound) {
-  EXPECT_EQ(load_miner_config("/nonexistent/miner.toml").status().code(), util::StatusCode::kNotFound);
+  EXPECT_EQ(load_miner_config("/nonexistent/miner.toml").status().code(),
+            util::StatusCode::kNotFound);
 }
 
 }  // namespace

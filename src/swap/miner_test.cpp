@@ -18,21 +18,26 @@ MinerOptions options_for(const std::string& id) {
 
 TEST(Miner, TwoMinerProcessesOnOneStore_TheSecondIsRefusedNamingTheOwner) {
   TestWorld world;
-  auto first = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));
+  auto first =
+      Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));
   ASSERT_TRUE(first.is_ok()) << first.status().to_string();
-  auto second = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1b"));
+  auto second =
+      Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1b"));
   ASSERT_FALSE(second.is_ok());
   EXPECT_EQ(second.status().code(), util::StatusCode::kLeaseHeld);
-  EXPECT_NE(second.status().message().find("'miner-1'"), std::string::npos) << second.status().message();
+  EXPECT_NE(second.status().message().find("'miner-1'"), std::string::npos)
+      << second.status().message();
 }
 
 TEST(Miner, TwoMinerProcessesOnOneStore_AStalledMinerIsFencedOutAndNeverPays) {
   TestWorld world;
-  auto first = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));
+  auto first =
+      Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));
   ASSERT_TRUE(first.is_ok());
   ASSERT_TRUE(first->run_once().is_ok());
   world.clock.advance_ms(20'000);  // the first process stalls past its lease
-  auto second = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1b"));
+  auto second =
+      Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1b"));
   ASSERT_TRUE(second.is_ok()) << second.status().to_string();
   const SwapId id = world.confirmed_swap();
   auto fenced = first->run_once();
@@ -56,10 +61,12 @@ TEST(Miner, TwoProcessesWithTheSameMinerIdButDistinctLeaseOwners_TheSecondIsRefu
 
 TEST(Miner, StopReleasesTheLeaseForTheNextProcess) {
   TestWorld world;
-  auto first = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));
+  auto first =
+      Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1"));
   ASSERT_TRUE(first.is_ok());
   ASSERT_TRUE(first->stop().is_ok());
-  auto next = Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1b"));
+  auto next =
+      Miner::start(world.store, world.network(), world.log, world.clock, options_for("miner-1b"));
   EXPECT_TRUE(next.is_ok()) << next.status().to_string();
 }
 
@@ -68,11 +75,13 @@ TEST(Miner, RestartedSameMinerPicksUpItsOwnLeaseAndRecords) {
   const SwapId id = world.confirmed_swap();
   world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kCallFailed);
   {
-    auto first = Miner::start(world.store, world.network(), world.log, world.clock, options_for(testing::kMiner));
+    auto first = Miner::start(world.store, world.network(), world.log, world.clock,
+                              options_for(testing::kMiner));
     ASSERT_TRUE(first->run_once().is_ok());
   }
   world.store.crash();
-  auto again = Miner::start(world.store, world.network(), world.log, world.clock, options_for(testing::kMiner));
+  auto again = Miner::start(world.store, world.network(), world.log, world.clock,
+                            options_for(testing::kMiner));
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
   ASSERT_NE(again->fulfiller().journal().find(id), nullptr);
   world.mine(1);

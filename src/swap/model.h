@@ -45,7 +45,9 @@ class SwapId {
 };
 
 // A transaction hash on any chain (source or destination).
-struct TxHashTag { static constexpr const char* kName = "transaction hash"; };
+struct TxHashTag {
+  static constexpr const char* kName = "transaction hash";
+};
 using TxHash = util::Bytes32<TxHashTag>;
 
 enum class SwapStatus : uint8_t {
@@ -87,7 +89,7 @@ struct Swap {
   ExchangeRate rate;
   TxHash source_tx_hash;
   BlockHeight source_tx_block;
-  std::optional<TxHash> dest_tx_hash;       // set once Fulfilled
+  std::optional<TxHash> dest_tx_hash;        // set once Fulfilled
   std::optional<BlockHeight> dest_tx_block;  // set once Fulfilled
   SwapStatus status = SwapStatus::kActive;
   BlockHeight initiated_block;
@@ -129,8 +131,9 @@ struct Done {};
 template <typename T>
 class [[nodiscard]] CallResult {
  public:
-  CallResult(T value) : outcome_(std::move(value)) {}       // NOLINT(google-explicit-constructor)
-  CallResult(CallError error) : outcome_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  CallResult(T value) : outcome_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  CallResult(CallError error)
+      : outcome_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const { return std::holds_alternative<T>(outcome_); }
   const T& value() const& {

@@ -19,7 +19,8 @@ util::Status errno_error(const std::string& what, const std::string& path) {
 template <typename T>
 util::Result<T> json_field(const nlohmann::json& object, const char* name) {
   auto it = object.find(name);
-  if (it == object.end()) return util::invalid_argument(std::string("missing field '") + name + "'");
+  if (it == object.end())
+    return util::invalid_argument(std::string("missing field '") + name + "'");
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -65,7 +66,8 @@ util::Result<std::string> read_all(const std::string& path) {
   return text;
 }
 
-util::Result<std::vector<RecoveryEntry>> parse_lines(const std::string& text, const std::string& path) {
+util::Result<std::vector<RecoveryEntry>> parse_lines(const std::string& text,
+                                                     const std::string& path) {
   std::vector<RecoveryEntry> entries;
   size_t start = 0;
   for (size_t line_number = 1; start < text.size(); ++line_number) {
@@ -110,7 +112,8 @@ std::string encode_recovery_line(const RecoveryEntry& entry) {
 
 util::Result<RecoveryEntry> parse_recovery_line(std::string_view line) {
   if (line.size() > kMaxRecoveryLineBytes) {
-    return util::invalid_argument("line longer than " + std::to_string(kMaxRecoveryLineBytes) + " bytes");
+    return util::invalid_argument("line longer than " + std::to_string(kMaxRecoveryLineBytes) +
+                                  " bytes");
   }
   nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return util::invalid_argument("not valid JSON");
@@ -129,7 +132,8 @@ util::Result<std::unique_ptr<FileRecoveryLog>> FileRecoveryLog::open(const std::
   HASHLOCK_ASSIGN_OR_RETURN(std::string text, read_all(path));
   const size_t complete = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
   if (complete != text.size()) {  // a torn, never acknowledged append
-    if (::ftruncate(fd, static_cast<off_t>(complete)) != 0) return errno_error("cannot cut a torn line", path);
+    if (::ftruncate(fd, static_cast<off_t>(complete)) != 0)
+      return errno_error("cannot cut a torn line", path);
     if (::fsync(fd) != 0) return errno_error("fsync", path);
     text.resize(complete);
   }
@@ -152,7 +156,8 @@ util::Status FileRecoveryLog::append(const RecoveryEntry& entry) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       util::Status failed = errno_error("append failed", path_);
-      if (::ftruncate(fd_, size_before) != 0) return failed.with_context("and cutting the partial line failed");
+      if (::ftruncate(fd_, size_before) != 0)
+        return failed.with_context("and cutting the partial line failed");
       return failed;
     }
     written += static_cast<size_t>(n);

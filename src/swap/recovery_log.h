@@ -74,7 +74,9 @@ class FileRecoveryLog final : public RecoveryLogSink {
   FileRecoveryLog(const FileRecoveryLog&) = delete;
   FileRecoveryLog& operator=(const FileRecoveryLog&) = delete;
 
-  bool contains(const std::string& incident) const override { return incidents_.contains(incident); }
+  bool contains(const std::string& incident) const override {
+    return incidents_.contains(incident);
+  }
   util::Status append(const RecoveryEntry& entry) override;
 
  private:

@@ -1,7 +1,6 @@
 #include "swap/recovery_log.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 
 #include <csignal>
@@ -32,8 +31,9 @@ RecoveryEntry entry(uint64_t id, RecoveryReason reason = RecoveryReason::kTimedO
 
 TEST(RecoveryLog, LineHasEveryFieldOfTheSpecAndRoundTrips) {
   const std::string line = encode_recovery_line(entry(7, RecoveryReason::kUnknownSendOutcome));
-  for (const char* field : {"timestamp_ms", "block", "swap_id", "source_chain", "dest_chain", "source_tx_hash",
-                            "dest_tx_hash", "dest_amount", "timeout_block", "reason"}) {
+  for (const char* field :
+       {"timestamp_ms", "block", "swap_id", "source_chain", "dest_chain", "source_tx_hash",
+        "dest_tx_hash", "dest_amount", "timeout_block", "reason"}) {
     EXPECT_NE(line.find(std::string("\"") + field + "\""), std::string::npos) << field;
   }
   EXPECT_NE(line.find("unknown_send_outcome"), std::string::npos);
@@ -87,12 +87,14 @@ TEST(RecoveryLog, MalformedLineIsAnErrorNamingItsLineNumber) {
   }
   auto entries = read_recovery_log(path);
   ASSERT_FALSE(entries.is_ok());
-  EXPECT_NE(entries.status().message().find("recovery.jsonl:2:"), std::string::npos) << entries.status().message();
+  EXPECT_NE(entries.status().message().find("recovery.jsonl:2:"), std::string::npos)
+      << entries.status().message();
   EXPECT_FALSE(FileRecoveryLog::open(path).is_ok()) << "the miner does not start on a damaged log";
 }
 
 TEST(RecoveryLog, MissingFileIsNotFound) {
-  EXPECT_EQ(read_recovery_log("/nonexistent/recovery.jsonl").status().code(), util::StatusCode::kNotFound);
+  EXPECT_EQ(read_recovery_log("/nonexistent/recovery.jsonl").status().code(),
+            util::StatusCode::kNotFound);
 }
 
 // A file that may not grow (RLIMIT_FSIZE): the append fails part-way, is

@@ -22,9 +22,9 @@ enum SendField : uint64_t {
   kTimeoutBlock = 16,
   kSourceChain = 18,
   kSourceTxHash = 20,
-  kDestTxBlock = 22,         // present from kSent on
+  kDestTxBlock = 22,  // present from kSent on
   kPresumedCompleted = 24,
-  kGaveUpReason = 26,        // present at kGaveUp
+  kGaveUpReason = 26,  // present at kGaveUp
   kRecoveryLogged = 28,
 };
 
@@ -36,10 +36,14 @@ constexpr uint64_t kDiskStageGaveUp = 4;
 
 uint64_t stage_to_disk(SendStage stage) {
   switch (stage) {
-    case SendStage::kIntent: return kDiskStageIntent;
-    case SendStage::kSent: return kDiskStageSent;
-    case SendStage::kMarked: return kDiskStageMarked;
-    case SendStage::kGaveUp: return kDiskStageGaveUp;
+    case SendStage::kIntent:
+      return kDiskStageIntent;
+    case SendStage::kSent:
+      return kDiskStageSent;
+    case SendStage::kMarked:
+      return kDiskStageMarked;
+    case SendStage::kGaveUp:
+      return kDiskStageGaveUp;
   }
   HASHLOCK_CHECK(false, "send stage out of range");
 }
@@ -58,9 +62,12 @@ constexpr uint64_t kDiskReasonUnknown = 3;
 
 uint64_t reason_to_disk(RecoveryReason reason) {
   switch (reason) {
-    case RecoveryReason::kTerminalMarkFulfilledFailure: return kDiskReasonTerminal;
-    case RecoveryReason::kTimedOutAfterSend: return kDiskReasonTimedOut;
-    case RecoveryReason::kUnknownSendOutcome: return kDiskReasonUnknown;
+    case RecoveryReason::kTerminalMarkFulfilledFailure:
+      return kDiskReasonTerminal;
+    case RecoveryReason::kTimedOutAfterSend:
+      return kDiskReasonTimedOut;
+    case RecoveryReason::kUnknownSendOutcome:
+      return kDiskReasonUnknown;
   }
   HASHLOCK_CHECK(false, "recovery reason out of range");
 }
@@ -107,26 +114,34 @@ util::Result<SendRecord> read_fields(codec::TlvReader& fields) {
 
 std::string_view send_stage_name(SendStage stage) {
   switch (stage) {
-    case SendStage::kIntent: return "intent";
-    case SendStage::kSent: return "sent";
-    case SendStage::kMarked: return "marked";
-    case SendStage::kGaveUp: return "gave_up";
+    case SendStage::kIntent:
+      return "intent";
+    case SendStage::kSent:
+      return "sent";
+    case SendStage::kMarked:
+      return "marked";
+    case SendStage::kGaveUp:
+      return "gave_up";
   }
   HASHLOCK_CHECK(false, "send stage out of range");
 }
 
 std::string_view recovery_reason_name(RecoveryReason reason) {
   switch (reason) {
-    case RecoveryReason::kTerminalMarkFulfilledFailure: return "terminal_mark_fulfilled_failure";
-    case RecoveryReason::kTimedOutAfterSend: return "timed_out_after_send";
-    case RecoveryReason::kUnknownSendOutcome: return "unknown_send_outcome";
+    case RecoveryReason::kTerminalMarkFulfilledFailure:
+      return "terminal_mark_fulfilled_failure";
+    case RecoveryReason::kTimedOutAfterSend:
+      return "timed_out_after_send";
+    case RecoveryReason::kUnknownSendOutcome:
+      return "unknown_send_outcome";
   }
   HASHLOCK_CHECK(false, "recovery reason out of range");
 }
 
 util::Result<RecoveryReason> parse_recovery_reason(std::string_view name) {
-  for (RecoveryReason reason : {RecoveryReason::kTerminalMarkFulfilledFailure,
-                                RecoveryReason::kTimedOutAfterSend, RecoveryReason::kUnknownSendOutcome}) {
+  for (RecoveryReason reason :
+       {RecoveryReason::kTerminalMarkFulfilledFailure, RecoveryReason::kTimedOutAfterSend,
+        RecoveryReason::kUnknownSendOutcome}) {
     if (recovery_reason_name(reason) == name) return reason;
   }
   return util::invalid_argument("unknown recovery reason '" + std::string(name) + "'");
@@ -137,11 +152,13 @@ util::Status validate_send_record(const SendRecord& record) {
   if (record.payment.swap_id != record.swap_id) {
     return util::corruption(what + "payment is for " + record.payment.swap_id.to_string());
   }
-  if (record.payment.amount == BaseUnits::zero()) return util::corruption(what + "zero payment amount");
+  if (record.payment.amount == BaseUnits::zero())
+    return util::corruption(what + "zero payment amount");
   if (record.payment.chain.empty() || record.payment.to_address.empty()) {
     return util::corruption(what + "payment without chain or address");
   }
-  if (record.payment.tx_id.is_zero()) return util::corruption(what + "payment without a transaction id");
+  if (record.payment.tx_id.is_zero())
+    return util::corruption(what + "payment without a transaction id");
   const bool sent_or_later = record.stage != SendStage::kIntent;
   if (sent_or_later && !record.dest_tx_block) {
     return util::corruption(what + "stage " + std::string(send_stage_name(record.stage)) +
@@ -174,7 +191,8 @@ util::Bytes encode_send_record(const SendRecord& record) {
 }
 
 util::Result<SendRecord> decode_send_record(util::ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord opened, codec::open_record(kSendRecordKind, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord opened,
+                            codec::open_record(kSendRecordKind, encoded));
   HASHLOCK_ASSIGN_OR_RETURN(SendRecord record, read_fields(opened.fields));
   HASHLOCK_RETURN_IF_ERROR(validate_send_record(record));
   return record;
@@ -197,11 +215,12 @@ util::Result<SendJournal> SendJournal::load(store::KVStore& store) {
   for (const store::Entry& entry : *entries) {
     auto record = decode_send_record(entry.value);
     if (!record.is_ok()) {
-      return record.status().with_context(std::string("swap send journal: ") + kNamespace + "/" + entry.key);
+      return record.status().with_context(std::string("swap send journal: ") + kNamespace + "/" +
+                                          entry.key);
     }
     if (key_for(record->swap_id) != entry.key) {
-      return util::corruption(std::string("swap send journal: ") + kNamespace + "/" + entry.key + " holds " +
-                              record->swap_id.to_string());
+      return util::corruption(std::string("swap send journal: ") + kNamespace + "/" + entry.key +
+                              " holds " + record->swap_id.to_string());
     }
     journal.records_.emplace(record->swap_id, std::move(record).value());
   }
@@ -214,13 +233,14 @@ const SendRecord* SendJournal::find(SwapId id) const {
 }
 
 util::Status SendJournal::put(const SendRecord& record) {
-  HASHLOCK_CHECK(validate_send_record(record).is_ok(), "the fulfiller built an invalid send record");
+  HASHLOCK_CHECK(validate_send_record(record).is_ok(),
+                 "the fulfiller built an invalid send record");
   if (!records_.contains(record.swap_id) && records_.size() >= kMaxOpenSends) {
     return util::failed_precondition("swap send journal is full (" + std::to_string(kMaxOpenSends) +
                                      " open sends); refusing a new intent");
   }
-  HASHLOCK_RETURN_IF_ERROR(
-      store_->put(kNamespace, key_for(record.swap_id), encode_send_record(record), store::Durability::kSynced));
+  HASHLOCK_RETURN_IF_ERROR(store_->put(kNamespace, key_for(record.swap_id),
+                                       encode_send_record(record), store::Durability::kSynced));
   records_[record.swap_id] = record;
   return util::Status::ok();
 }

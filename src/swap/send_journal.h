@@ -50,9 +50,9 @@ util::Result<RecoveryReason> parse_recovery_reason(std::string_view name);
 struct SendRecord {
   SwapId swap_id;
   SendStage stage = SendStage::kIntent;
-  PreparedPayment payment;          // what was (or will be) broadcast, tx id included
-  BlockHeight intent_block;         // when the intent was (last) written
-  BlockHeight timeout_block;        // the swap's deadline as last seen
+  PreparedPayment payment;    // what was (or will be) broadcast, tx id included
+  BlockHeight intent_block;   // when the intent was (last) written
+  BlockHeight timeout_block;  // the swap's deadline as last seen
   std::string source_chain;
   TxHash source_tx_hash;
   std::optional<BlockHeight> dest_tx_block;  // set from kSent on
@@ -60,7 +60,7 @@ struct SendRecord {
   // contract removes a swap early only when it completed, which needs our mark.
   bool presumed_completed = false;
   std::optional<RecoveryReason> gave_up_reason;  // set at kGaveUp
-  bool recovery_logged = false;  // our recovery entry for this swap is in the log
+  bool recovery_logged = false;                  // our recovery entry for this swap is in the log
 };
 
 // Checks a record's internal consistency (before writing, after reading).

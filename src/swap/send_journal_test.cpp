@@ -11,14 +11,16 @@ SendRecord sample(uint64_t id, SendStage stage = SendStage::kIntent) {
   SendRecord record;
   record.swap_id = SwapId(id);
   record.stage = stage;
-  record.payment = PreparedPayment{SwapId(id), "eth-sim", "dst-user", BaseUnits(2'000), 7,
-                                   TxHash(util::sha256(util::as_bytes("tx" + std::to_string(id))))};
+  record.payment = PreparedPayment{
+      SwapId(id),       "eth-sim", "dst-user",
+      BaseUnits(2'000), 7,         TxHash(util::sha256(util::as_bytes("tx" + std::to_string(id))))};
   record.intent_block = BlockHeight(100);
   record.timeout_block = BlockHeight(120);
   record.source_chain = "btc-sim";
   record.source_tx_hash = TxHash(util::sha256(util::as_bytes("source")));
   if (stage != SendStage::kIntent) record.dest_tx_block = BlockHeight(101);
-  if (stage == SendStage::kGaveUp) record.gave_up_reason = RecoveryReason::kTerminalMarkFulfilledFailure;
+  if (stage == SendStage::kGaveUp)
+    record.gave_up_reason = RecoveryReason::kTerminalMarkFulfilledFailure;
   return record;
 }
 
@@ -63,7 +65,8 @@ TEST(SendJournal, CorruptRecordFailsLoadNamingTheKey) {
   store::MemoryStore store;
   auto journal = SendJournal::load(store);
   ASSERT_TRUE(journal->put(sample(3)).is_ok());
-  ASSERT_TRUE(store.corrupt_bit(SendJournal::kNamespace, SendJournal::key_for(SwapId(3)), 40).is_ok());
+  ASSERT_TRUE(
+      store.corrupt_bit(SendJournal::kNamespace, SendJournal::key_for(SwapId(3)), 40).is_ok());
   auto reloaded = SendJournal::load(store);
   ASSERT_FALSE(reloaded.is_ok());
   EXPECT_EQ(reloaded.status().code(), util::StatusCode::kCorruption);
@@ -73,7 +76,10 @@ TEST(SendJournal, CorruptRecordFailsLoadNamingTheKey) {
 
 TEST(SendJournal, RecordUnderTheWrongKeyIsCorruption) {
   store::MemoryStore store;
-  ASSERT_TRUE(store.put(SendJournal::kNamespace, SendJournal::key_for(SwapId(9)), encode_send_record(sample(4))).is_ok());
+  ASSERT_TRUE(store
+                  .put(SendJournal::kNamespace, SendJournal::key_for(SwapId(9)),
+                       encode_send_record(sample(4)))
+                  .is_ok());
   EXPECT_EQ(SendJournal::load(store).status().code(), util::StatusCode::kCorruption);
 }
 
@@ -111,7 +117,8 @@ TEST(SwapModel, UnknownStatusValueIsAnErrorNeverActive) {
     ASSERT_FALSE(status.is_ok());
     EXPECT_EQ(status.status().code(), util::StatusCode::kUnsupported);
   }
-  for (SwapStatus status : {SwapStatus::kActive, SwapStatus::kFulfilled, SwapStatus::kCompleted, SwapStatus::kTimedOut}) {
+  for (SwapStatus status : {SwapStatus::kActive, SwapStatus::kFulfilled, SwapStatus::kCompleted,
+                            SwapStatus::kTimedOut}) {
     EXPECT_EQ(parse_swap_status(swap_status_to_wire(status)).value(), status);
   }
 }

@@ -26,8 +26,10 @@ class SimNetwork::Blocks final : public BlockSource {
  public:
   explicit Blocks(SimNetwork& net) : net_(&net) {}
   CallResult<BlockHeight> current_block() override {
-    if (net_->block_unknown_) return call_error(CallErrorKind::kRpcFailure, "block source unreachable");
-    if (auto fault = net_->draw_fault(SimCall::kCurrentBlock, false)) return fault_error(fault->kind, false);
+    if (net_->block_unknown_)
+      return call_error(CallErrorKind::kRpcFailure, "block source unreachable");
+    if (auto fault = net_->draw_fault(SimCall::kCurrentBlock, false))
+      return fault_error(fault->kind, false);
     return net_->height_;
   }
 
@@ -39,8 +41,10 @@ class SimNetwork::Contract final : public SwapContract {
  public:
   explicit Contract(SimNetwork& net) : net_(&net) {}
 
-  CallResult<std::vector<util::Result<Swap>>> list_assigned_swaps(const std::string& miner) override {
-    if (auto fault = net_->draw_fault(SimCall::kListSwaps, false)) return fault_error(fault->kind, false);
+  CallResult<std::vector<util::Result<Swap>>> list_assigned_swaps(
+      const std::string& miner) override {
+    if (auto fault = net_->draw_fault(SimCall::kListSwaps, false))
+      return fault_error(fault->kind, false);
     std::vector<util::Result<Swap>> out;
     for (const auto& [id, live] : net_->live_) {
       if (live.swap.miner == miner) out.push_back(net_->decode(live));
@@ -49,7 +53,8 @@ class SimNetwork::Contract final : public SwapContract {
   }
 
   CallResult<std::optional<Swap>> get_swap(SwapId id) override {
-    if (auto fault = net_->draw_fault(SimCall::kGetSwap, false)) return fault_error(fault->kind, false);
+    if (auto fault = net_->draw_fault(SimCall::kGetSwap, false))
+      return fault_error(fault->kind, false);
     auto it = net_->live_.find(id);
     if (it == net_->live_.end()) return std::optional<Swap>();
     if (net_->scripted_misses_ > 0) {
@@ -58,7 +63,8 @@ class SimNetwork::Contract final : public SwapContract {
     }
     if (net_->rng_.chance(net_->options_.swap_read_miss_rate)) return std::optional<Swap>();
     util::Result<Swap> swap = net_->decode(it->second);
-    if (!swap.is_ok()) return call_error(CallErrorKind::kMalformedResponse, swap.status().message());
+    if (!swap.is_ok())
+      return call_error(CallErrorKind::kMalformedResponse, swap.status().message());
     return std::optional<Swap>(std::move(swap).value());
   }
 
@@ -88,10 +94,11 @@ class SimNetwork::Contract final : public SwapContract {
     LiveSwap& live = it->second;
     if (live.swap.miner != miner) return call_error(CallErrorKind::kNotAssignedMiner, miner);
     if (net_->miner_inactive_[miner]) return call_error(CallErrorKind::kMinerNotActive, miner);
-    if (live.wire_status != kWireStatusActive) return call_error(CallErrorKind::kInvalidStatus, "not Active");
+    if (live.wire_status != kWireStatusActive)
+      return call_error(CallErrorKind::kInvalidStatus, "not Active");
     if (dest_amount < live.swap.dest_amount) {
-      return call_error(CallErrorKind::kInvalidAmount, dest_amount.to_string() + " < " +
-                                                           live.swap.dest_amount.to_string());
+      return call_error(CallErrorKind::kInvalidAmount,
+                        dest_amount.to_string() + " < " + live.swap.dest_amount.to_string());
     }
     live.wire_status = kWireStatusFulfilled;
     live.swap.status = SwapStatus::kFulfilled;
@@ -113,14 +120,18 @@ class SimNetwork::Source final : public SourceChain {
  public:
   explicit Source(SimNetwork& net) : net_(&net) {}
   CallResult<SourcePaymentState> verify_payment(const std::string& /*chain*/, const TxHash& tx_hash,
-                                                const std::string& recipient, BaseUnits amount) override {
-    if (auto fault = net_->draw_fault(SimCall::kVerifyPayment, false)) return fault_error(fault->kind, false);
+                                                const std::string& recipient,
+                                                BaseUnits amount) override {
+    if (auto fault = net_->draw_fault(SimCall::kVerifyPayment, false))
+      return fault_error(fault->kind, false);
     auto it = net_->source_payments_.find(tx_hash);
-    if (it == net_->source_payments_.end() || it->second.reorged_out) return SourcePaymentState::kNotFound;
+    if (it == net_->source_payments_.end() || it->second.reorged_out)
+      return SourcePaymentState::kNotFound;
     const SourcePayment& payment = it->second;
     if (payment.recipient != recipient) return SourcePaymentState::kWrongRecipient;
     if (payment.amount < amount) return SourcePaymentState::kWrongAmount;
-    if (net_->height_.blocks_after(payment.block) < static_cast<int64_t>(net_->options_.source_confirmation_blocks)) {
+    if (net_->height_.blocks_after(payment.block) <
+        static_cast<int64_t>(net_->options_.source_confirmation_blocks)) {
       return SourcePaymentState::kUnconfirmed;
     }
     return SourcePaymentState::kConfirmed;
@@ -135,10 +146,12 @@ class SimNetwork::Wallet final : public DestinationWallet {
   explicit Wallet(SimNetwork& net) : net_(&net) {}
 
   CallResult<PreparedPayment> build_payment(const PaymentRequest& request) override {
-    if (auto fault = net_->draw_fault(SimCall::kBuildPayment, false)) return fault_error(fault->kind, false);
+    if (auto fault = net_->draw_fault(SimCall::kBuildPayment, false))
+      return fault_error(fault->kind, false);
     const uint64_t nonce = ++net_->wallet_nonce_;
-    return PreparedPayment{request.swap_id, request.chain, request.to_address, request.amount, nonce,
-                           derive_hash("dest-tx", nonce, request.swap_id.value())};
+    return PreparedPayment{
+        request.swap_id, request.chain, request.to_address,
+        request.amount,  nonce,         derive_hash("dest-tx", nonce, request.swap_id.value())};
   }
 
   CallResult<Done> broadcast(const PreparedPayment& payment) override {
@@ -150,7 +163,8 @@ class SimNetwork::Wallet final : public DestinationWallet {
   }
 
   CallResult<TxLookup> lookup(const std::string& /*chain*/, const TxHash& tx_id) override {
-    if (auto fault = net_->draw_fault(SimCall::kLookup, false)) return fault_error(fault->kind, false);
+    if (auto fault = net_->draw_fault(SimCall::kLookup, false))
+      return fault_error(fault->kind, false);
     auto it = net_->dest_by_tx_.find(tx_id);
     if (it == net_->dest_by_tx_.end()) return TxLookup{TxState::kAbsent, std::nullopt};
     return TxLookup{TxState::kIncluded, net_->payments_[it->second].block};
@@ -161,11 +175,13 @@ class SimNetwork::Wallet final : public DestinationWallet {
     if (net_->dest_by_tx_.contains(payment.tx_id)) return Done{};  // one transaction per id
     const uint64_t cost = payment.amount.value() + net_->options_.wallet_fee;
     if (net_->balance_ < cost) {
-      return call_error(CallErrorKind::kInsufficientBalance,
-                        "wallet holds " + std::to_string(net_->balance_) + ", needs " + std::to_string(cost));
+      return call_error(
+          CallErrorKind::kInsufficientBalance,
+          "wallet holds " + std::to_string(net_->balance_) + ", needs " + std::to_string(cost));
     }
     net_->balance_ -= cost;
-    SimDestPayment record{payment.tx_id, payment.swap_id, payment.amount, net_->height_, BlockHeight(), false};
+    SimDestPayment record{payment.tx_id, payment.swap_id, payment.amount,
+                          net_->height_, BlockHeight(),   false};
     if (const Swap* live = net_->live_swap(payment.swap_id)) {
       record.timeout_at_send = live->timeout_block;
       record.swap_live_at_send = true;
@@ -193,10 +209,18 @@ SimNetwork::SimNetwork(SimNetworkOptions options)
 
 SimNetwork::~SimNetwork() = default;
 
-SwapContract& SimNetwork::contract() { return *contract_; }
-SourceChain& SimNetwork::source() { return *source_; }
-DestinationWallet& SimNetwork::wallet() { return *wallet_; }
-BlockSource& SimNetwork::blocks() { return *blocks_; }
+SwapContract& SimNetwork::contract() {
+  return *contract_;
+}
+SourceChain& SimNetwork::source() {
+  return *source_;
+}
+DestinationWallet& SimNetwork::wallet() {
+  return *wallet_;
+}
+BlockSource& SimNetwork::blocks() {
+  return *blocks_;
+}
 
 std::optional<SimNetwork::PendingFault> SimNetwork::draw_fault(SimCall call, bool has_effect) {
   auto scripted = scripted_.find(call);
@@ -207,10 +231,13 @@ std::optional<SimNetwork::PendingFault> SimNetwork::draw_fault(SimCall call, boo
   }
   if (!rng_.chance(options_.rpc_fault_rate)) return std::nullopt;
   const bool after_effect = has_effect && rng_.chance(options_.after_effect_share);
-  if (after_effect) return PendingFault{rng_.chance(0.5) ? CallErrorKind::kRpcFailure : CallErrorKind::kTimeout, true};
+  if (after_effect)
+    return PendingFault{rng_.chance(0.5) ? CallErrorKind::kRpcFailure : CallErrorKind::kTimeout,
+                        true};
   // InsufficientBalance (the fee balance) only refuses calls that spend.
-  static constexpr CallErrorKind kBeforeEffect[] = {CallErrorKind::kRpcFailure, CallErrorKind::kCallFailed,
-                                                    CallErrorKind::kTimeout, CallErrorKind::kInsufficientBalance};
+  static constexpr CallErrorKind kBeforeEffect[] = {
+      CallErrorKind::kRpcFailure, CallErrorKind::kCallFailed, CallErrorKind::kTimeout,
+      CallErrorKind::kInsufficientBalance};
   const uint64_t kinds = has_effect ? std::size(kBeforeEffect) : std::size(kBeforeEffect) - 1;
   return PendingFault{kBeforeEffect[rng_.below(kinds)], false};
 }
@@ -261,7 +288,8 @@ const Swap* SimNetwork::live_swap(SwapId id) const {
 
 size_t SimNetwork::payments_for(SwapId id) const {
   return static_cast<size_t>(
-      std::count_if(payments_.begin(), payments_.end(), [id](const SimDestPayment& p) { return p.swap_id == id; }));
+      std::count_if(payments_.begin(), payments_.end(),
+                    [id](const SimDestPayment& p) { return p.swap_id == id; }));
 }
 
 bool SimNetwork::source_payment_valid(const LiveSwap& live) const {
@@ -278,20 +306,23 @@ bool SimNetwork::dest_payment_valid(const LiveSwap& live) const {
 }
 
 void SimNetwork::finish_swap(std::map<SwapId, LiveSwap>::iterator it, SwapStatus final_status) {
-  outcomes_[it->first] = SimSwapOutcome{final_status, it->second.marked, it->second.swap.timeout_block, height_};
+  outcomes_[it->first] =
+      SimSwapOutcome{final_status, it->second.marked, it->second.swap.timeout_block, height_};
 }
 
 void SimNetwork::step_swap(std::map<SwapId, LiveSwap>::iterator& it) {
   LiveSwap& live = it->second;
   const bool fulfilled = live.marked && live.swap.status == SwapStatus::kFulfilled;
-  if (fulfilled && height_ >= live.complete_at && source_payment_valid(live) && dest_payment_valid(live)) {
+  if (fulfilled && height_ >= live.complete_at && source_payment_valid(live) &&
+      dest_payment_valid(live)) {
     finish_swap(it, SwapStatus::kCompleted);
     it = live_.erase(it);
     return;
   }
   const int64_t blocks_left = live.swap.timeout_block.blocks_after(height_);
   if (fulfilled && blocks_left <= 1 && live.extensions < kSimMaxTimeoutExtensions) {
-    live.swap.timeout_block = BlockHeight(live.swap.timeout_block.value() + kSimTimeoutExtensionBlocks);
+    live.swap.timeout_block =
+        BlockHeight(live.swap.timeout_block.value() + kSimTimeoutExtensionBlocks);
     ++live.extensions;
   } else if (blocks_left < 0 && rng_.chance(options_.timeout_keeper_probability)) {
     finish_swap(it, SwapStatus::kTimedOut);
@@ -337,6 +368,8 @@ void SimNetwork::extend_timeout(SwapId id, uint64_t blocks) {
   }
 }
 
-void SimNetwork::set_miner_active(const std::string& miner, bool active) { miner_inactive_[miner] = !active; }
+void SimNetwork::set_miner_active(const std::string& miner, bool active) {
+  miner_inactive_[miner] = !active;
+}
 
 }  // namespace hashlock::swap

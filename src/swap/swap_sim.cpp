@@ -35,7 +35,8 @@ std::string format_rate(double rate) {
 // The world around the miner: it spawns swaps and perturbs them.
 class World {
  public:
-  World(const SwapSimOptions& options, SimNetwork& net) : options_(options), net_(net), rng_(options.seed ^ 0x5eed) {}
+  World(const SwapSimOptions& options, SimNetwork& net)
+      : options_(options), net_(net), rng_(options.seed ^ 0x5eed) {}
 
   void spawn() {
     const uint64_t want = rng_.below(kSimMaxSpawnPerBlock + 1);
@@ -66,11 +67,13 @@ class World {
       net_.set_miner_active(kSimMinerId, false);
       inactive_until_ = net_.height().value() + kSimMinerInactiveBlocks;
     }
-    if (std::optional<SwapId> id = random_live_swap(); id && rng_.chance(kSimBadStatusChancePerBlock)) {
+    if (std::optional<SwapId> id = random_live_swap();
+        id && rng_.chance(kSimBadStatusChancePerBlock)) {
       bad_status_ = id;
       net_.set_wire_status(*id, kSimBadWireStatus);
     }
-    if (std::optional<SwapId> id = random_live_swap(); id && rng_.chance(kSimRateChangeChancePerBlock)) {
+    if (std::optional<SwapId> id = random_live_swap();
+        id && rng_.chance(kSimRateChangeChancePerBlock)) {
       net_.set_rate(*id, ExchangeRate{rng_.between(1, 100), rng_.between(1, 100)});
     }
     if (rng_.chance(kSimFeeChangeChancePerBlock)) net_.set_wallet_fee(rng_.between(1, 100));
@@ -89,7 +92,8 @@ class World {
 
   void restore_bad_status() {
     if (!bad_status_) return;
-    if (const Swap* swap = net_.live_swap(*bad_status_)) net_.set_wire_status(*bad_status_, swap_status_to_wire(swap->status));
+    if (const Swap* swap = net_.live_swap(*bad_status_))
+      net_.set_wire_status(*bad_status_, swap_status_to_wire(swap->status));
     bad_status_.reset();
   }
 
@@ -108,17 +112,20 @@ class MinerProcess {
   MinerProcess(const SwapSimOptions& options, SimNetwork& net, store::MemoryStore& store,
                MemoryRecoveryLog& log, util::ManualClock& clock)
       : net_(net), store_(store), log_(log), clock_(clock), trace_swap_(options.trace_swap) {
-    miner_options_.fulfiller = FulfillerConfig{kSimMinerId, options.margin_blocks, options.discard_margin_blocks, {}};
+    miner_options_.fulfiller =
+        FulfillerConfig{kSimMinerId, options.margin_blocks, options.discard_margin_blocks, {}};
     if (options.trace_swap != 0) {
       const std::string tag = SwapId(options.trace_swap).to_string() + ":";
       miner_options_.fulfiller.event_sink = [tag, &net](const std::string& line) {
         if (line.find(tag) != std::string::npos) {
-          std::fprintf(stderr, "trace block %s: %s\n", net.height().to_string().c_str(), line.c_str());
+          std::fprintf(stderr, "trace block %s: %s\n", net.height().to_string().c_str(),
+                       line.c_str());
         }
       };
     }
     miner_options_.lease_ttl_ms = 60 * kSimBlockMs;
-    miner_options_.hooks.planted_bug_intent_after_broadcast = options.planted_bug_intent_after_broadcast;
+    miner_options_.hooks.planted_bug_intent_after_broadcast =
+        options.planted_bug_intent_after_broadcast;
   }
 
   // Polls once in this block, crashing and restarting as the store dictates.
@@ -155,7 +162,8 @@ class MinerProcess {
     return FulfillerNetwork{&net_.contract(), &net_.source(), &net_.wallet(), &net_.blocks()};
   }
   void crash(SwapSimResult& result) {
-    if (trace_swap_ != 0) std::fprintf(stderr, "trace block %s: miner crashed\n", net_.height().to_string().c_str());
+    if (trace_swap_ != 0)
+      std::fprintf(stderr, "trace block %s: miner crashed\n", net_.height().to_string().c_str());
     miner_.reset();
     store_.crash();
     ++result.crashes;
@@ -170,9 +178,10 @@ class MinerProcess {
   uint64_t trace_swap_ = 0;
 };
 
-void violation(SwapSimResult& result, const SwapSimOptions& options, SwapId id, const std::string& what) {
-  result.violations.push_back("seed " + std::to_string(options.seed) + ": " + id.to_string() + ": " + what +
-                              "; reproduce: " + swap_sim_command(options));
+void violation(SwapSimResult& result, const SwapSimOptions& options, SwapId id,
+               const std::string& what) {
+  result.violations.push_back("seed " + std::to_string(options.seed) + ": " + id.to_string() +
+                              ": " + what + "; reproduce: " + swap_sim_command(options));
 }
 
 void check_payments(const SimNetwork& net, const SwapSimOptions& options, SwapSimResult& result) {
@@ -181,20 +190,22 @@ void check_payments(const SimNetwork& net, const SwapSimOptions& options, SwapSi
     ++result.payments;
     if (++per_swap[payment.swap_id] == 2) {
       ++result.double_sends;
-      violation(result, options, payment.swap_id, "paid twice on the destination chain (double send)");
+      violation(result, options, payment.swap_id,
+                "paid twice on the destination chain (double send)");
     }
     const int64_t blocks_left = payment.timeout_at_send.blocks_after(payment.block);
     if (!payment.swap_live_at_send || blocks_left <= static_cast<int64_t>(options.margin_blocks)) {
       ++result.late_sends;
       violation(result, options, payment.swap_id,
-                "payment included at block " + payment.block.to_string() + " with " + std::to_string(blocks_left) +
-                    " blocks left (margin " + std::to_string(options.margin_blocks) + ") (late send)");
+                "payment included at block " + payment.block.to_string() + " with " +
+                    std::to_string(blocks_left) + " blocks left (margin " +
+                    std::to_string(options.margin_blocks) + ") (late send)");
     }
   }
 }
 
-void check_outcomes(const SimNetwork& net, const MemoryRecoveryLog& log, const SwapSimOptions& options,
-                    SwapSimResult& result) {
+void check_outcomes(const SimNetwork& net, const MemoryRecoveryLog& log,
+                    const SwapSimOptions& options, SwapSimResult& result) {
   std::map<SwapId, uint64_t> entries;
   for (const RecoveryEntry& entry : log.entries()) ++entries[entry.swap_id];
   result.recovery_entries = log.entries().size();
@@ -227,8 +238,9 @@ void check_outcomes(const SimNetwork& net, const MemoryRecoveryLog& log, const S
 void trace_ground_truth(const SimNetwork& net, const MemoryRecoveryLog& log, SwapId id) {
   for (const SimDestPayment& payment : net.dest_payments()) {
     if (payment.swap_id != id) continue;
-    std::fprintf(stderr, "truth: paid %s at block %s (deadline then %s)\n", payment.tx_id.to_hex().c_str(),
-                 payment.block.to_string().c_str(), payment.timeout_at_send.to_string().c_str());
+    std::fprintf(stderr, "truth: paid %s at block %s (deadline then %s)\n",
+                 payment.tx_id.to_hex().c_str(), payment.block.to_string().c_str(),
+                 payment.timeout_at_send.to_string().c_str());
   }
   for (const SimMarkCall& call : net.mark_calls()) {
     if (call.swap_id != id) continue;
@@ -242,7 +254,8 @@ void trace_ground_truth(const SimNetwork& net, const MemoryRecoveryLog& log, Swa
   }
   for (const RecoveryEntry& entry : log.entries()) {
     if (entry.swap_id != id) continue;
-    std::fprintf(stderr, "truth: recovery entry at block %s: %s: %s\n", entry.block.to_string().c_str(),
+    std::fprintf(stderr, "truth: recovery entry at block %s: %s: %s\n",
+                 entry.block.to_string().c_str(),
                  std::string(recovery_reason_name(entry.reason)).c_str(), entry.detail.c_str());
   }
 }
@@ -251,8 +264,9 @@ void trace_ground_truth(const SimNetwork& net, const MemoryRecoveryLog& log, Swa
 
 std::string swap_sim_command(const SwapSimOptions& options) {
   std::string command = "hashlock swap-sim --seed " + std::to_string(options.seed) + " --swaps " +
-                        std::to_string(options.swaps) + " --crash-rate " + format_rate(options.crash_rate) +
-                        " --rpc-fault-rate " + format_rate(options.rpc_fault_rate) + " --margin-blocks " +
+                        std::to_string(options.swaps) + " --crash-rate " +
+                        format_rate(options.crash_rate) + " --rpc-fault-rate " +
+                        format_rate(options.rpc_fault_rate) + " --margin-blocks " +
                         std::to_string(options.margin_blocks);
   if (options.log_fault_rate != SwapSimOptions{}.log_fault_rate) {
     command += " --log-fault-rate " + format_rate(options.log_fault_rate);
@@ -310,8 +324,9 @@ SwapSimResult run_swap_sim(const SwapSimOptions& options, const SwapSimProgress&
   if (options.trace_swap != 0) trace_ground_truth(net, log, SwapId(options.trace_swap));
   check_payments(net, options, result);
   check_outcomes(net, log, options, result);
-  result.wall_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  result.wall_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - started)
+                                             .count());
   return result;
 }
 

@@ -60,12 +60,12 @@ struct SwapSimResult {
   uint64_t seed = 0;
   uint64_t swaps = 0;
   uint64_t blocks = 0;
-  uint64_t fulfilled = 0;   // swaps whose mark_fulfilled landed
+  uint64_t fulfilled = 0;  // swaps whose mark_fulfilled landed
   uint64_t completed = 0;
   uint64_t timed_out = 0;
   uint64_t crashes = 0;
   uint64_t restarts = 0;
-  uint64_t payments = 0;    // destination payments the chain accepted
+  uint64_t payments = 0;  // destination payments the chain accepted
   uint64_t double_sends = 0;
   uint64_t late_sends = 0;
   uint64_t unlogged_stuck_funds = 0;

@@ -86,7 +86,8 @@ TEST(SwapSim, OneSeedReproducesTheRunExactly) {
   EXPECT_EQ(a.recovery_entries, b.recovery_entries);
   options.seed = 43;
   const SwapSimResult c = run_swap_sim(options);
-  EXPECT_NE(a.blocks * 1'000'000 + a.crashes * 1000 + a.payments, c.blocks * 1'000'000 + c.crashes * 1000 + c.payments);
+  EXPECT_NE(a.blocks * 1'000'000 + a.crashes * 1000 + a.payments,
+            c.blocks * 1'000'000 + c.crashes * 1000 + c.payments);
 }
 
 TEST(SwapSim, WithoutFaultsEverySendableSwapCompletes) {
@@ -127,7 +128,8 @@ TEST(SwapSim, ReproduceCommandCarriesEveryOption) {
   SwapSimOptions options = contract_options(9);
   options.margin_blocks = 5;
   EXPECT_EQ(swap_sim_command(options),
-            "hashlock swap-sim --seed 9 --swaps 2000 --crash-rate 0.05 --rpc-fault-rate 0.1 --margin-blocks 5");
+            "hashlock swap-sim --seed 9 --swaps 2000 --crash-rate 0.05 --rpc-fault-rate 0.1 "
+            "--margin-blocks 5");
 }
 
 }  // namespace

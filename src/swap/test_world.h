@@ -20,10 +20,13 @@ inline constexpr const char* kMiner = "miner-1";
 inline constexpr int kMaxTestPolls = 200;
 
 struct TestWorld {
-  explicit TestWorld(SimNetworkOptions net_options = {}, store::MemoryStoreOptions store_options = {})
+  explicit TestWorld(SimNetworkOptions net_options = {},
+                     store::MemoryStoreOptions store_options = {})
       : net(net_options), store(store_options) {}
 
-  FulfillerNetwork network() { return {&net.contract(), &net.source(), &net.wallet(), &net.blocks()}; }
+  FulfillerNetwork network() {
+    return {&net.contract(), &net.source(), &net.wallet(), &net.blocks()};
+  }
 
   util::Status start() {
     auto opened = Fulfiller::open(store, network(), log, clock, config, hooks);
@@ -86,11 +89,17 @@ struct TestWorld {
     return id;
   }
 
-  uint64_t net_confirmation_blocks() const { return SimNetworkOptions{}.source_confirmation_blocks; }
+  uint64_t net_confirmation_blocks() const {
+    return SimNetworkOptions{}.source_confirmation_blocks;
+  }
 
   // The fulfiller is up and holds no record of `id` (it was discarded).
-  bool forgotten(SwapId id) const { return fulfiller.has_value() && fulfiller->journal().find(id) == nullptr; }
-  const SendRecord* record(SwapId id) const { return fulfiller ? fulfiller->journal().find(id) : nullptr; }
+  bool forgotten(SwapId id) const {
+    return fulfiller.has_value() && fulfiller->journal().find(id) == nullptr;
+  }
+  const SendRecord* record(SwapId id) const {
+    return fulfiller ? fulfiller->journal().find(id) : nullptr;
+  }
   size_t entries_for(SwapId id) const {
     size_t count = 0;
     for (const RecoveryEntry& entry : log.entries()) count += entry.swap_id == id ? 1 : 0;

@@ -67,13 +67,19 @@ class Amount {
   uint64_t units_ = 0;
 };
 
-struct MsatUnit { static constexpr const char* kSuffix = "msat"; };
-struct BaseUnit { static constexpr const char* kSuffix = " units"; };
+struct MsatUnit {
+  static constexpr const char* kSuffix = "msat";
+};
+struct BaseUnit {
+  static constexpr const char* kSuffix = " units";
+};
 
 using AmountMsat = Amount<MsatUnit>;
 using BaseUnits = Amount<BaseUnit>;
 
 // Whole satoshis as millisatoshis; fails when the result does not fit.
-inline Result<AmountMsat> msat_from_sat(uint64_t sat) { return AmountMsat(sat).checked_mul(1000); }
+inline Result<AmountMsat> msat_from_sat(uint64_t sat) {
+  return AmountMsat(sat).checked_mul(1000);
+}
 
 }  // namespace hashlock::util

@@ -12,6 +12,8 @@ namespace hashlock::util {
 
 // Extends `crc` (0 for a fresh checksum) over `data`.
 uint32_t crc32c_extend(uint32_t crc, ByteView data);
-inline uint32_t crc32c(ByteView data) { return crc32c_extend(0, data); }
+inline uint32_t crc32c(ByteView data) {
+  return crc32c_extend(0, data);
+}
 
 }  // namespace hashlock::util

@@ -63,10 +63,18 @@ class Bytes32 {
   std::array<uint8_t, kSize> bytes_{};
 };
 
-struct PaymentHashTag { static constexpr const char* kName = "payment hash"; };
-struct PaymentPreimageTag { static constexpr const char* kName = "payment preimage"; };
-struct PaymentIdTag { static constexpr const char* kName = "payment id"; };
-struct ChannelIdTag { static constexpr const char* kName = "channel id"; };
+struct PaymentHashTag {
+  static constexpr const char* kName = "payment hash";
+};
+struct PaymentPreimageTag {
+  static constexpr const char* kName = "payment preimage";
+};
+struct PaymentIdTag {
+  static constexpr const char* kName = "payment id";
+};
+struct ChannelIdTag {
+  static constexpr const char* kName = "channel id";
+};
 
 using PaymentHash = Bytes32<PaymentHashTag>;
 using PaymentId = Bytes32<PaymentIdTag>;

@@ -5,7 +5,6 @@
 
 namespace hashlock::util {
 
-
 namespace {
 
 uint64_t splitmix64(uint64_t& x) {
@@ -15,7 +14,9 @@ uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -64,6 +65,8 @@ bool Rng::chance(double probability) {
   return u < probability;
 }
 
-Rng Rng::fork() { return Rng(next_u64()); }
+Rng Rng::fork() {
+  return Rng(next_u64());
+}
 
 }  // namespace hashlock::util

@@ -15,7 +15,7 @@ namespace hashlock::util {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     HASHLOCK_CHECK(!status_.is_ok(), "an error Result needs a non-OK status");
   }

@@ -4,18 +4,30 @@ namespace hashlock::util {
 
 std::string_view status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kCorruption: return "Corruption";
-    case StatusCode::kUnsupported: return "Unsupported";
-    case StatusCode::kIOError: return "IOError";
-    case StatusCode::kConflict: return "Conflict";
-    case StatusCode::kLeaseHeld: return "LeaseHeld";
-    case StatusCode::kOverflow: return "Overflow";
-    case StatusCode::kProtocolError: return "ProtocolError";
-    case StatusCode::kUnavailable: return "Unavailable";
-    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kCorruption:
+      return "Corruption";
+    case StatusCode::kUnsupported:
+      return "Unsupported";
+    case StatusCode::kIOError:
+      return "IOError";
+    case StatusCode::kConflict:
+      return "Conflict";
+    case StatusCode::kLeaseHeld:
+      return "LeaseHeld";
+    case StatusCode::kOverflow:
+      return "Overflow";
+    case StatusCode::kProtocolError:
+      return "ProtocolError";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
   }
   return "Unknown";
 }

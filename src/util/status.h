@@ -13,16 +13,16 @@ namespace hashlock::util {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,  // the caller passed something malformed
-  kNotFound,         // a named thing does not exist
-  kCorruption,       // stored or received bytes fail their checks
-  kUnsupported,      // a version or feature this build does not know
-  kIOError,          // the OS or a backend failed
-  kConflict,         // a conditional write lost to another writer
-  kLeaseHeld,        // another process owns the store
-  kOverflow,         // arithmetic would leave the representable range
-  kProtocolError,    // a peer broke the protocol
-  kUnavailable,      // a remote service did not answer
+  kInvalidArgument,     // the caller passed something malformed
+  kNotFound,            // a named thing does not exist
+  kCorruption,          // stored or received bytes fail their checks
+  kUnsupported,         // a version or feature this build does not know
+  kIOError,             // the OS or a backend failed
+  kConflict,            // a conditional write lost to another writer
+  kLeaseHeld,           // another process owns the store
+  kOverflow,            // arithmetic would leave the representable range
+  kProtocolError,       // a peer broke the protocol
+  kUnavailable,         // a remote service did not answer
   kFailedPrecondition,  // the operation is not allowed in the current state
 };
 
@@ -50,16 +50,36 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
-inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
-inline Status io_error(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
-inline Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
-inline Status lease_held(std::string m) { return {StatusCode::kLeaseHeld, std::move(m)}; }
-inline Status overflow(std::string m) { return {StatusCode::kOverflow, std::move(m)}; }
-inline Status protocol_error(std::string m) { return {StatusCode::kProtocolError, std::move(m)}; }
-inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status not_found(std::string m) {
+  return {StatusCode::kNotFound, std::move(m)};
+}
+inline Status corruption(std::string m) {
+  return {StatusCode::kCorruption, std::move(m)};
+}
+inline Status unsupported(std::string m) {
+  return {StatusCode::kUnsupported, std::move(m)};
+}
+inline Status io_error(std::string m) {
+  return {StatusCode::kIOError, std::move(m)};
+}
+inline Status conflict(std::string m) {
+  return {StatusCode::kConflict, std::move(m)};
+}
+inline Status lease_held(std::string m) {
+  return {StatusCode::kLeaseHeld, std::move(m)};
+}
+inline Status overflow(std::string m) {
+  return {StatusCode::kOverflow, std::move(m)};
+}
+inline Status protocol_error(std::string m) {
+  return {StatusCode::kProtocolError, std::move(m)};
+}
+inline Status unavailable(std::string m) {
+  return {StatusCode::kUnavailable, std::move(m)};
+}
 inline Status failed_precondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
@@ -67,8 +87,8 @@ inline Status failed_precondition(std::string m) {
 }  // namespace hashlock::util
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define HASHLOCK_RETURN_IF_ERROR(expr)                   \
-  do {                                                   \
-    ::hashlock::util::Status hashlock_status_ = (expr);  \
+#define HASHLOCK_RETURN_IF_ERROR(expr)                      \
+  do {                                                      \
+    ::hashlock::util::Status hashlock_status_ = (expr);     \
     if (!hashlock_status_.is_ok()) return hashlock_status_; \
   } while (0)

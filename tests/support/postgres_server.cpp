@@ -22,7 +22,8 @@ util::Result<std::string> find_bin_dir() {
     }
   }
   if (candidates.empty()) {
-    return util::not_found("no PostgreSQL server found under /usr/lib/postgresql (install the postgresql package)");
+    return util::not_found(
+        "no PostgreSQL server found under /usr/lib/postgresql (install the postgresql package)");
   }
   std::sort(candidates.begin(), candidates.end());
   return candidates.back();
@@ -64,20 +65,22 @@ util::Result<std::unique_ptr<PostgresServer>> PostgresServer::start() {
   std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/hashlock-pg-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
-  if (mkdtemp(buffer.data()) == nullptr) return util::io_error("cannot create a temporary directory");
+  if (mkdtemp(buffer.data()) == nullptr)
+    return util::io_error("cannot create a temporary directory");
   server->data_dir_ = buffer.data();
   if (geteuid() == 0) {
     server->run_as_ = "runuser -u postgres -- ";
     const std::string chown = "chown postgres " + server->data_dir_;
-    if (std::system(chown.c_str()) != 0) return util::io_error("cannot hand " + server->data_dir_ + " to the postgres user");
+    if (std::system(chown.c_str()) != 0)
+      return util::io_error("cannot hand " + server->data_dir_ + " to the postgres user");
   }
   const std::string& dir = server->data_dir_;
   HASHLOCK_RETURN_IF_ERROR(server->run(server->bin_dir_ + "/initdb -D " + dir +
                                        "/data -U hashlock --auth=trust --no-sync -E UTF8"));
-  HASHLOCK_RETURN_IF_ERROR(server->run(
-      server->bin_dir_ + "/pg_ctl -D " + dir + "/data -w -t 60 -o \"-p " +
-      std::to_string(server->port_) + " -k " + dir +
-      " -c listen_addresses=127.0.0.1 -c max_connections=40\" start"));
+  HASHLOCK_RETURN_IF_ERROR(
+      server->run(server->bin_dir_ + "/pg_ctl -D " + dir + "/data -w -t 60 -o \"-p " +
+                  std::to_string(server->port_) + " -k " + dir +
+                  " -c listen_addresses=127.0.0.1 -c max_connections=40\" start"));
   server->running_ = true;
   return server;
 }
@@ -92,8 +95,8 @@ PostgresServer::~PostgresServer() {
 }
 
 util::Result<std::string> PostgresServer::create_database(const std::string& db) {
-  HASHLOCK_RETURN_IF_ERROR(run(bin_dir_ + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) +
-                               " -U hashlock " + db));
+  HASHLOCK_RETURN_IF_ERROR(
+      run(bin_dir_ + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U hashlock " + db));
   return "postgresql://hashlock@127.0.0.1:" + std::to_string(port_) + "/" + db;
 }
 

@@ -18,7 +18,8 @@ namespace {
 
 template <typename T>
 T must(util::Result<T> result, const char* what) {
-  if (!result.is_ok()) throw std::runtime_error(std::string(what) + ": " + result.status().to_string());
+  if (!result.is_ok())
+    throw std::runtime_error(std::string(what) + ": " + result.status().to_string());
   return std::move(result).value();
 }
 
@@ -64,7 +65,8 @@ class SqliteBackend final : public StoreBackend {
     if (value.size() < 6) throw std::runtime_error("sqlite: nothing to corrupt");
     value[5] = static_cast<char>(value[5] ^ 1);
     sqlite3_stmt* write = nullptr;
-    sqlite3_prepare_v2(db, "UPDATE kv SET value = ?3 WHERE ns = ?1 AND key = ?2", -1, &write, nullptr);
+    sqlite3_prepare_v2(db, "UPDATE kv SET value = ?3 WHERE ns = ?1 AND key = ?2", -1, &write,
+                       nullptr);
     sqlite3_bind_text(write, 1, ns.data(), static_cast<int>(ns.size()), SQLITE_STATIC);
     sqlite3_bind_blob(write, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     sqlite3_bind_blob(write, 3, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
@@ -111,7 +113,8 @@ class PostgresBackend final : public StoreBackend {
 PostgresServer& shared_server() {
   static std::unique_ptr<PostgresServer> server = [] {
     auto started = PostgresServer::start();
-    if (!started.is_ok()) throw std::runtime_error("cannot start PostgreSQL: " + started.status().to_string());
+    if (!started.is_ok())
+      throw std::runtime_error("cannot start PostgreSQL: " + started.status().to_string());
     return std::move(started).value();
   }();
   return *server;
@@ -124,8 +127,14 @@ std::string fresh_postgres_database() {
   return must(shared_server().create_database("test" + std::to_string(++counter)), "createdb");
 }
 
-std::unique_ptr<StoreBackend> make_memory_backend() { return std::make_unique<MemoryBackend>(); }
-std::unique_ptr<StoreBackend> make_sqlite_backend() { return std::make_unique<SqliteBackend>(); }
-std::unique_ptr<StoreBackend> make_postgres_backend() { return std::make_unique<PostgresBackend>(); }
+std::unique_ptr<StoreBackend> make_memory_backend() {
+  return std::make_unique<MemoryBackend>();
+}
+std::unique_ptr<StoreBackend> make_sqlite_backend() {
+  return std::make_unique<SqliteBackend>();
+}
+std::unique_ptr<StoreBackend> make_postgres_backend() {
+  return std::make_unique<PostgresBackend>();
+}
 
 }  // namespace hashlock::testsupport
