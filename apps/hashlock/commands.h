@@ -17,5 +17,6 @@ enum ExitCode : int {
 void add_store_commands(CLI::App& app, int& exit_code);
 void add_swap_commands(CLI::App& app, int& exit_code);
 void add_sim_commands(CLI::App& app, int& exit_code);
+void add_bench_commands(CLI::App& app, int& exit_code);
 
 }  // namespace hashlock::app

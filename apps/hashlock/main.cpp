@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   hashlock::app::add_store_commands(app, exit_code);
   hashlock::app::add_swap_commands(app, exit_code);
   hashlock::app::add_sim_commands(app, exit_code);
+  hashlock::app::add_bench_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
