@@ -25,15 +25,19 @@ LnHarness::LnHarness(size_t nodes, HarnessOptions options)
 
 void LnHarness::open_store(size_t i) {
   Slot& slot = nodes_[i];
-  if (options_.sqlite_dir.empty()) {
-    auto memory = std::make_unique<store::MemoryStore>(store::MemoryStoreOptions{
-        .seed = options_.seed * 1000 + i, .torn_crash = options_.torn_crashes});
+  std::string url;
+  if (!options_.store_urls.empty()) {
+    url = options_.store_urls.at(i);
+  } else if (!options_.sqlite_dir.empty()) {
+    url = "sqlite:" + options_.sqlite_dir + "/node" + std::to_string(i + 1) + ".db";
+  } else {
+    auto memory = std::make_unique<store::MemoryStore>(
+        store::MemoryStoreOptions{.seed = options_.seed * 1000 + i, .torn_crash = options_.torn_crashes});
     slot.memory = memory.get();
     slot.store = std::move(memory);
     return;
   }
-  auto opened =
-      store::open_store("sqlite:" + options_.sqlite_dir + "/node" + std::to_string(i + 1) + ".db");
+  auto opened = store::open_store(url);
   HASHLOCK_CHECK(opened.is_ok(), opened.status().to_string().c_str());
   slot.store = std::move(opened).value();
 }
@@ -44,7 +48,7 @@ void LnHarness::crash_store(size_t i) {
     slot.memory->crash();
     return;
   }
-  static_cast<store::SqliteStore&>(*slot.store).close_abruptly();
+  if (auto* sqlite = dynamic_cast<store::SqliteStore*>(slot.store.get())) sqlite->close_abruptly();
   slot.store.reset();
   open_store(i);
 }

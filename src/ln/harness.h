@@ -38,6 +38,9 @@ struct HarnessOptions {
   // Empty: each node on a MemoryStore. Otherwise each node on an SQLite file
   // in this directory; a crash closes it abruptly and reopens it.
   std::string sqlite_dir;
+  // Non-empty: node i uses store_urls[i] (any store URL, e.g. postgres://);
+  // a crash drops the connection and opens the store again.
+  std::vector<std::string> store_urls;
   ManagerConfig::PlantedBug planted_bug = ManagerConfig::PlantedBug::kNone;
 };
 
