@@ -18,8 +18,12 @@ enum Field : uint64_t {
   kPart = 16,
   kChannel = 18,
   kText = 20,
-  kAcks = 22,
-  kReleases = 24,
+  kNextChannel = 26,
+  kSkimmed = 28,
+  kOnchain = 30,
+  kForwarded = 32,
+  kAcks = 100,
+  kReleases = 102,
 };
 
 struct Writer {
@@ -61,6 +65,17 @@ struct Writer {
   }
   void operator()(const ChannelClosed& e) {
     w.u64(kKind, 7).bytes32(kChannel, e.channel_id).string(kText, e.reason);
+  }
+  void operator()(const PaymentForwarded& e) {
+    w.u64(kKind, 8)
+        .bytes32(kHash, e.payment_hash)
+        .amount(kFee, e.total_fee_earned_msat)
+        .u64(kPart, e.prev_htlc_id.value())
+        .bytes32(kChannel, e.prev_channel_id)
+        .bytes32(kNextChannel, e.next_channel_id)
+        .amount(kSkimmed, e.skimmed_fee_msat)
+        .boolean(kOnchain, e.claim_from_onchain_tx)
+        .amount(kForwarded, e.outbound_amount_forwarded_msat);
   }
 };
 
@@ -123,6 +138,19 @@ util::Result<Event> read_event(uint64_t kind, codec::TlvReader& r) {
       HASHLOCK_ASSIGN_OR_RETURN(e.reason, r.string(kText));
       return Event(e);
     }
+    case 8: {
+      PaymentForwarded e;
+      HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
+      HASHLOCK_ASSIGN_OR_RETURN(e.total_fee_earned_msat, r.amount(kFee));
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, r.u64(kPart));
+      e.prev_htlc_id = HtlcId(htlc);
+      HASHLOCK_ASSIGN_OR_RETURN(e.prev_channel_id, r.bytes32<ChannelId>(kChannel));
+      HASHLOCK_ASSIGN_OR_RETURN(e.next_channel_id, r.bytes32<ChannelId>(kNextChannel));
+      HASHLOCK_ASSIGN_OR_RETURN(e.skimmed_fee_msat, r.amount(kSkimmed));
+      HASHLOCK_ASSIGN_OR_RETURN(e.claim_from_onchain_tx, r.boolean(kOnchain));
+      HASHLOCK_ASSIGN_OR_RETURN(e.outbound_amount_forwarded_msat, r.amount(kForwarded));
+      return Event(e);
+    }
     default:
       return util::unsupported("user event kind " + std::to_string(kind) + " is unknown");
   }
@@ -133,7 +161,8 @@ util::Result<Event> read_event(uint64_t kind, codec::TlvReader& r) {
 std::string event_name(const Event& event) {
   static constexpr const char* kNames[] = {
       "PaymentSent",      "PaymentFailed",  "PaymentPathSuccessful", "PaymentPathFailed",
-      "PaymentClaimable", "PaymentClaimed", "HTLCHandlingFailed",    "ChannelClosed"};
+      "PaymentClaimable", "PaymentClaimed", "HTLCHandlingFailed",    "ChannelClosed",
+      "PaymentForwarded"};
   return kNames[event.index()];
 }
 

@@ -63,9 +63,22 @@ struct ChannelClosed {
   std::string reason;
   bool operator==(const ChannelClosed&) const = default;
 };
+// A forward settled: we were paid on `prev_channel_id` for what we paid on
+// `next_channel_id`. All amounts in msat.
+struct PaymentForwarded {
+  ChannelId prev_channel_id;
+  HtlcId prev_htlc_id;
+  ChannelId next_channel_id;
+  PaymentHash payment_hash;
+  AmountMsat total_fee_earned_msat;
+  AmountMsat skimmed_fee_msat;
+  bool claim_from_onchain_tx = false;
+  AmountMsat outbound_amount_forwarded_msat;
+  bool operator==(const PaymentForwarded&) const = default;
+};
 
 using Event = std::variant<PaymentSent, PaymentFailed, PaymentPathSuccessful, PaymentPathFailed,
-                           PaymentClaimable, PaymentClaimed, HtlcHandlingFailed, ChannelClosed>;
+                           PaymentClaimable, PaymentClaimed, HtlcHandlingFailed, ChannelClosed, PaymentForwarded>;
 
 std::string event_name(const Event& event);
 

@@ -18,19 +18,6 @@ constexpr codec::RecordKind kManagerRecord{
 constexpr size_t kMaxItems = 10'000'000;
 
 // The per-hop payload of the final hop: the total amount of the payment.
-Bytes final_onion(AmountMsat total) {
-  codec::TlvWriter w;
-  w.amount(0, total);
-  return w.take();
-}
-
-util::Result<AmountMsat> read_final_onion(ByteView onion) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r, codec::TlvReader::parse(onion, "onion payload"));
-  HASHLOCK_ASSIGN_OR_RETURN(AmountMsat total, r.amount(0));
-  HASHLOCK_RETURN_IF_ERROR(r.finish());
-  return total;
-}
-
 // The secret seed of a channel's per-commitment secrets: private to the node.
 Secret channel_seed(const Secret& node_seed, const ChannelId& id) {
   codec::ByteWriter w;
@@ -122,7 +109,8 @@ Bytes ChannelManager::encode_state() const {
     w.bytes32(0, hash)
         .amount(2, c.total)
         .bytes(4, htlcs.bytes())
-        .u64(6, static_cast<uint64_t>(c.state));
+        .u64(6, static_cast<uint64_t>(c.state))
+        .u64(8, c.hop_index);
     claimable.push_back(w.take());
   }
   for (const QueuedEvent& e : events_) events.push_back(encode_queued_event(e));
@@ -135,6 +123,20 @@ Bytes ChannelManager::encode_state() const {
       .bytes(10, codec::encode_list(events))
       .u64(12, next_event_sequence_)
       .u64(14, channels_opened_);
+  std::vector<Bytes> forwards, acks;
+  for (const PendingForward& f : pending_forwards_) {
+    codec::TlvWriter fw;
+    fw.bytes32(0, f.in_channel).u64(2, f.htlc.id.value()).amount(4, f.htlc.amount)
+        .bytes32(6, f.htlc.payment_hash).u64(8, f.htlc.cltv_expiry).bytes(10, f.htlc.onion);
+    forwards.push_back(fw.take());
+  }
+  for (const auto& [key, ack] : forward_acks_) {
+    codec::TlvWriter aw;
+    aw.bytes32(0, key.first).u64(2, key.second).u64(4, ack.removed_by_update);
+    if (ack.source) aw.bytes32(6, ack.source->channel_id).u64(8, ack.source->event_id);
+    acks.push_back(aw.take());
+  }
+  w.bytes(16, codec::encode_list(forwards)).bytes(18, codec::encode_list(acks));
   return codec::encode_record(kManagerRecord, w);
 }
 
@@ -210,6 +212,8 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
     if (state > 3)
       return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
     payment.state = static_cast<ClaimState>(state);
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t hop, c.u64(8));
+    payment.hop_index = static_cast<uint32_t>(std::min<uint64_t>(hop, kMaxRouteHops));
     HASHLOCK_RETURN_IF_ERROR(c.finish());
     claimable_[hash] = std::move(payment);
   }
@@ -222,6 +226,40 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
   }
   HASHLOCK_ASSIGN_OR_RETURN(next_event_sequence_, r.u64(12));
   HASHLOCK_ASSIGN_OR_RETURN(channels_opened_, r.u64(14));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView forwards, r.bytes(16));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> forward_items, codec::decode_list(forwards, kMaxItems, "pending forwards"));
+  for (ByteView item : forward_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader f, codec::TlvReader::parse(item, "pending forward"));
+    PendingForward forward;
+    HASHLOCK_ASSIGN_OR_RETURN(forward.in_channel, f.bytes32<ChannelId>(0));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, f.u64(2));
+    forward.htlc.id = HtlcId(id);
+    HASHLOCK_ASSIGN_OR_RETURN(forward.htlc.amount, f.amount(4));
+    HASHLOCK_ASSIGN_OR_RETURN(forward.htlc.payment_hash, f.bytes32<PaymentHash>(6));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t cltv, f.u64(8));
+    forward.htlc.cltv_expiry = static_cast<uint32_t>(cltv);
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView onion, f.bytes(10));
+    forward.htlc.onion.assign(onion.begin(), onion.end());
+    HASHLOCK_RETURN_IF_ERROR(f.finish());
+    pending_forwards_.push_back(std::move(forward));
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView acks, r.bytes(18));
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> ack_items, codec::decode_list(acks, kMaxItems, "forward acks"));
+  for (ByteView item : ack_items) {
+    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader a, codec::TlvReader::parse(item, "forward ack"));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel, a.bytes32<ChannelId>(0));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, a.u64(2));
+    ForwardAck ack;
+    HASHLOCK_ASSIGN_OR_RETURN(ack.removed_by_update, a.u64(4));
+    if (a.has(6)) {
+      MonitorEventSource source;
+      HASHLOCK_ASSIGN_OR_RETURN(source.channel_id, a.bytes32<ChannelId>(6));
+      HASHLOCK_ASSIGN_OR_RETURN(source.event_id, a.u64(8));
+      ack.source = source;
+    }
+    HASHLOCK_RETURN_IF_ERROR(a.finish());
+    forward_acks_[{channel, htlc}] = ack;
+  }
   HASHLOCK_RETURN_IF_ERROR(r.finish());
   if (stored_flag && !config_.persistent_monitor_events && chain_monitor_->unacked_events() > 0) {
     return util::failed_precondition("refusing to downgrade to legacy monitor events: " +
@@ -265,7 +303,8 @@ util::Status ChannelManager::reconcile_after_load() {
   }
   // Legacy mode: outcomes a stale state lost are rebuilt from the monitors.
   if (!config_.persistent_monitor_events) HASHLOCK_RETURN_IF_ERROR(rebuild_legacy_outcomes());
-  return persist();
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  return process_forwards();
 }
 
 // --- channel plumbing -------------------------------------------------------
@@ -314,12 +353,31 @@ util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
   const uint64_t waits_for = entry.in_flight.empty() ? 0 : entry.in_flight.back().update_id;
   for (Message& m : out.messages) entry.outbox.emplace_back(waits_for, std::move(m));
   HASHLOCK_RETURN_IF_ERROR(on_inbound_committed(entry, out.inbound_committed));
-  on_inbound_removed(entry.channel.id(), out.inbound_removed);
+  on_inbound_removed(entry.channel.id(), out.inbound_removed,
+                     update ? update->update_id : entry.channel.latest_monitor_update_id());
   HASHLOCK_RETURN_IF_ERROR(persist());
   if (update) HASHLOCK_RETURN_IF_ERROR(submit(entry, *update));
   release_outbox(entry);
-  if (entry.channel.holding_cell_size() > 0) return flush(entry);
-  return util::Status::ok();
+  if (entry.channel.holding_cell_size() > 0) HASHLOCK_RETURN_IF_ERROR(flush(entry));
+  HASHLOCK_RETURN_IF_ERROR(run_forward_acks(entry));
+  return process_forwards();
+}
+
+util::Status ChannelManager::run_forward_acks(const ChannelEntry& entry) {
+  const ChannelId& id = entry.channel.id();
+  const uint64_t durable = entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
+  bool changed = false;
+  for (auto it = forward_acks_.lower_bound({id, 0}); it != forward_acks_.end() && it->first.first == id;) {
+    const ForwardAck& ack = it->second;
+    if (ack.removed_by_update == 0 || ack.removed_by_update > durable) {
+      ++it;
+      continue;
+    }
+    if (ack.source) HASHLOCK_RETURN_IF_ERROR(ack_now(*ack.source));
+    it = forward_acks_.erase(it);
+    changed = true;
+  }
+  return changed ? persist() : util::Status::ok();
 }
 
 util::Status ChannelManager::flush(ChannelEntry& entry) {
@@ -367,6 +425,11 @@ util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat cap
 
 util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash,
                                           AmountMsat amount, const ChannelId& channel_id) {
+  return send_payment_route(payment_id, hash, amount, {RouteHop{channel_id, FeePolicy{}}});
+}
+
+util::Status ChannelManager::send_payment_route(const PaymentId& payment_id, const PaymentHash& hash,
+                                                AmountMsat amount, const std::vector<RouteHop>& route) {
   if (!fatal_.is_ok()) return fatal_;
   if (auto it = payments_.find(payment_id); it != payments_.end()) {
     const char* state = it->second.state == PaymentState::kPending     ? "pending"
@@ -382,13 +445,13 @@ util::Status ChannelManager::send_payment(const PaymentId& payment_id, const Pay
         (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
         "; not sending it again");
   }
-  ChannelEntry* entry = find(channel_id);
-  if (entry == nullptr) return util::not_found("no channel " + channel_id.to_hex());
-  const HtlcSource source = OutboundRoute{payment_id, 0, amount, AmountMsat(0)};
-  HASHLOCK_RETURN_IF_ERROR(entry->channel.send_htlc(amount, hash, config_.final_cltv_expiry,
-                                                    final_onion(amount), source, nullptr));
-  payments_[payment_id] =
-      OutboundPayment{hash, amount, AmountMsat(0), PaymentState::kPending, false};
+  HASHLOCK_ASSIGN_OR_RETURN(BuiltRoute built, build_route(route, amount, config_.final_cltv_expiry));
+  ChannelEntry* entry = find(route.front().channel_id);
+  if (entry == nullptr) return util::not_found("no channel " + route.front().channel_id.to_hex());
+  const HtlcSource source = OutboundRoute{payment_id, 0, amount, built.fees};
+  HASHLOCK_RETURN_IF_ERROR(entry->channel.send_htlc(built.first_amount, hash, built.first_cltv,
+                                                    std::move(built.first_payload), source, nullptr));
+  payments_[payment_id] = OutboundPayment{hash, amount, built.fees, PaymentState::kPending, false};
   HASHLOCK_RETURN_IF_ERROR(persist());
   return flush(*entry);
 }
@@ -434,7 +497,7 @@ util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
     return util::failed_precondition("payment " + hash.to_hex() + " was already claimed");
   if (it->second.state == ClaimState::kFailed) return util::Status::ok();
   it->second.state = ClaimState::kFailed;
-  const FailureReason reason{FailureCode::kIncorrectPaymentDetails, 0, {}};
+  const FailureReason reason{FailureCode::kIncorrectPaymentDetails, it->second.hop_index, {}};
   for (const ClaimableHtlc& htlc : it->second.htlcs) {
     ChannelEntry* entry = find(htlc.channel_id);
     if (entry == nullptr || !entry->channel.is_open()) continue;
@@ -447,18 +510,27 @@ util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
 util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry,
                                                   const std::vector<InboundHtlc>& htlcs) {
   for (const InboundHtlc& htlc : htlcs) {
-    auto total = read_final_onion(htlc.onion);
-    ClaimablePayment& payment = claimable_[htlc.payment_hash];
-    const bool acceptable = total.is_ok() && (payment.state == ClaimState::kWaiting) &&
-                            (payment.htlcs.empty() || payment.total == *total);
-    if (!acceptable) {
-      const FailureReason reason{FailureCode::kIncorrectPaymentDetails, 0, {}};
-      HASHLOCK_ASSIGN_OR_RETURN(bool started, entry.channel.fail_htlc(htlc.id, reason));
-      if (started)
-        queue_event(HtlcHandlingFailed{entry.channel.id(), htlc.payment_hash, reason}, {});
+    auto payload = decode_payload(htlc.onion);
+    if (payload.is_ok() && !payload->is_final()) {
+      // Recorded with this commit's state write; acted on right after it.
+      pending_forwards_.push_back(PendingForward{entry.channel.id(), htlc});
       continue;
     }
-    payment.total = *total;
+    ClaimablePayment& payment = claimable_[htlc.payment_hash];
+    const bool acceptable = payload.is_ok() && payment.state == ClaimState::kWaiting &&
+                            htlc.amount >= payload->amount_to_forward &&
+                            (payment.htlcs.empty() || payment.total == payload->total);
+    if (!acceptable) {
+      const uint32_t hop = payload.is_ok() ? payload->hop_index : 0;
+      const FailureReason reason{FailureCode::kIncorrectPaymentDetails, hop, {}};
+      HASHLOCK_ASSIGN_OR_RETURN(bool started, entry.channel.fail_htlc(htlc.id, reason));
+      if (started) {
+        queue_event(HtlcHandlingFailed{entry.channel.id(), htlc.payment_hash, reason}, {});
+      }
+      continue;
+    }
+    payment.total = payload->total;
+    payment.hop_index = payload->hop_index;
     payment.htlcs.push_back(ClaimableHtlc{entry.channel.id(), htlc.id, htlc.amount});
     AmountMsat received;
     for (const ClaimableHtlc& h : payment.htlcs) {
@@ -472,9 +544,67 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry,
   return util::Status::ok();
 }
 
+util::Status ChannelManager::process_forwards() {
+  if (processing_forwards_) return util::Status::ok();  // the outer loop continues
+  processing_forwards_ = true;
+  util::Status status;
+  while (status.is_ok() && !pending_forwards_.empty()) {
+    const PendingForward next = pending_forwards_.front();
+    pending_forwards_.erase(pending_forwards_.begin());
+    // The state write inside forward() records both that this forward is
+    // no longer pending and what it did, in one synced write.
+    status = forward(next);
+  }
+  processing_forwards_ = false;
+  return status;
+}
+
+util::Status ChannelManager::fail_inbound(const ChannelId& channel_id, HtlcId htlc_id,
+                                          const PaymentHash& hash, FailureReason reason) {
+  ChannelEntry* entry = find(channel_id);
+  if (entry == nullptr || !entry->channel.is_open()) return persist();
+  HASHLOCK_ASSIGN_OR_RETURN(bool started, entry->channel.fail_htlc(htlc_id, reason));
+  if (started) {
+    ++stats_.forwards_failed_back;
+    queue_event(HtlcHandlingFailed{channel_id, hash, std::move(reason)}, {});
+  }
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  return flush(*entry);
+}
+
+util::Status ChannelManager::forward(const PendingForward& pending) {
+  const InboundHtlc& htlc = pending.htlc;
+  HASHLOCK_ASSIGN_OR_RETURN(HopPayload payload, decode_payload(htlc.onion));
+  auto fail = [&](FailureCode code) {
+    return fail_inbound(pending.in_channel, htlc.id, htlc.payment_hash,
+                        FailureReason{code, payload.hop_index, {}});
+  };
+  ChannelEntry* next = find(*payload.next_channel);
+  if (next == nullptr || !next->channel.is_open()) return fail(FailureCode::kUnknownNextPeer);
+  auto fee = config_.fee_policy.fee_for(payload.amount_to_forward);
+  auto required = fee.is_ok() ? payload.amount_to_forward.checked_add(*fee) : fee;
+  if (!required.is_ok() || htlc.amount < *required) return fail(FailureCode::kFeeInsufficient);
+  if (htlc.cltv_expiry < static_cast<uint64_t>(payload.outgoing_cltv) + config_.fee_policy.cltv_expiry_delta) {
+    return fail(FailureCode::kIncorrectCltvExpiry);
+  }
+  const HtlcSource source = PreviousHop{pending.in_channel, htlc.id, htlc.amount};
+  util::Status sent = next->channel.send_htlc(payload.amount_to_forward, htlc.payment_hash,
+                                              payload.outgoing_cltv, payload.inner, source, nullptr);
+  if (!sent.is_ok()) {
+    const bool too_small = sent.message().find("below the minimum") != std::string::npos;
+    return fail(too_small ? FailureCode::kAmountBelowMinimum : FailureCode::kTemporaryChannelFailure);
+  }
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  return flush(*next);
+}
+
 void ChannelManager::on_inbound_removed(const ChannelId& channel_id,
-                                        const std::vector<HtlcId>& htlcs) {
+                                        const std::vector<HtlcId>& htlcs, uint64_t update_id) {
   if (htlcs.empty()) return;
+  for (HtlcId id : htlcs) {
+    auto ack = forward_acks_.find({channel_id, id.value()});
+    if (ack != forward_acks_.end() && ack->second.removed_by_update == 0) ack->second.removed_by_update = update_id;
+  }
   for (auto it = claimable_.begin(); it != claimable_.end();) {
     bool all_removed = true;
     for (ClaimableHtlc& h : it->second.htlcs) {
@@ -627,6 +757,7 @@ util::Status ChannelManager::process_completions() {
     HASHLOCK_RETURN_IF_ERROR(persist());
     release_outbox(*entry);
     HASHLOCK_RETURN_IF_ERROR(flush(*entry));
+    HASHLOCK_RETURN_IF_ERROR(run_forward_acks(*entry));
   }
   return util::Status::ok();
 }
@@ -707,15 +838,58 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
                                    " is resolved but its terminal event is lost");
 }
 
+util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event,
+                                                 const PreviousHop& prev) {
+  const std::pair<ChannelId, uint64_t> key{prev.channel_id, prev.htlc_id.value()};
+  if (auto it = forward_acks_.find(key); it != forward_acks_.end()) {
+    // A replay after a restart: the inbound side is already being settled.
+    ++stats_.monitor_events_replayed;
+    it->second.source = source;
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    ChannelEntry* in = find(prev.channel_id);
+    return in == nullptr ? util::Status::ok() : run_forward_acks(*in);
+  }
+  ChannelEntry* in = find(prev.channel_id);
+  if (in == nullptr || !in->channel.is_open() ||
+      in->channel.htlc_state(false, prev.htlc_id) == HtlcState::kRemoved) {
+    // The inbound HTLC is already gone: nothing is left to settle.
+    return ack_now(source);
+  }
+  ChannelOutput out;
+  if (const auto* claimed = std::get_if<ClaimedResolution>(&event.resolution)) {
+    HASHLOCK_ASSIGN_OR_RETURN(bool started,
+                              in->channel.fulfill_htlc(prev.htlc_id, claimed->preimage, claimed->skimmed_fee));
+    HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
+    if (started) {
+      queue_event(PaymentForwarded{prev.channel_id, prev.htlc_id, source.channel_id, event.payment_hash, fee,
+                                   claimed->skimmed_fee, false, event.htlc_value},
+                  {});
+    }
+    out = in->channel.flush(!in->in_flight.empty());
+    // The inbound preimage is durable in the monitor before the fulfill can leave.
+    out.steps.insert(out.steps.begin(), PaymentPreimageStep{claimed->preimage});
+  } else {
+    const FailureReason& reason = std::get<FailedResolution>(event.resolution).reason;
+    HASHLOCK_ASSIGN_OR_RETURN(bool started, in->channel.fail_htlc(prev.htlc_id, reason));
+    if (started) {
+      ++stats_.forwards_failed_back;
+      queue_event(HtlcHandlingFailed{prev.channel_id, event.payment_hash, reason}, {});
+    }
+    out = in->channel.flush(!in->in_flight.empty());
+  }
+  const bool persistent = config_.persistent_monitor_events;
+  if (persistent) forward_acks_[key] = ForwardAck{source, 0};
+  HASHLOCK_RETURN_IF_ERROR(commit(*in, std::move(out)));
+  return persistent ? util::Status::ok() : ack_now(source);
+}
+
 util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
   ++stats_.monitor_events_processed;
   if (const auto* htlc = std::get_if<HtlcEvent>(&released.kind)) {
     if (const auto* route = std::get_if<OutboundRoute>(&htlc->source)) {
       return on_outbound_resolved(released.source, released.source.channel_id, *htlc, *route);
     }
-    // This node never creates forward sources: it sends and receives only.
-    return util::failed_precondition(
-        "monitor event for a forwarded HTLC, but this node does not forward");
+    return on_forward_resolved(released.source, *htlc, std::get<PreviousHop>(htlc->source));
   }
   return ack_now(released.source);
 }

@@ -33,6 +33,7 @@
 #include "ln/chain_monitor.h"
 #include "ln/channel.h"
 #include "ln/events.h"
+#include "ln/onion.h"
 #include "ln/transport.h"
 #include "store/kv_store.h"
 
@@ -51,6 +52,7 @@ struct ManagerConfig {
   bool persistent_monitor_events = true;
   ChannelConfig channel_config;
   uint32_t final_cltv_expiry = 144;
+  FeePolicy fee_policy;  // what this node charges to forward
   PlantedBug planted_bug = PlantedBug::kNone;
 };
 
@@ -59,6 +61,7 @@ struct ManagerStats {
   uint64_t monitor_events_replayed = 0;  // already handled before; acked without a user event
   uint64_t user_events_delivered = 0;
   uint64_t channels_force_closed = 0;
+  uint64_t forwards_failed_back = 0;
 };
 
 inline constexpr size_t kMaxEventsPerProcessCall = 10'000;
@@ -85,6 +88,10 @@ class ChannelManager {
   // `payment_id` is pending or already succeeded.
   util::Status send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
                             const ChannelId& channel_id);
+  // Sends `amount` to the node at the end of `route`; the first hop must be
+  // one of our channels. Forwarding nodes are paid their fees on top.
+  util::Status send_payment_route(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
+                                  const std::vector<RouteHop>& route);
   util::Status claim_funds(const PaymentPreimage& preimage);
   util::Status fail_htlc_backwards(const PaymentHash& hash);
 
@@ -138,6 +145,18 @@ class ChannelManager {
     AmountMsat total;
     std::vector<ClaimableHtlc> htlcs;
     ClaimState state = ClaimState::kWaiting;
+    uint32_t hop_index = 0;  // our place on the route, named in failures
+  };
+  // An inbound HTLC to forward, recorded durably before it is acted on.
+  struct PendingForward {
+    ChannelId in_channel;
+    InboundHtlc htlc;  // its onion holds our payload
+  };
+  // A forward's outbound resolution, acked once the inbound HTLC is
+  // irrevocably removed and that removal's monitor update is durable.
+  struct ForwardAck {
+    std::optional<MonitorEventSource> source;
+    uint64_t removed_by_update = 0;  // 0: the inbound HTLC is not removed yet
   };
   struct ChannelEntry {
     Channel channel;
@@ -163,7 +182,12 @@ class ChannelManager {
   void release_outbox(ChannelEntry& entry);
   util::Status flush(ChannelEntry& entry);
   util::Status on_inbound_committed(ChannelEntry& entry, const std::vector<InboundHtlc>& htlcs);
-  void on_inbound_removed(const ChannelId& channel_id, const std::vector<HtlcId>& htlcs);
+  void on_inbound_removed(const ChannelId& channel_id, const std::vector<HtlcId>& htlcs, uint64_t update_id);
+  util::Status process_forwards();
+  util::Status forward(const PendingForward& pending);
+  util::Status fail_inbound(const ChannelId& channel_id, HtlcId htlc_id, const PaymentHash& hash, FailureReason reason);
+  util::Status on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event, const PreviousHop& prev);
+  util::Status run_forward_acks(const ChannelEntry& entry);
   util::Status force_close(ChannelEntry& entry, const std::string& reason);
 
   util::Status process_monitor_events();
@@ -188,6 +212,9 @@ class ChannelManager {
   std::map<PaymentId, OutboundPayment> payments_;
   std::map<PaymentHash, ClaimablePayment> claimable_;
   std::deque<QueuedEvent> events_;
+  std::vector<PendingForward> pending_forwards_;
+  std::map<std::pair<ChannelId, uint64_t>, ForwardAck> forward_acks_;  // by (inbound channel, inbound HTLC id)
+  bool processing_forwards_ = false;
   uint64_t next_event_sequence_ = 0;
   uint64_t channels_opened_ = 0;
   ManagerStats stats_;
