@@ -25,7 +25,8 @@ nlohmann::ordered_json to_json(const bench::BenchReport& r) {
     sweep.push_back({{"inflight", p.inflight},
                      {"payments_per_s_memory", value_or_null(p.payments_per_s_memory)},
                      {"payments_per_s_sqlite", value_or_null(p.payments_per_s_sqlite)},
-                     {"syncs_per_payment", value_or_null(p.syncs_per_payment)}});
+                     {"syncs_per_payment", value_or_null(p.syncs_per_payment)},
+                     {"bytes_written_per_payment", value_or_null(p.bytes_written_per_payment)}});
   }
   nlohmann::ordered_json replay = nlohmann::ordered_json::array();
   for (const bench::ReplayPoint& p : r.replay_points)
@@ -47,6 +48,10 @@ nlohmann::ordered_json to_json(const bench::BenchReport& r) {
           {"store_batches_per_payment", value_or_null(r.store_batches_per_payment)},
           {"messages_per_payment", value_or_null(r.messages_per_payment)},
           {"sync_bound_payments_per_s", value_or_null(r.sync_bound_payments_per_s)},
+          {"sqlite_run_syncs_per_s", value_or_null(r.sqlite_run_syncs_per_s)},
+          {"raw_sqlite_syncs_per_s_samples", r.raw_sqlite_syncs_per_s_samples},
+          {"heap_bytes_per_inflight_htlc", value_or_null(r.heap_bytes_per_inflight_htlc)},
+          {"phase_ms", r.phase_ms},
           {"replay_points", replay},
           {"history_payments", r.history_payments},
           {"sweep", sweep},
@@ -75,20 +80,23 @@ void print_table(const bench::BenchReport& r) {
       {"syncs_per_payment", shown(r.syncs_per_payment, "%.2f")},
       {"bytes_written_per_payment", shown(r.bytes_written_per_payment, "%.0f")},
       {"sync_bound_payments_per_s", shown(r.sync_bound_payments_per_s)},
+      {"sqlite_run_syncs_per_s", shown(r.sqlite_run_syncs_per_s)},
       {"forward_payments_per_s_sqlite", shown(r.forward_payments_per_s_sqlite)},
       {"replay_ms_per_100k_unacked_events", shown(r.replay_ms_per_100k_unacked_events, "%.0f")},
       {"restart_ms_1k_history", shown(r.restart_ms_1k_history, "%.2f")},
       {"restart_ms_1m_history", shown(r.restart_ms_1m_history, "%.2f")},
       {"rss_bytes_per_inflight_htlc", shown(r.rss_bytes_per_inflight_htlc, "%.0f")},
+      {"heap_bytes_per_inflight_htlc", shown(r.heap_bytes_per_inflight_htlc, "%.0f")},
   };
   for (const auto& [key, value] : rows) std::printf("  %-36s %14s\n", key, value.c_str());
   if (!r.sweep.empty()) {
-    std::printf("  %-10s %16s %16s %10s\n", "in flight", "memory pay/s", "sqlite pay/s",
-                "syncs/pay");
+    std::printf("  %-10s %14s %14s %10s %12s\n", "in flight", "memory pay/s", "sqlite pay/s",
+                "syncs/pay", "bytes/pay");
     for (const bench::SweepPoint& p : r.sweep) {
-      std::printf("  %-10llu %16s %16s %10s\n", static_cast<unsigned long long>(p.inflight),
+      std::printf("  %-10llu %14s %14s %10s %12s\n", static_cast<unsigned long long>(p.inflight),
                   shown(p.payments_per_s_memory).c_str(), shown(p.payments_per_s_sqlite).c_str(),
-                  shown(p.syncs_per_payment, "%.2f").c_str());
+                  shown(p.syncs_per_payment, "%.2f").c_str(),
+                  shown(p.bytes_written_per_payment, "%.0f").c_str());
     }
   }
   for (const auto& [key, note] : r.notes) std::printf("  note %s: %s\n", key.c_str(), note.c_str());

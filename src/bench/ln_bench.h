@@ -28,7 +28,7 @@ namespace hashlock::bench {
 inline constexpr uint64_t kMaxInflightPayments = 483;
 inline constexpr uint64_t kDefaultPayments = 5'000;
 inline constexpr uint64_t kQuickPayments = 20;
-inline constexpr uint64_t kDefaultInflight = 256;
+inline constexpr uint64_t kDefaultInflight = 64;
 inline constexpr uint64_t kRssInflightHtlcs = 400;
 inline constexpr uint64_t kHistoryRealPayments = 1'000;
 inline constexpr uint64_t kHistoryLargePayments = 1'000'000;
@@ -48,6 +48,7 @@ struct SweepPoint {
   std::optional<double> payments_per_s_memory;
   std::optional<double> payments_per_s_sqlite;
   std::optional<double> syncs_per_payment;
+  std::optional<double> bytes_written_per_payment;
 };
 
 struct ReplayPoint {
@@ -75,6 +76,10 @@ struct BenchReport {
   std::optional<double> store_batches_per_payment;
   std::optional<double> messages_per_payment;
   std::optional<double> sync_bound_payments_per_s;  // raw_sqlite_syncs_per_s / syncs_per_payment
+  std::optional<double> sqlite_run_syncs_per_s;     // syncs the engine issued per second on SQLite
+  std::vector<double> raw_sqlite_syncs_per_s_samples;  // before and after the SQLite runs
+  std::optional<double> heap_bytes_per_inflight_htlc;  // malloc'd bytes in use, same window
+  std::map<std::string, uint64_t> phase_ms;
   std::vector<ReplayPoint> replay_points;
   uint64_t history_payments =
       0;  // settled payments behind restart_ms_1m_history (real plus synthetic)
