@@ -101,7 +101,11 @@ void LnHarness::crash(size_t i) {
   }
   start(i);
   for (size_t j = 0; j < nodes_.size(); ++j) {
-    if (j != i) reconnect(i, j);
+    if (j == i) continue;
+    // A peer that crashed while this node was down may have reconnected to
+    // it already; start a fresh session either way so both sides reestablish.
+    disconnect(i, j);
+    reconnect(i, j);
   }
 }
 

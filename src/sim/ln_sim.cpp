@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "util/random.h"
@@ -33,6 +34,8 @@ struct PaymentRecord {
   size_t receiver = 0;
   PaymentPreimage preimage;
   bool accepted = false;  // send_payment returned OK
+  std::optional<size_t> forwarder;  // the middle node of a two-hop payment
+  AmountMsat expected_fee;
 };
 
 class Simulation {
@@ -112,22 +115,62 @@ class Simulation {
   }
 
   void send_one(uint64_t k) {
-    const Link& link = links_[rng_.below(links_.size())];
-    const bool forward = rng_.chance(0.5);
-    const size_t sender = forward ? link.a : link.b;
-    const size_t receiver = forward ? link.b : link.a;
+    const size_t index = rng_.below(links_.size());
+    const Link& link = links_[index];
     const std::string tag = std::to_string(config_.seed) + "/" + std::to_string(k);
-    PaymentRecord record{sender, receiver,
-                         PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))), false};
+    PaymentRecord record{link.a, link.b, PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))), false,
+                         std::nullopt, AmountMsat()};
     const PaymentId id(util::sha256(util::as_bytes("payment " + tag)));
     const AmountMsat amount(rng_.between(1, kMaxPaymentMsat));
+    std::vector<ln::RouteHop> route{ln::RouteHop{link.channel, ln::FeePolicy{}}};
+    if (config_.forwarding && rng_.chance(0.5)) {
+      // Two hops around the ring, either way: a -> b -> c or b -> a -> the node before a.
+      const size_t n = links_.size();
+      const bool clockwise = rng_.chance(0.5);
+      const Link& next = links_[clockwise ? (index + 1) % n : (index + n - 1) % n];
+      route.push_back(ln::RouteHop{next.channel, ln::FeePolicy{}});
+      record.sender = clockwise ? link.a : link.b;
+      record.forwarder = clockwise ? link.b : link.a;
+      record.receiver = clockwise ? next.b : next.a;
+      record.expected_fee = ln::FeePolicy{}.fee_for(amount).value();
+    } else if (rng_.chance(0.5)) {
+      std::swap(record.sender, record.receiver);
+    }
     harness_.expect_payment(record.preimage, !rng_.chance(kFailShare));
-    util::Status sent = harness_.on_node(sender, [&](ChannelManager& m) {
-      return m.send_payment(id, record.preimage.payment_hash(), amount, link.channel);
+    util::Status sent = harness_.on_node(record.sender, [&](ChannelManager& m) {
+      return m.send_payment_route(id, record.preimage.payment_hash(), amount, route);
     });
     record.accepted = sent.is_ok();
     if (record.accepted) ++report_.payments_attempted;
     payments_[id] = record;
+  }
+
+  // Invariant 5: one PaymentForwarded per settled forward, with the fee the
+  // route paid, and none for a forward that did not settle.
+  void check_forwards(const std::map<PaymentId, std::pair<size_t, size_t>>& outcomes, const std::string& rerun) {
+    std::map<std::pair<size_t, ln::PaymentHash>, std::vector<AmountMsat>> forwarded;
+    for (size_t i = 0; i < harness_.size(); ++i) {
+      for (const Event& event : harness_.events(i)) {
+        if (const auto* f = std::get_if<ln::PaymentForwarded>(&event)) {
+          forwarded[{i, f->payment_hash}].push_back(f->total_fee_earned_msat);
+          ++report_.forwards;
+        }
+      }
+    }
+    for (const auto& [id, record] : payments_) {
+      if (!record.forwarder) continue;
+      auto outcome = outcomes.find(id);
+      const bool settled = outcome != outcomes.end() && outcome->second.first > 0;
+      const auto& fees = forwarded[{*record.forwarder, record.preimage.payment_hash()}];
+      if (fees.size() != (settled ? 1u : 0u)) {
+        violation("payment " + id.to_hex().substr(0, 16) + ": " + std::to_string(fees.size()) +
+                  " PaymentForwarded events at " + harness_.node_id(*record.forwarder).to_string() + " for a forward that " +
+                  (settled ? "settled" : "did not settle") + rerun);
+      } else if (settled && fees[0] != record.expected_fee) {
+        violation("payment " + id.to_hex().substr(0, 16) + ": the forwarder earned " + fees[0].to_string() +
+                  ", the route paid " + record.expected_fee.to_string() + rerun);
+      }
+    }
   }
 
   void check() {
@@ -174,6 +217,7 @@ class Simulation {
       report_.stuck_htlcs += node.manager().pending_htlcs();
     }
     for (const std::string& problem : harness_.check_quiescent()) violation(problem + rerun);
+    check_forwards(outcomes, rerun);
     check_funds(rerun);
   }
 
@@ -234,10 +278,8 @@ util::Status validate(const LnSimConfig& config) {
   if (config.store.rfind("sqlite:", 0) == 0 && config.store.size() == 7) {
     return util::invalid_argument("--store sqlite:DIR needs a directory");
   }
-  if (config.forwarding || config.mpp) {
-    return util::unsupported(
-        "--forwarding and --mpp need multi-hop forwarding, which this build does not have yet");
-  }
+  if (config.mpp) return util::unsupported("--mpp needs multi-part payments, which this build does not have yet");
+  if (config.forwarding && config.nodes < 3) return util::invalid_argument("--forwarding needs --nodes 3 or more");
   if (config.force_close_rate > 0 || config.reorg_rate > 0) {
     return util::unsupported(
         "--force-close-rate and --reorg-rate need the on-chain layer, which this build does not "
@@ -252,6 +294,7 @@ std::string reproduce_command(const LnSimConfig& config) {
                         std::to_string(config.payments);
   if (config.crash_rate > 0) command += " --crash-rate " + std::to_string(config.crash_rate);
   if (config.async_persist) command += " --async-persist";
+  if (config.forwarding) command += " --forwarding";
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");
   if (config.store != "memory") command += " --store " + config.store;
   if (config.canary != ln::ManagerConfig::PlantedBug::kNone)

@@ -35,6 +35,19 @@ TEST(LnSim, SweepOfSeedsHoldsEveryInvariant) {
   EXPECT_GT(succeeded, payments / 2);
 }
 
+TEST(LnSim, ForwardingSweepHoldsEveryInvariantIncludingForwardFees) {
+  uint64_t forwards = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    LnSimConfig config{.seed = seed, .nodes = 3 + seed % 4, .payments = 60,
+                       .crash_rate = static_cast<double>(seed % 6) * 0.01, .async_persist = seed % 2 == 0,
+                       .forwarding = true, .persistent_mode = (seed / 2) % 2 == 0};
+    const LnSimReport report = run_ln_sim(config);
+    ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
+    forwards += report.forwards;
+  }
+  EXPECT_GT(forwards, 400u) << "forwards must actually happen";
+}
+
 TEST(LnSim, SameSeedSameRun) {
   LnSimConfig config{
       .seed = 42, .nodes = 4, .payments = 200, .crash_rate = 0.05, .async_persist = true};
@@ -77,7 +90,8 @@ TEST(LnSim, BadConfigurationIsNamed) {
   EXPECT_NE(validate(LnSimConfig{.crash_rate = 1.5}).message().find("--crash-rate"),
             std::string::npos);
   EXPECT_NE(validate(LnSimConfig{.store = "redis"}).message().find("--store"), std::string::npos);
-  EXPECT_EQ(validate(LnSimConfig{.forwarding = true}).code(), util::StatusCode::kUnsupported);
+  EXPECT_EQ(validate(LnSimConfig{.mpp = true}).code(), util::StatusCode::kUnsupported);
+  EXPECT_NE(validate(LnSimConfig{.nodes = 2, .forwarding = true}).message().find("--nodes 3"), std::string::npos);
 }
 
 }  // namespace

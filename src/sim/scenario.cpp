@@ -234,7 +234,7 @@ class Runner {
     return info;
   }
 
-  // send A B PAYMENT AMOUNT [claim|fail] [via CHANNEL]
+  // send A B PAYMENT AMOUNT [claim|fail] [via CHANNEL[,CHANNEL...]]
   util::Status send(const std::vector<std::string>& w) {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
     HASHLOCK_ASSIGN_OR_RETURN(size_t b, node(w[2]));
@@ -250,14 +250,20 @@ class Runner {
         via = w[++i];
       } else {
         return util::invalid_argument("unknown send option '" + w[i] +
-                                      "' (claim, fail, via CHANNEL)");
+                                      "' (claim, fail, via CHANNEL[,CHANNEL...])");
       }
     }
-    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(via));
+    std::vector<ln::RouteHop> route;
+    for (size_t start = 0; start <= via.size();) {
+      const size_t comma = std::min(via.find(',', start), via.size());
+      HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(via.substr(start, comma - start)));
+      route.push_back(ln::RouteHop{id, ln::FeePolicy{}});
+      start = comma + 1;
+    }
     const PaymentInfo info = payment(w[3]);
     harness_->expect_payment(info.preimage, claim);
     util::Status sent = harness_->on_node(a, [&](ln::ChannelManager& m) {
-      return m.send_payment(info.id, info.preimage.payment_hash(), AmountMsat(amount), id);
+      return m.send_payment_route(info.id, info.preimage.payment_hash(), AmountMsat(amount), route);
     });
     if (!sent.is_ok()) return fail("send " + w[3] + " was refused: " + sent.message());
     return util::Status::ok();
@@ -499,11 +505,17 @@ class Runner {
       if (amount && !event_amount_is(event, *amount)) continue;
       if (fee) {
         const auto* sent = std::get_if<ln::PaymentSent>(&event);
-        if (sent == nullptr || sent->fee_paid.value() != *fee) continue;
+        const auto* forwarded = std::get_if<ln::PaymentForwarded>(&event);
+        const uint64_t actual = sent != nullptr ? sent->fee_paid.value()
+                                : forwarded != nullptr ? forwarded->total_fee_earned_msat.value()
+                                                       : UINT64_MAX;
+        if (actual != *fee) continue;
       }
       if (!reason.empty()) {
         const auto* failed = std::get_if<ln::PaymentFailed>(&event);
-        if (failed == nullptr || ln::failure_code_name(failed->reason.code) != reason) continue;
+        const auto* handling = std::get_if<ln::HtlcHandlingFailed>(&event);
+        const ln::FailureReason* why = failed != nullptr ? &failed->reason : handling != nullptr ? &handling->reason : nullptr;
+        if (why == nullptr || ln::failure_code_name(why->code) != reason) continue;
       }
       if (!text.empty()) {
         const auto* closed = std::get_if<ln::ChannelClosed>(&event);
@@ -523,6 +535,9 @@ class Runner {
     if (const auto* e = std::get_if<ln::PaymentClaimable>(&event))
       return e->amount.value() == amount;
     if (const auto* e = std::get_if<ln::PaymentClaimed>(&event)) return e->amount.value() == amount;
+    if (const auto* e = std::get_if<ln::PaymentForwarded>(&event)) {
+      return e->outbound_amount_forwarded_msat.value() == amount;
+    }
     return false;
   }
 
