@@ -136,9 +136,8 @@ class Bench {
           ratio(*report_.raw_sqlite_syncs_per_s, *report_.syncs_per_payment);
     }
     report_.notes["forward_payments_per_s_sqlite"] =
-        "null: the engine does not forward yet (a ChannelManager only sends and receives; a "
-        "monitor event for a "
-        "forwarded HTLC is refused), so there is no three-node forward to time";
+        "null: not measured; the benchmark has no three-node forwarding run yet (it was written "
+        "as the baseline of an engine that could not forward; see docs/performance.md)";
     if (config_.quick)
       report_.notes["quick"] =
           "--quick: a correctness run over a few payments; its figures mean nothing";
