@@ -269,7 +269,30 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
   return util::Status::ok();
 }
 
+util::Status ChannelManager::drop_handled_terminal_events() {
+  // Records of handled payments are written apart from the state, so a stale
+  // state may still queue a terminal event the user already handled.
+  for (auto it = events_.begin(); it != events_.end();) {
+    const PaymentId* id = nullptr;
+    if (const auto* sent = std::get_if<PaymentSent>(&it->event)) id = &sent->payment_id;
+    if (const auto* failed = std::get_if<PaymentFailed>(&it->event)) id = &failed->payment_id;
+    if (id == nullptr) {
+      ++it;
+      continue;
+    }
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
+    if (!done) {
+      ++it;
+      continue;
+    }
+    payments_.erase(*id);
+    it = events_.erase(it);
+  }
+  return util::Status::ok();
+}
+
 util::Status ChannelManager::reconcile_after_load() {
+  HASHLOCK_RETURN_IF_ERROR(drop_handled_terminal_events());
   HASHLOCK_RETURN_IF_ERROR(
       chain_monitor_->set_persistent_events(config_.persistent_monitor_events));
   for (auto& [id, entry] : channels_) {

@@ -173,6 +173,7 @@ class ChannelManager {
   Bytes encode_state() const;
   util::Status decode_state(ByteView encoded);
   util::Status reconcile_after_load();
+  util::Status drop_handled_terminal_events();
 
   ChannelEntry* find(const ChannelId& id);
   // Records `out` for a channel: wraps steps in an update, persists, hands the
