@@ -62,9 +62,9 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
 
 // --- durability -------------------------------------------------------------
 
-util::Status ChannelManager::persist(store::WriteBatch extra) {
+util::Status ChannelManager::persist(store::WriteBatch extra, store::Durability durability) {
   extra.put(kManagerNamespace, kStateKey, encode_state());
-  return store_->write(extra, store::Durability::kSynced);
+  return store_->write(extra, durability);
 }
 
 util::Result<std::optional<ChannelManager::PaymentState>> ChannelManager::completed_payment(
@@ -378,7 +378,12 @@ util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
   HASHLOCK_RETURN_IF_ERROR(on_inbound_committed(entry, out.inbound_committed));
   on_inbound_removed(entry.channel.id(), out.inbound_removed,
                      update ? update->update_id : entry.channel.latest_monitor_update_id());
-  HASHLOCK_RETURN_IF_ERROR(persist());
+  // With a monitor update, the state write need not sync on its own: the
+  // update's synced write to the same store, which must happen before any
+  // message that depends on either leaves, makes both durable with one sync,
+  // and a crash keeps a prefix (the state without the update, never the
+  // reverse), which restart reconciliation replays.
+  HASHLOCK_RETURN_IF_ERROR(persist({}, update ? store::Durability::kBuffered : store::Durability::kSynced));
   if (update) HASHLOCK_RETURN_IF_ERROR(submit(entry, *update));
   release_outbox(entry);
   if (entry.channel.holding_cell_size() > 0) HASHLOCK_RETURN_IF_ERROR(flush(entry));

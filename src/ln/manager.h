@@ -168,7 +168,8 @@ class ChannelManager {
                  PeerTransport& transport);
 
   // Writes the state, plus `extra` in the same synced batch.
-  util::Status persist(store::WriteBatch extra = {});
+  util::Status persist(store::WriteBatch extra = {},
+                       store::Durability durability = store::Durability::kSynced);
   util::Result<std::optional<PaymentState>> completed_payment(const PaymentId& id) const;
   Bytes encode_state() const;
   util::Status decode_state(ByteView encoded);
