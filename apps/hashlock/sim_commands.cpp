@@ -37,6 +37,7 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"stuck_htlcs", r.stuck_htlcs},
           {"events_replayed", r.events_replayed},
           {"disconnects", r.disconnects},
+          {"stale_restores", r.stale_restores},
           {"funds_conserved", r.funds_conserved},
           {"violations", r.violations},
           {"wall_ms", r.wall_ms}};
@@ -50,10 +51,10 @@ void print_summary(const sim::LnSimReport& r) {
               static_cast<unsigned long long>(r.payments_succeeded),
               static_cast<unsigned long long>(r.payments_failed));
   std::printf(
-      "  faults:   %llu crashes survived, %llu link drops, %llu monitor events replayed after "
-      "restarts\n",
-      static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.disconnects),
-      static_cast<unsigned long long>(r.events_replayed));
+      "  faults:   %llu crashes survived (%llu restarts from stale manager snapshots), %llu link drops, "
+      "%llu monitor events replayed after restarts\n",
+      static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.stale_restores),
+      static_cast<unsigned long long>(r.disconnects), static_cast<unsigned long long>(r.events_replayed));
   std::printf(
       "  checks:   %llu lost, %llu duplicate events, %llu un-acked monitor events, %llu stuck "
       "HTLCs, funds %s\n",
@@ -133,6 +134,9 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
   sim->add_option("--payments", options->config.payments, "Number of payments to send");
   sim->add_option("--crash-rate", options->config.crash_rate,
                   "Chance per payment that a node crashes at a persistence point")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--stale-snapshot-rate", options->config.stale_snapshot_rate,
+                  "Chance per payment of a stale manager snapshot step (default: the crash rate)")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_flag("--async-persist", options->config.async_persist,
                 "Persist monitor updates asynchronously, completing in random order");

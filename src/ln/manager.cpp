@@ -13,6 +13,13 @@ constexpr const char* kStateKey = "state";
 constexpr const char* kDoneNamespace = "payments_done";
 constexpr codec::RecordKind kDoneRecord{
     .type = 45, .min_version = 1, .current_version = 1, .name = "completed payment"};
+constexpr const char* kForwardsDoneNamespace = "forwards_done";
+constexpr codec::RecordKind kForwardDoneRecord{
+    .type = 46, .min_version = 1, .current_version = 1, .name = "handled forward"};
+
+std::string forward_key(const ChannelId& prev_channel, HtlcId prev_htlc) {
+  return prev_channel.to_hex() + "/" + std::to_string(prev_htlc.value());
+}
 constexpr codec::RecordKind kManagerRecord{
     .type = 44, .min_version = 1, .current_version = 1, .name = "channel manager"};
 constexpr size_t kMaxItems = 10'000'000;
@@ -273,6 +280,13 @@ util::Status ChannelManager::drop_handled_terminal_events() {
   // Records of handled payments are written apart from the state, so a stale
   // state may still queue a terminal event the user already handled.
   for (auto it = events_.begin(); it != events_.end();) {
+    if (const auto* forwarded = std::get_if<PaymentForwarded>(&it->event)) {
+      HASHLOCK_ASSIGN_OR_RETURN(
+          std::optional<Bytes> handled,
+          store_->get(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id)));
+      it = handled ? events_.erase(it) : std::next(it);
+      continue;
+    }
     const PaymentId* id = nullptr;
     if (const auto* sent = std::get_if<PaymentSent>(&it->event)) id = &sent->payment_id;
     if (const auto* failed = std::get_if<PaymentFailed>(&it->event)) id = &failed->payment_id;
@@ -952,6 +966,12 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
       fields.boolean(0, succeeded);
       done.put(kDoneNamespace, terminal->to_hex(), codec::encode_record(kDoneRecord, fields));
       payments_.erase(*terminal);
+    }
+    if (const auto* forwarded = std::get_if<PaymentForwarded>(&queued.event)) {
+      codec::TlvWriter fields;
+      fields.amount(0, forwarded->total_fee_earned_msat);
+      done.put(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id),
+               codec::encode_record(kForwardDoneRecord, fields));
     }
     const std::vector<MonitorEventSource> acks = queued.ack_on_handled;
     const std::vector<HtlcRelease> releases = queued.release_on_handled;

@@ -11,8 +11,9 @@
 //
 // Durability: the manager's state is one record (namespace "manager", key
 // "state") holding only what is pending; a payment whose terminal event was
-// handled moves to its own record (namespace "payments_done"), so the state
-// does not grow with history. The state is written synchronously before any monitor update it
+// handled moves to its own record (namespace "payments_done"), and so does a
+// handled PaymentForwarded ("forwards_done"), so the state does not grow with
+// history and a stale state cannot deliver either again. The state is written synchronously before any monitor update it
 // records is handed to the Watch. A stale copy of it (an older snapshot) is survivable: on load,
 // channels whose monitor is ahead are force-closed with a clear reason, in-flight updates are
 // replayed, and every un-acked monitor event is processed again; handlers are idempotent.

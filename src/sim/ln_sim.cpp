@@ -22,6 +22,7 @@ constexpr uint64_t kMaxPaymentMsat = 20'000'000;
 constexpr double kFailShare = 0.1;         // receivers fail this share of payments
 constexpr double kDisconnectShare = 0.02;  // chance per payment of a link flap
 constexpr uint64_t kMaxCrashPointOperations = 40;
+constexpr uint64_t kStaleEventsHandledMax = 3;  // events a node handles between a copy and its restore
 
 struct Link {
   size_t a = 0;
@@ -96,6 +97,8 @@ class Simulation {
         harness_.crash(victim);
       }
     }
+    const double stale_rate = config_.stale_snapshot_rate < 0 ? config_.crash_rate : config_.stale_snapshot_rate;
+    if (rng_.chance(stale_rate)) stale_snapshot_step(rng_.below(config_.nodes));
     if (rng_.chance(kDisconnectShare)) {
       const Link& link = links_[rng_.below(links_.size())];
       harness_.disconnect(link.a, link.b);
@@ -107,6 +110,32 @@ class Simulation {
       harness_.reconnect(it->first, it->second);
       down_links_.erase(it);
     }
+  }
+
+  std::vector<uint64_t> monitor_update_ids(size_t i) {
+    std::vector<uint64_t> ids;
+    ln::Node& node = harness_.node(i);
+    for (const ChannelId& id : node.manager().channel_ids()) {
+      const ln::ChannelMonitor* monitor = node.chain_monitor().get(id);
+      ids.push_back(monitor == nullptr ? 0 : monitor->latest_update_id());
+    }
+    return ids;
+  }
+
+  // Takes a copy of node i's manager state, lets the node handle a few user
+  // events, then writes the older copy back and restarts the node, if its
+  // monitors have not moved meanwhile.
+  void stale_snapshot_step(size_t i) {
+    if (harness_.node(i).manager().in_flight_monitor_updates() > 0) return;
+    auto state = harness_.kv(i).get("manager", "state");
+    if (!state.is_ok() || !state->has_value()) return;
+    const std::vector<uint64_t> ids = monitor_update_ids(i);
+    const size_t events = 1 + rng_.below(kStaleEventsHandledMax);
+    for (size_t e = 0; e < events; ++e) harness_.process(i);
+    if (monitor_update_ids(i) != ids) return;
+    if (!harness_.kv(i).put("manager", "state", **state).is_ok()) return;
+    ++report_.stale_restores;
+    harness_.crash(i);
   }
 
   void reconnect_all() {
@@ -271,6 +300,7 @@ util::Status validate(const LnSimConfig& config) {
     if (!(rate >= 0.0 && rate <= 1.0))
       return util::invalid_argument(std::string(name) + " must be between 0 and 1");
   }
+  if (config.stale_snapshot_rate > 1.0) return util::invalid_argument("--stale-snapshot-rate must be between 0 and 1");
   if (config.store != "memory" && config.store.rfind("sqlite:", 0) != 0) {
     return util::invalid_argument("--store must be memory or sqlite:DIR, got '" + config.store +
                                   "'");
@@ -295,6 +325,7 @@ std::string reproduce_command(const LnSimConfig& config) {
   if (config.crash_rate > 0) command += " --crash-rate " + std::to_string(config.crash_rate);
   if (config.async_persist) command += " --async-persist";
   if (config.forwarding) command += " --forwarding";
+  if (config.stale_snapshot_rate >= 0) command += " --stale-snapshot-rate " + std::to_string(config.stale_snapshot_rate);
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");
   if (config.store != "memory") command += " --store " + config.store;
   if (config.canary != ln::ManagerConfig::PlantedBug::kNone)

@@ -7,7 +7,11 @@
 // random nodes at random persistence points (the store drops what was not
 // synced; on SQLite the store is closed abruptly and reopened). After the
 // workload the network settles and every invariant of testing.md that
-// applies is checked. The run is single-threaded and deterministic.
+// applies is checked. Now and then a node is restarted from an older copy
+// of its manager state, taken before it handled a few user events: only if
+// its monitors have not moved since, so the stale state lags in payments,
+// events and claims but never needs a force close (whose HTLCs would need
+// the chain). The run is single-threaded and deterministic.
 // Limits on steps and settle rounds are named constants; a run that cannot
 // settle is a violation ("no convergence"), not a hang.
 #pragma once
@@ -33,6 +37,10 @@ struct LnSimConfig {
   double reorg_rate = 0.0;
   bool persistent_mode = true;
   std::string store = "memory";  // or "sqlite:DIR"
+  // Chance per payment of a stale-snapshot step at a random node: copy its
+  // manager state, let it handle a few events, write the older copy back and
+  // restart it. Negative: the same as the crash rate.
+  double stale_snapshot_rate = -1.0;
   ln::ManagerConfig::PlantedBug canary = ln::ManagerConfig::PlantedBug::kNone;
 };
 
@@ -53,6 +61,7 @@ struct LnSimReport {
   uint64_t stuck_htlcs = 0;
   uint64_t events_replayed = 0;
   uint64_t disconnects = 0;
+  uint64_t stale_restores = 0;
   bool funds_conserved = true;
   std::vector<std::string> violations;
   uint64_t wall_ms = 0;

@@ -16,7 +16,7 @@ std::string describe(const LnSimReport& report) {
 // The bounded sweep of the default suite: 200 seeds across both modes, both
 // persister kinds and crash rates up to 0.05.
 TEST(LnSim, SweepOfSeedsHoldsEveryInvariant) {
-  uint64_t payments = 0, crashes = 0, succeeded = 0;
+  uint64_t payments = 0, crashes = 0, succeeded = 0, stale_restores = 0;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
     LnSimConfig config{.seed = seed,
                        .nodes = 2 + seed % 3,
@@ -29,7 +29,9 @@ TEST(LnSim, SweepOfSeedsHoldsEveryInvariant) {
     payments += report.payments_attempted;
     crashes += report.crashes;
     succeeded += report.payments_succeeded;
+    stale_restores += report.stale_restores;
   }
+  EXPECT_GT(stale_restores, 10u) << "stale manager snapshots must actually be restored";
   EXPECT_GT(payments, 7000u);
   EXPECT_GT(crashes, 100u) << "the sweep must actually crash nodes";
   EXPECT_GT(succeeded, payments / 2);
