@@ -100,4 +100,27 @@ Bytes encode_list(const std::vector<Bytes>& items);
 util::Result<std::vector<ByteView>> decode_list(ByteView input, size_t max_items,
                                                 std::string_view what);
 
+// encode_list of `items`, each encoded by `encode`.
+template <typename Container, typename Encode>
+Bytes encode_items(const Container& items, Encode encode) {
+  std::vector<Bytes> encoded;
+  encoded.reserve(items.size());
+  for (const auto& item : items) encoded.push_back(encode(item));
+  return encode_list(encoded);
+}
+
+// decode_list, then `decode` of each item; the first failure is returned.
+template <typename T, typename Decode>
+util::Result<std::vector<T>> decode_items(ByteView input, size_t max_items, std::string_view what,
+                                          Decode decode) {
+  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items, decode_list(input, max_items, what));
+  std::vector<T> out;
+  out.reserve(items.size());
+  for (ByteView item : items) {
+    HASHLOCK_ASSIGN_OR_RETURN(T value, decode(item));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
 }  // namespace hashlock::codec

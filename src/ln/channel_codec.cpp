@@ -126,21 +126,13 @@ util::Result<LogEntry> decode_entry(ByteView raw, bool* offered_by_us = nullptr)
 
 template <typename Container>
 Bytes encode_entries(const Container& entries) {
-  std::vector<Bytes> items;
-  for (const LogEntry& e : entries) items.push_back(encode_entry(e));
-  return codec::encode_list(items);
+  return codec::encode_items(entries, [](const LogEntry& e) { return encode_entry(e); });
 }
 
 util::Result<std::vector<LogEntry>> decode_entries(codec::TlvReader& r, uint64_t field) {
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items,
-                            codec::decode_list(raw, kMaxListItems, "channel log"));
-  std::vector<LogEntry> out;
-  for (ByteView item : items) {
-    HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(item));
-    out.push_back(std::move(e));
-  }
-  return out;
+  return codec::decode_items<LogEntry>(raw, kMaxListItems, "channel log",
+                                       [](ByteView item) { return decode_entry(item); });
 }
 
 Bytes encode_view(const CommitmentView& v) {

@@ -273,20 +273,12 @@ enum Field : uint64_t {
 };
 
 Bytes encode_htlcs(const std::vector<CommitmentHtlc>& htlcs) {
-  std::vector<Bytes> items;
-  for (const auto& h : htlcs) items.push_back(encode_commitment_htlc(h));
-  return codec::encode_list(items);
+  return codec::encode_items(htlcs, encode_commitment_htlc);
 }
 
 util::Result<std::vector<CommitmentHtlc>> decode_htlcs(ByteView raw) {
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items,
-                            codec::decode_list(raw, kMaxHtlcsPerCommitment, "commitment htlcs"));
-  std::vector<CommitmentHtlc> out;
-  for (ByteView item : items) {
-    HASHLOCK_ASSIGN_OR_RETURN(CommitmentHtlc h, decode_commitment_htlc(item));
-    out.push_back(std::move(h));
-  }
-  return out;
+  return codec::decode_items<CommitmentHtlc>(raw, kMaxHtlcsPerCommitment, "commitment htlcs",
+                                             decode_commitment_htlc);
 }
 
 Bytes encode_event(const MonitorEvent& event) {

@@ -36,26 +36,10 @@ enum HtlcField : uint64_t {
 
 constexpr size_t kMaxListItems = kMaxHtlcsPerCommitment;
 
-template <typename T, typename Encode>
-Bytes list_of(const std::vector<T>& items, Encode encode) {
-  std::vector<Bytes> encoded;
-  encoded.reserve(items.size());
-  for (const T& item : items) encoded.push_back(encode(item));
-  return codec::encode_list(encoded);
-}
-
 template <typename T, typename Decode>
 util::Result<std::vector<T>> read_list(codec::TlvReader& r, uint64_t field, Decode decode) {
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw, r.bytes(field));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> items,
-                            codec::decode_list(raw, kMaxListItems, r.what()));
-  std::vector<T> out;
-  out.reserve(items.size());
-  for (ByteView item : items) {
-    HASHLOCK_ASSIGN_OR_RETURN(T value, decode(item));
-    out.push_back(std::move(value));
-  }
-  return out;
+  return codec::decode_items<T>(raw, kMaxListItems, r.what(), decode);
 }
 
 Bytes encode_claimed(const ClaimedHtlc& c) {
@@ -108,16 +92,16 @@ struct StepEncoder {
   void operator()(const LatestHolderCommitment& s) {
     w.u64(kStepKind, kHolderKind)
         .u64(kNumber, s.commitment_number)
-        .bytes(kHtlcs, list_of(s.htlcs, encode_commitment_htlc))
-        .bytes(kClaimed, list_of(s.claimed_htlcs, encode_claimed))
-        .bytes(kFailed, list_of(s.failed_htlcs, encode_failed))
+        .bytes(kHtlcs, codec::encode_items(s.htlcs, encode_commitment_htlc))
+        .bytes(kClaimed, codec::encode_items(s.claimed_htlcs, encode_claimed))
+        .bytes(kFailed, codec::encode_items(s.failed_htlcs, encode_failed))
         .amount(kToHolder, s.to_holder)
         .amount(kToCounterparty, s.to_counterparty);
   }
   void operator()(const LatestCounterpartyCommitment& s) {
     w.u64(kStepKind, kCounterpartyKind)
         .u64(kNumber, s.commitment_number)
-        .bytes(kHtlcs, list_of(s.htlcs, encode_commitment_htlc));
+        .bytes(kHtlcs, codec::encode_items(s.htlcs, encode_commitment_htlc));
   }
   void operator()(const PaymentPreimageStep& s) {
     w.u64(kStepKind, kPreimageKind).bytes32(kPreimage, s.preimage);
