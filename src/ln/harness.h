@@ -42,9 +42,13 @@ struct HarnessOptions {
   // a crash drops the connection and opens the store again.
   std::vector<std::string> store_urls;
   ManagerConfig::PlantedBug planted_bug = ManagerConfig::PlantedBug::kNone;
+  // Every this many steps, a timer tick at every node (0: only when the
+  // network would otherwise settle with parts of a payment waiting).
+  uint64_t tick_every_steps = 0;
 };
 
 inline constexpr size_t kMaxSettleRounds = 10'000;
+inline constexpr uint64_t kMaxIdleTicks = 16;  // ticks settle() lets pass with nothing else happening
 
 class LnHarness {
  public:
@@ -104,6 +108,12 @@ class LnHarness {
   // Retries the claims and fails receivers have decided on.
   bool run_claims();
 
+  // A timer tick at every node.
+  void tick();
+  // Every node's view of the network: each channel opened through the
+  // harness, both directions, at its capacity with the default fee policy.
+  NetworkGraph& graph() { return *graph_; }
+
   // Answer kReplay to the next `n` deliveries of node i.
   void replay_next(size_t i, int n) { nodes_[i].replay_budget = n; }
 
@@ -125,6 +135,7 @@ class LnHarness {
   void handle_one(size_t i, bool* did_something);
   void after_restart_delivery(Slot& slot, const Event& event);
   void record(size_t i, const Event& event);
+  bool waiting_for_time() const;
 
   HarnessOptions options_;
   util::Rng rng_;
@@ -138,6 +149,8 @@ class LnHarness {
   uint64_t duplicates_ = 0;
   uint64_t replayed_before_restarts_ = 0;
   std::map<size_t, std::string> stopped_;  // nodes that hit an unrecoverable error
+  std::shared_ptr<NetworkGraph> graph_ = std::make_shared<NetworkGraph>();
+  uint64_t steps_ = 0;
 };
 
 }  // namespace hashlock::ln

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "codec/record.h"
+#include "ln/manager_records.h"
 #include "util/check.h"
 
 namespace hashlock::ln {
@@ -10,9 +11,6 @@ namespace {
 
 constexpr const char* kManagerNamespace = "manager";
 constexpr const char* kStateKey = "state";
-constexpr const char* kDoneNamespace = "payments_done";
-constexpr codec::RecordKind kDoneRecord{
-    .type = 45, .min_version = 1, .current_version = 1, .name = "completed payment"};
 constexpr const char* kForwardsDoneNamespace = "forwards_done";
 constexpr codec::RecordKind kForwardDoneRecord{
     .type = 46, .min_version = 1, .current_version = 1, .name = "handled forward"};
@@ -20,8 +18,9 @@ constexpr codec::RecordKind kForwardDoneRecord{
 std::string forward_key(const ChannelId& prev_channel, HtlcId prev_htlc) {
   return prev_channel.to_hex() + "/" + std::to_string(prev_htlc.value());
 }
+// Version 2: payments are kept part by part (multi-part payments).
 constexpr codec::RecordKind kManagerRecord{
-    .type = 44, .min_version = 1, .current_version = 1, .name = "channel manager"};
+    .type = 44, .min_version = 2, .current_version = 2, .name = "channel manager"};
 constexpr size_t kMaxItems = 10'000'000;
 
 // The per-hop payload of the final hop: the total amount of the payment.
@@ -74,7 +73,7 @@ util::Status ChannelManager::persist(store::WriteBatch extra, store::Durability 
   return store_->write(extra, durability);
 }
 
-util::Result<std::optional<ChannelManager::PaymentState>> ChannelManager::completed_payment(
+util::Result<std::optional<PaymentState>> ChannelManager::completed_payment(
     const PaymentId& id) const {
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw, store_->get(kDoneNamespace, id.to_hex()));
   if (!raw) return std::optional<PaymentState>();
@@ -94,16 +93,7 @@ Bytes ChannelManager::encode_state() const {
     w.bytes(0, entry.channel.encode()).bytes(2, codec::encode_list(updates));
     channels.push_back(w.take());
   }
-  for (const auto& [id, p] : payments_) {
-    codec::TlvWriter w;
-    w.bytes32(0, id)
-        .bytes32(2, p.payment_hash)
-        .amount(4, p.amount)
-        .amount(6, p.fee)
-        .u64(8, static_cast<uint64_t>(p.state))
-        .boolean(10, p.terminal_handled);
-    payments.push_back(w.take());
-  }
+  for (const auto& [id, p] : payments_) payments.push_back(encode_outbound_payment(id, p));
   for (const auto& [hash, c] : claimable_) {
     codec::ByteWriter htlcs;
     for (const ClaimableHtlc& h : c.htlcs) {
@@ -117,7 +107,9 @@ Bytes ChannelManager::encode_state() const {
         .amount(2, c.total)
         .bytes(4, htlcs.bytes())
         .u64(6, static_cast<uint64_t>(c.state))
-        .u64(8, c.hop_index);
+        .u64(8, c.hop_index)
+        .u64(10, c.first_tick);
+    if (c.preimage) w.bytes32(13, *c.preimage);
     claimable.push_back(w.take());
   }
   for (const QueuedEvent& e : events_) events.push_back(encode_queued_event(e));
@@ -143,7 +135,7 @@ Bytes ChannelManager::encode_state() const {
     if (ack.source) aw.bytes32(6, ack.source->channel_id).u64(8, ack.source->event_id);
     acks.push_back(aw.take());
   }
-  w.bytes(16, codec::encode_list(forwards)).bytes(18, codec::encode_list(acks));
+  w.bytes(16, codec::encode_list(forwards)).bytes(18, codec::encode_list(acks)).u64(20, tick_);
   return codec::encode_record(kManagerRecord, w);
 }
 
@@ -180,20 +172,8 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> payment_items,
                             codec::decode_list(payments, kMaxItems, "payments"));
   for (ByteView item : payment_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader p,
-                              codec::TlvReader::parse(item, "outbound payment"));
-    HASHLOCK_ASSIGN_OR_RETURN(PaymentId id, p.bytes32<PaymentId>(0));
-    OutboundPayment payment;
-    HASHLOCK_ASSIGN_OR_RETURN(payment.payment_hash, p.bytes32<PaymentHash>(2));
-    HASHLOCK_ASSIGN_OR_RETURN(payment.amount, p.amount(4));
-    HASHLOCK_ASSIGN_OR_RETURN(payment.fee, p.amount(6));
-    HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, p.u64(8));
-    if (state > 2)
-      return util::corruption("outbound payment state " + std::to_string(state) + " is unknown");
-    payment.state = static_cast<PaymentState>(state);
-    HASHLOCK_ASSIGN_OR_RETURN(payment.terminal_handled, p.boolean(10));
-    HASHLOCK_RETURN_IF_ERROR(p.finish());
-    payments_[id] = payment;
+    HASHLOCK_ASSIGN_OR_RETURN(auto payment, decode_outbound_payment(item));
+    payments_[payment.first] = std::move(payment.second);
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView claimable, r.bytes(8));
   HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> claimable_items,
@@ -221,6 +201,11 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
     payment.state = static_cast<ClaimState>(state);
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t hop, c.u64(8));
     payment.hop_index = static_cast<uint32_t>(std::min<uint64_t>(hop, kMaxRouteHops));
+    HASHLOCK_ASSIGN_OR_RETURN(payment.first_tick, c.u64(10));
+    if (c.has(13)) {
+      HASHLOCK_ASSIGN_OR_RETURN(PaymentPreimage preimage, c.bytes32<PaymentPreimage>(13));
+      payment.preimage = preimage;
+    }
     HASHLOCK_RETURN_IF_ERROR(c.finish());
     claimable_[hash] = std::move(payment);
   }
@@ -267,6 +252,7 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
     HASHLOCK_RETURN_IF_ERROR(a.finish());
     forward_acks_[{channel, htlc}] = ack;
   }
+  HASHLOCK_ASSIGN_OR_RETURN(tick_, r.u64(20));
   HASHLOCK_RETURN_IF_ERROR(r.finish());
   if (stored_flag && !config_.persistent_monitor_events && chain_monitor_->unacked_events() > 0) {
     return util::failed_precondition("refusing to downgrade to legacy monitor events: " +
@@ -277,32 +263,20 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
 }
 
 util::Status ChannelManager::drop_handled_terminal_events() {
-  // Records of handled payments are written apart from the state, so a stale
-  // state may still queue a terminal event the user already handled.
+  // Records of handled events are written apart from the state, so a stale
+  // state may still queue an event the user already handled.
   for (auto it = events_.begin(); it != events_.end();) {
-    if (const auto* forwarded = std::get_if<PaymentForwarded>(&it->event)) {
-      HASHLOCK_ASSIGN_OR_RETURN(
-          std::optional<Bytes> handled,
-          store_->get(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id)));
-      it = handled ? events_.erase(it) : std::next(it);
-      continue;
-    }
-    const PaymentId* id = nullptr;
-    if (const auto* sent = std::get_if<PaymentSent>(&it->event)) id = &sent->payment_id;
-    if (const auto* failed = std::get_if<PaymentFailed>(&it->event)) id = &failed->payment_id;
-    if (id == nullptr) {
+    const auto* forwarded = std::get_if<PaymentForwarded>(&it->event);
+    if (forwarded == nullptr) {
       ++it;
       continue;
     }
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
-    if (!done) {
-      ++it;
-      continue;
-    }
-    payments_.erase(*id);
-    it = events_.erase(it);
+    HASHLOCK_ASSIGN_OR_RETURN(
+        std::optional<Bytes> handled,
+        store_->get(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id)));
+    it = handled ? events_.erase(it) : std::next(it);
   }
-  return util::Status::ok();
+  return reconcile_payments_after_load();
 }
 
 util::Status ChannelManager::reconcile_after_load() {
@@ -341,6 +315,10 @@ util::Status ChannelManager::reconcile_after_load() {
   // Legacy mode: outcomes a stale state lost are rebuilt from the monitors.
   if (!config_.persistent_monitor_events) HASHLOCK_RETURN_IF_ERROR(rebuild_legacy_outcomes());
   HASHLOCK_RETURN_IF_ERROR(persist());
+  // A claim a crash interrupted between its parts goes on.
+  for (auto& [hash, payment] : claimable_) {
+    if (payment.state == ClaimState::kClaimed) HASHLOCK_RETURN_IF_ERROR(resume_claim(hash, payment));
+  }
   return process_forwards();
 }
 
@@ -473,29 +451,15 @@ util::Status ChannelManager::send_payment(const PaymentId& payment_id, const Pay
 util::Status ChannelManager::send_payment_route(const PaymentId& payment_id, const PaymentHash& hash,
                                                 AmountMsat amount, const std::vector<RouteHop>& route) {
   if (!fatal_.is_ok()) return fatal_;
-  if (auto it = payments_.find(payment_id); it != payments_.end()) {
-    const char* state = it->second.state == PaymentState::kPending     ? "pending"
-                        : it->second.state == PaymentState::kSucceeded ? "already succeeded"
-                                                                       : "already failed";
-    return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state +
-                                     "; not sending it again");
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(payment_id));
-  if (done) {
-    return util::failed_precondition(
-        "payment " + payment_id.to_hex() + " is " +
-        (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
-        "; not sending it again");
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(BuiltRoute built, build_route(route, amount, config_.final_cltv_expiry));
-  ChannelEntry* entry = find(route.front().channel_id);
-  if (entry == nullptr) return util::not_found("no channel " + route.front().channel_id.to_hex());
-  const HtlcSource source = OutboundRoute{payment_id, 0, amount, built.fees};
-  HASHLOCK_RETURN_IF_ERROR(entry->channel.send_htlc(built.first_amount, hash, built.first_cltv,
-                                                    std::move(built.first_payload), source, nullptr));
-  payments_[payment_id] = OutboundPayment{hash, amount, built.fees, PaymentState::kPending, false};
+  HASHLOCK_RETURN_IF_ERROR(refuse_if_known(payment_id));
+  if (route.empty()) return util::invalid_argument("a route needs at least one channel");
+  OutboundPayment payment;
+  payment.payment_hash = hash;
+  payment.amount = amount;
+  HASHLOCK_RETURN_IF_ERROR(send_part(payment_id, payment, route, amount));
+  payments_[payment_id] = std::move(payment);
   HASHLOCK_RETURN_IF_ERROR(persist());
-  return flush(*entry);
+  return flush(*find(route.front().channel_id));
 }
 
 util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
@@ -505,28 +469,24 @@ util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
   if (it == claimable_.end())
     return util::not_found("no claimable payment for hash " + hash.to_hex());
   ClaimablePayment& payment = it->second;
-  if (payment.state == ClaimState::kClaimed) return util::Status::ok();
+  if (payment.state == ClaimState::kClaimed) {
+    HASHLOCK_RETURN_IF_ERROR(resume_claim(hash, payment));
+    return persist();
+  }
   if (payment.state != ClaimState::kClaimable) {
     return util::failed_precondition("payment " + hash.to_hex() +
                                      " is not claimable (it was failed or is incomplete)");
   }
+  // Claimed as a whole: once one part's preimage may leave, every part must
+  // be claimed, after a crash too (the preimage is kept for that).
   payment.state = ClaimState::kClaimed;
+  payment.preimage = preimage;
   AmountMsat total;
   for (const ClaimableHtlc& htlc : payment.htlcs) {
     HASHLOCK_ASSIGN_OR_RETURN(total, total.checked_add(htlc.amount));
   }
   queue_event(PaymentClaimed{hash, total}, {});
-  for (const ClaimableHtlc& htlc : payment.htlcs) {
-    ChannelEntry* entry = find(htlc.channel_id);
-    if (entry == nullptr || !entry->channel.is_open()) continue;
-    HASHLOCK_ASSIGN_OR_RETURN(bool started,
-                              entry->channel.fulfill_htlc(htlc.htlc_id, preimage, AmountMsat(0)));
-    if (!started) continue;
-    // The preimage is durable in the monitor before the fulfill can leave.
-    ChannelOutput out = entry->channel.flush(!entry->in_flight.empty());
-    out.steps.insert(out.steps.begin(), PaymentPreimageStep{preimage});
-    HASHLOCK_RETURN_IF_ERROR(commit(*entry, std::move(out)));
-  }
+  HASHLOCK_RETURN_IF_ERROR(resume_claim(hash, payment));
   return persist();
 }
 
@@ -571,6 +531,7 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry,
       }
       continue;
     }
+    if (payment.htlcs.empty()) payment.first_tick = tick_;
     payment.total = payload->total;
     payment.hop_index = payload->hop_index;
     payment.htlcs.push_back(ClaimableHtlc{entry.channel.id(), htlc.id, htlc.amount});
@@ -814,70 +775,78 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
   auto ack = [&]() { return source ? ack_now(*source) : util::Status::ok(); };
   if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled)
     HASHLOCK_RETURN_IF_ERROR(ack());
-  // Already handled by the user: only ack (and in legacy mode release).
-  auto already_done = [&]() -> util::Status {
-    ++stats_.monitor_events_replayed;
-    HASHLOCK_RETURN_IF_ERROR(ack());
-    return persistent ? util::Status::ok() : release_payment(release);
-  };
-  if (payments_.count(route.payment_id) == 0) {
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done,
-                              completed_payment(route.payment_id));
+  auto it = payments_.find(route.payment_id);
+  if (it == payments_.end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
     if (done) {
-      HASHLOCK_CHECK((*done == PaymentState::kSucceeded) == claimed,
-                     "the monitor resolved one payment both as claimed and as failed");
-      return already_done();
+      // Every part and the payment itself were handled: only ack (and in legacy mode release).
+      ++stats_.monitor_events_replayed;
+      HASHLOCK_RETURN_IF_ERROR(ack());
+      return persistent ? util::Status::ok() : release_payment(release);
     }
+    // A payment the (possibly stale) manager state does not know is rebuilt
+    // from the event: this part alone, no retries.
+    OutboundPayment rebuilt;
+    rebuilt.payment_hash = event.payment_hash;
+    rebuilt.amount = route.total_amount;
+    rebuilt.multipath = route.part_id != 0;
+    rebuilt.next_part_id = route.part_id + 1;
+    rebuilt.parts.push_back(PaymentPart{.part_id = route.part_id, .amount = route.total_amount, .fee = route.fee,
+                                        .route = {channel_id}});
+    it = payments_.emplace(route.payment_id, std::move(rebuilt)).first;
   }
-  // A payment the (possibly stale) manager state does not know is rebuilt from the event.
-  auto [it, inserted] = payments_.try_emplace(
-      route.payment_id, OutboundPayment{event.payment_hash, route.total_amount, route.fee,
-                                        PaymentState::kPending, false});
   OutboundPayment& payment = it->second;
-  std::vector<MonitorEventSource> acks;
-  if (persistent && source) acks.push_back(*source);
-  std::vector<HtlcRelease> releases;
-  if (!persistent) releases.push_back(release);
-  if (payment.state == PaymentState::kPending) {
-    payment.state = claimed ? PaymentState::kSucceeded : PaymentState::kFailed;
+  PaymentPart* part = payment.part(route.part_id);
+  if (part == nullptr) {
+    // A part a stale state does not know (a retry sent after its copy).
+    payment.parts.push_back(PaymentPart{.part_id = route.part_id, .amount = event.htlc_value, .fee = route.fee,
+                                        .route = {channel_id}});
+    payment.next_part_id = std::max(payment.next_part_id, route.part_id + 1);
+    part = &payment.parts.back();
+  }
+  if (part->state != PartState::kInFlight) {
+    // Replayed: the part's consequences are recorded; its ack or release
+    // waits with it, or runs now if the user already handled both events.
+    HASHLOCK_CHECK((part->state == PartState::kSucceeded) == claimed,
+                   "the monitor resolved one payment part both as claimed and as failed");
+    ++stats_.monitor_events_replayed;
+    if (persistent && source && std::find(part->acks.begin(), part->acks.end(), *source) == part->acks.end())
+      part->acks.push_back(*source);
+    if (!persistent && std::find(part->releases.begin(), part->releases.end(), release) == part->releases.end())
+      part->releases.push_back(release);
+  } else {
+    part->state = claimed ? PartState::kSucceeded : PartState::kFailed;
+    part->path_handled = !payment.multipath;  // single-path payments have no path event
+    if (persistent && source) part->acks.push_back(*source);
+    if (!persistent) part->releases.push_back(release);
     if (claimed) {
       const auto& resolution = std::get<ClaimedResolution>(event.resolution);
-      queue_event(PaymentSent{route.payment_id, event.payment_hash, resolution.preimage,
-                              payment.amount, payment.fee},
-                  std::move(acks), std::move(releases));
+      HASHLOCK_CHECK(payment.state != PaymentState::kFailed,
+                     "a part of a payment that already failed was claimed");
+      if (payment.state == PaymentState::kPending) {
+        payment.state = PaymentState::kSucceeded;
+        queue_event(PaymentSent{route.payment_id, event.payment_hash, resolution.preimage, payment.amount,
+                                payment.fees()},
+                    {});
+      }
+      if (payment.multipath) queue_event(PaymentPathSuccessful{route.payment_id, route.part_id}, {});
     } else {
-      queue_event(PaymentFailed{route.payment_id, event.payment_hash,
-                                std::get<FailedResolution>(event.resolution).reason},
-                  std::move(acks), std::move(releases));
+      const FailureReason& reason = std::get<FailedResolution>(event.resolution).reason;
+      part->failure = reason;
+      payment.last_failure = reason;
+      if (payment.multipath) queue_event(PaymentPathFailed{route.payment_id, route.part_id, reason}, {});
+      const PaymentPart failed = *part;
+      HASHLOCK_RETURN_IF_ERROR(after_part_failed(route.payment_id, payment, failed, false));
     }
-    HASHLOCK_RETURN_IF_ERROR(persist());
-    return persistent ? util::Status::ok() : ack();
   }
-  HASHLOCK_CHECK((payment.state == PaymentState::kSucceeded) == claimed,
-                 "the monitor resolved one payment both as claimed and as failed");
-  if (payment.terminal_handled) return already_done();
-  // The terminal event is still queued: it acks or releases this one too once handled.
-  for (QueuedEvent& queued : events_) {
-    const PaymentId* id = nullptr;
-    if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) id = &sent->payment_id;
-    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event)) id = &failed->payment_id;
-    if (id == nullptr || *id != route.payment_id) continue;
-    ++stats_.monitor_events_replayed;
-    for (const MonitorEventSource& a : acks) {
-      if (std::find(queued.ack_on_handled.begin(), queued.ack_on_handled.end(), a) ==
-          queued.ack_on_handled.end())
-        queued.ack_on_handled.push_back(a);
-    }
-    for (const HtlcRelease& r : releases) {
-      if (std::find(queued.release_on_handled.begin(), queued.release_on_handled.end(), r) ==
-          queued.release_on_handled.end())
-        queued.release_on_handled.push_back(r);
-    }
-    HASHLOCK_RETURN_IF_ERROR(persist());
-    return persistent ? util::Status::ok() : ack();
-  }
-  return util::failed_precondition("payment " + route.payment_id.to_hex() +
-                                   " is resolved but its terminal event is lost");
+  std::vector<MonitorEventSource> due_acks;
+  std::vector<HtlcRelease> due_releases;
+  payment.take_due(&due_acks, &due_releases);
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  if (!persistent) HASHLOCK_RETURN_IF_ERROR(ack());
+  for (const MonitorEventSource& a : due_acks) HASHLOCK_RETURN_IF_ERROR(ack_now(a));
+  for (const HtlcRelease& r : due_releases) HASHLOCK_RETURN_IF_ERROR(release_payment(r));
+  return util::Status::ok();
 }
 
 util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event,
@@ -953,28 +922,15 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
     ++stats_.user_events_delivered;
     if (handler(queued.event) == HandleResult::kReplay) break;
     store::WriteBatch done;
-    const PaymentId* terminal = nullptr;
-    bool succeeded = false;
-    if (const auto* sent = std::get_if<PaymentSent>(&queued.event)) {
-      terminal = &sent->payment_id;
-      succeeded = true;
-    }
-    if (const auto* failed = std::get_if<PaymentFailed>(&queued.event))
-      terminal = &failed->payment_id;
-    if (terminal != nullptr) {
-      codec::TlvWriter fields;
-      fields.boolean(0, succeeded);
-      done.put(kDoneNamespace, terminal->to_hex(), codec::encode_record(kDoneRecord, fields));
-      payments_.erase(*terminal);
-    }
+    std::vector<MonitorEventSource> acks = queued.ack_on_handled;
+    std::vector<HtlcRelease> releases = queued.release_on_handled;
+    on_payment_event_handled(queued.event, done, &acks, &releases);
     if (const auto* forwarded = std::get_if<PaymentForwarded>(&queued.event)) {
       codec::TlvWriter fields;
       fields.amount(0, forwarded->total_fee_earned_msat);
       done.put(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id),
                codec::encode_record(kForwardDoneRecord, fields));
     }
-    const std::vector<MonitorEventSource> acks = queued.ack_on_handled;
-    const std::vector<HtlcRelease> releases = queued.release_on_handled;
     events_.pop_front();
     // First record that it was handled, then ack: a crash in between replays
     // the monitor event, which finds the payment handled and only acks.
@@ -1018,6 +974,12 @@ size_t ChannelManager::pending_htlcs() const {
 size_t ChannelManager::pending_outbound_payments() const {
   size_t count = 0;
   for (const auto& [id, p] : payments_) count += p.state == PaymentState::kPending ? 1 : 0;
+  return count;
+}
+
+size_t ChannelManager::incomplete_claimable_payments() const {
+  size_t count = 0;
+  for (const auto& [hash, c] : claimable_) count += c.state == ClaimState::kWaiting && !c.htlcs.empty() ? 1 : 0;
   return count;
 }
 

@@ -35,6 +35,8 @@
 #include "ln/channel.h"
 #include "ln/events.h"
 #include "ln/onion.h"
+#include "ln/outbound_payment.h"
+#include "ln/router.h"
 #include "ln/transport.h"
 #include "store/kv_store.h"
 
@@ -54,6 +56,12 @@ struct ManagerConfig {
   ChannelConfig channel_config;
   uint32_t final_cltv_expiry = 144;
   FeePolicy fee_policy;  // what this node charges to forward
+  // The node's view of the network, for multi-part payments and their
+  // retries. Without it, send_payment_mpp finds no route.
+  std::shared_ptr<const NetworkGraph> network_graph;
+  // A multi-part payment the receiver holds incomplete this many timer ticks
+  // is failed back (mpp_timeout).
+  uint64_t mpp_timeout_ticks = 3;
   PlantedBug planted_bug = PlantedBug::kNone;
 };
 
@@ -65,6 +73,26 @@ struct ManagerStats {
   uint64_t forwards_failed_back = 0;
 };
 
+// A payment to `payee`, split into up to `max_parts` parts over different
+// routes, each failed part re-sent over another route while retries are left
+// and the payment has not expired.
+struct PaymentParams {
+  NodeId payee;
+  PaymentHash payment_hash;
+  AmountMsat amount;
+  size_t max_parts = 1;
+  uint32_t max_retries = 3;
+  uint64_t expiry_ticks = 6;  // timer ticks after which no part is re-sent
+  uint32_t max_total_cltv = 2016;
+};
+
+// One part of a payment over a route the caller chose.
+struct PartSpec {
+  std::vector<RouteHop> route;
+  AmountMsat amount;  // what reaches the payee
+};
+
+inline constexpr size_t kMaxPaymentParts = 16;
 inline constexpr size_t kMaxEventsPerProcessCall = 10'000;
 inline constexpr size_t kMaxQueuedUserEvents = 1'000'000;
 
@@ -93,6 +121,16 @@ class ChannelManager {
   // one of our channels. Forwarding nodes are paid their fees on top.
   util::Status send_payment_route(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
                                   const std::vector<RouteHop>& route);
+  // A multi-part payment: routes found over the network graph. Every part,
+  // and every retry, ends in PaymentPathSuccessful or PaymentPathFailed; the
+  // payment in one PaymentSent or PaymentFailed.
+  util::Status send_payment_mpp(const PaymentId& payment_id, const PaymentParams& params);
+  // The same over parts the caller routed; their amounts add up to `amount`.
+  // Retries use the network graph, when there is one.
+  util::Status send_payment_parts(const PaymentId& payment_id, const PaymentParams& params,
+                                  const std::vector<PartSpec>& parts);
+  // Claims every part of the payment. Calling it again for a claimed payment
+  // re-sends whatever part's fulfill did not start (for instance after a crash).
   util::Status claim_funds(const PaymentPreimage& preimage);
   util::Status fail_htlc_backwards(const PaymentHash& hash);
 
@@ -112,6 +150,11 @@ class ChannelManager {
   // monitor event is un-acked.
   util::Status set_persistent_monitor_events(bool on);
 
+  // Time, in ticks the user drives (about one a minute in a deployment):
+  // receivers fail incomplete multi-part payments back after
+  // mpp_timeout_ticks; payments stop retrying at their expiry.
+  util::Status timer_tick();
+
   // Queries.
   NodeId node_id() const { return config_.node_id; }
   bool persistent_monitor_events() const { return config_.persistent_monitor_events; }
@@ -120,6 +163,9 @@ class ChannelManager {
   size_t pending_htlcs() const;
   size_t queued_user_events() const { return events_.size(); }
   size_t pending_outbound_payments() const;
+  // Payments we receive whose parts have not all arrived (they time out).
+  size_t incomplete_claimable_payments() const;
+  uint64_t ticks() const { return tick_; }
   size_t in_flight_monitor_updates() const;
   const ManagerStats& stats() const { return stats_; }
   // Set once a monitor update could not be applied or persisted: the node
@@ -127,14 +173,6 @@ class ChannelManager {
   const util::Status& fatal_error() const { return fatal_; }
 
  private:
-  enum class PaymentState : uint8_t { kPending = 0, kSucceeded = 1, kFailed = 2 };
-  struct OutboundPayment {
-    PaymentHash payment_hash;
-    AmountMsat amount;
-    AmountMsat fee;
-    PaymentState state = PaymentState::kPending;
-    bool terminal_handled = false;
-  };
   enum class ClaimState : uint8_t { kWaiting = 0, kClaimable = 1, kClaimed = 2, kFailed = 3 };
   struct ClaimableHtlc {
     ChannelId channel_id;
@@ -147,6 +185,8 @@ class ChannelManager {
     std::vector<ClaimableHtlc> htlcs;
     ClaimState state = ClaimState::kWaiting;
     uint32_t hop_index = 0;  // our place on the route, named in failures
+    uint64_t first_tick = 0;  // when its first part arrived
+    std::optional<PaymentPreimage> preimage;  // set once claimed
   };
   // An inbound HTLC to forward, recorded durably before it is acted on.
   struct PendingForward {
@@ -201,6 +241,22 @@ class ChannelManager {
                                     const ChannelId& channel_id, const HtlcEvent& event,
                                     const OutboundRoute& route);
   util::Status release_payment(const HtlcRelease& release);
+  util::Status refuse_if_known(const PaymentId& payment_id);
+  // Sends one part: an HTLC over `route` carrying `amount` to the payee.
+  util::Status send_part(const PaymentId& payment_id, OutboundPayment& payment, const std::vector<RouteHop>& route,
+                         AmountMsat amount);
+  // After a part failed: re-sends its amount over another route if allowed,
+  // otherwise gives up retrying; then ends the payment if nothing is left.
+  // `failed_locally`: it never left (our first hop refused it).
+  util::Status after_part_failed(const PaymentId& payment_id, OutboundPayment& payment, const PaymentPart& part,
+                                 bool failed_locally);
+  util::Result<std::optional<std::vector<RouteHop>>> retry_route(const OutboundPayment& payment, AmountMsat amount);
+  void fail_if_nothing_left(const PaymentId& payment_id, OutboundPayment& payment);
+  // Marks a handled payment event in `done`; returns the acks and releases now due.
+  void on_payment_event_handled(const Event& event, store::WriteBatch& done, std::vector<MonitorEventSource>* acks,
+                                std::vector<HtlcRelease>* releases);
+  util::Status reconcile_payments_after_load();
+  util::Status resume_claim(const PaymentHash& hash, ClaimablePayment& payment);
   util::Status rebuild_legacy_outcomes();
   util::Status ack_now(const MonitorEventSource& source);
   void queue_event(Event event, std::vector<MonitorEventSource> acks,
@@ -220,6 +276,7 @@ class ChannelManager {
   bool processing_forwards_ = false;
   uint64_t next_event_sequence_ = 0;
   uint64_t channels_opened_ = 0;
+  uint64_t tick_ = 0;
   ManagerStats stats_;
   util::Status fatal_;
 };

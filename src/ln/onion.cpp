@@ -43,13 +43,18 @@ util::Result<HopPayload> decode_payload(ByteView encoded) {
   return payload;
 }
 
-util::Result<BuiltRoute> build_route(const std::vector<RouteHop>& hops, AmountMsat amount, uint32_t final_cltv) {
+util::Result<BuiltRoute> build_route(const std::vector<RouteHop>& hops, AmountMsat amount, uint32_t final_cltv,
+                                     std::optional<AmountMsat> total) {
   if (hops.empty() || hops.size() > kMaxRouteHops) {
     return util::invalid_argument("a route needs 1.." + std::to_string(kMaxRouteHops) + " hops");
   }
+  if (total && *total < amount) {
+    return util::invalid_argument("a part of " + amount.to_string() + " exceeds the payment's total " +
+                                  total->to_string());
+  }
   // The receiver of the last channel is the final hop.
   HopPayload last{.hop_index = static_cast<uint32_t>(hops.size() - 1), .amount_to_forward = amount,
-                  .outgoing_cltv = final_cltv, .total = amount};
+                  .outgoing_cltv = final_cltv, .total = total.value_or(amount)};
   Bytes payload = encode_payload(last);
   AmountMsat incoming = amount;
   uint32_t cltv = final_cltv;

@@ -52,8 +52,11 @@ struct BuiltRoute {
 inline constexpr size_t kMaxRouteHops = 20;
 
 // Works backwards from the receiver: amounts and expiries per hop, payloads
-// nested from the last hop outwards.
-util::Result<BuiltRoute> build_route(const std::vector<RouteHop>& hops, AmountMsat amount, uint32_t final_cltv);
+// nested from the last hop outwards. `total` is the whole payment the final
+// hop waits for; it differs from `amount` for one part of a multi-part
+// payment (default: `amount`).
+util::Result<BuiltRoute> build_route(const std::vector<RouteHop>& hops, AmountMsat amount, uint32_t final_cltv,
+                                     std::optional<AmountMsat> total = std::nullopt);
 
 Bytes encode_payload(const HopPayload& payload);
 util::Result<HopPayload> decode_payload(ByteView encoded);

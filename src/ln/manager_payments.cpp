@@ -1,0 +1,411 @@
+// ChannelManager: sending payments in parts, retrying failed parts, ending
+// each payment in exactly one terminal event; the receiver's multi-part
+// timeout and claim resumption; timer ticks. The rest of the manager is in
+// manager.cpp.
+#include <algorithm>
+
+#include "ln/manager.h"
+#include "ln/manager_records.h"
+#include "util/check.h"
+
+namespace hashlock::ln {
+namespace {
+
+// The longest total expiry a route found for a retry may have.
+constexpr uint32_t kMaxRouteCltv = 2016;
+
+Bytes part_done_record(const PaymentPart& part) {
+  codec::TlvWriter fields;
+  fields.boolean(0, part.state == PartState::kSucceeded);
+  if (part.failure) fields.bytes(1, encode_failure(*part.failure));
+  return codec::encode_record(kPartDoneRecord, fields);
+}
+
+}  // namespace
+
+util::Status ChannelManager::refuse_if_known(const PaymentId& payment_id) {
+  if (auto it = payments_.find(payment_id); it != payments_.end()) {
+    const char* state = it->second.state == PaymentState::kPending     ? "pending"
+                        : it->second.state == PaymentState::kSucceeded ? "already succeeded"
+                                                                       : "already failed";
+    return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state +
+                                     "; not sending it again");
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(payment_id));
+  if (done) {
+    return util::failed_precondition(
+        "payment " + payment_id.to_hex() + " is " +
+        (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
+        "; not sending it again");
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::send_part(const PaymentId& payment_id, OutboundPayment& payment,
+                                       const std::vector<RouteHop>& route, AmountMsat amount) {
+  if (route.empty()) return util::invalid_argument("a route needs at least one channel");
+  HASHLOCK_ASSIGN_OR_RETURN(BuiltRoute built,
+                            build_route(route, amount, config_.final_cltv_expiry, payment.amount));
+  ChannelEntry* entry = find(route.front().channel_id);
+  if (entry == nullptr) return util::not_found("no channel " + route.front().channel_id.to_hex());
+  const uint64_t part_id = payment.next_part_id;
+  const HtlcSource source = OutboundRoute{payment_id, part_id, payment.amount, built.fees};
+  HASHLOCK_RETURN_IF_ERROR(
+      entry->channel.send_htlc(built.first_amount, payment.payment_hash, built.first_cltv,
+                               std::move(built.first_payload), source, nullptr));
+  ++payment.next_part_id;
+  PaymentPart part{.part_id = part_id, .amount = amount, .fee = built.fees};
+  for (const RouteHop& hop : route) part.route.push_back(hop.channel_id);
+  payment.parts.push_back(std::move(part));
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::send_payment_parts(const PaymentId& payment_id,
+                                                const PaymentParams& params,
+                                                const std::vector<PartSpec>& parts) {
+  if (!fatal_.is_ok()) return fatal_;
+  HASHLOCK_RETURN_IF_ERROR(refuse_if_known(payment_id));
+  if (parts.empty() || parts.size() > kMaxPaymentParts) {
+    return util::invalid_argument("a payment needs 1.." + std::to_string(kMaxPaymentParts) +
+                                  " parts, not " + std::to_string(parts.size()));
+  }
+  AmountMsat sum;
+  for (const PartSpec& part : parts) {
+    if (part.amount.value() == 0) return util::invalid_argument("a part needs a positive amount");
+    if (part.route.empty())
+      return util::invalid_argument("a part needs a route of at least one channel");
+    if (find(part.route.front().channel_id) == nullptr)
+      return util::not_found("no channel " + part.route.front().channel_id.to_hex());
+    HASHLOCK_ASSIGN_OR_RETURN(sum, sum.checked_add(part.amount));
+  }
+  if (sum != params.amount) {
+    return util::invalid_argument("the parts add up to " + sum.to_string() +
+                                  ", not the payment's " + params.amount.to_string());
+  }
+  OutboundPayment payment;
+  payment.payment_hash = params.payment_hash;
+  payment.amount = params.amount;
+  payment.multipath = true;
+  payment.payee = params.payee;
+  payment.retries_left = params.max_retries;
+  payment.expires_at_tick = tick_ + params.expiry_ticks;
+  std::vector<ChannelId> first_hops;
+  for (const PartSpec& spec : parts) {
+    util::Status sent = send_part(payment_id, payment, spec.route, spec.amount);
+    if (!sent.is_ok()) {
+      if (payment.parts.empty()) return sent;  // nothing left: the payment was never made
+      // Later parts that cannot leave fail at once, like a part failing at
+      // the first hop, and are retried like one.
+      const FailureReason reason{FailureCode::kTemporaryChannelFailure, 0, {}};
+      PaymentPart failed{.part_id = payment.next_part_id++,
+                         .amount = spec.amount,
+                         .state = PartState::kFailed,
+                         .failure = reason};
+      for (const RouteHop& hop : spec.route) failed.route.push_back(hop.channel_id);
+      payment.parts.push_back(failed);
+      if (std::find(payment.excluded.begin(), payment.excluded.end(), failed.route.front()) ==
+          payment.excluded.end())
+        payment.excluded.push_back(failed.route.front());
+      payment.last_failure = reason;
+      queue_event(PaymentPathFailed{payment_id, failed.part_id, reason}, {});
+      continue;
+    }
+    first_hops.push_back(spec.route.front().channel_id);
+  }
+  auto [it, inserted] = payments_.emplace(payment_id, std::move(payment));
+  HASHLOCK_CHECK(inserted, "a refused payment id was not inserted");
+  for (const PaymentPart& part : std::vector<PaymentPart>(it->second.parts)) {
+    if (part.state == PartState::kFailed)
+      HASHLOCK_RETURN_IF_ERROR(after_part_failed(payment_id, it->second, part, true));
+  }
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  std::sort(first_hops.begin(), first_hops.end());
+  first_hops.erase(std::unique(first_hops.begin(), first_hops.end()), first_hops.end());
+  for (const ChannelId& id : first_hops) {
+    if (ChannelEntry* entry = find(id)) HASHLOCK_RETURN_IF_ERROR(flush(*entry));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::send_payment_mpp(const PaymentId& payment_id,
+                                              const PaymentParams& params) {
+  if (!fatal_.is_ok()) return fatal_;
+  if (!config_.network_graph)
+    return util::failed_precondition("the node has no network graph to find routes in");
+  if (params.max_parts == 0 || params.max_parts > kMaxPaymentParts) {
+    return util::invalid_argument("max_parts must be 1.." + std::to_string(kMaxPaymentParts));
+  }
+  if (params.amount.value() == 0)
+    return util::invalid_argument("a payment needs a positive amount");
+  // Equal parts (the first takes the remainder), each over a route that
+  // avoids the channels the parts before it took, where one exists.
+  const uint64_t count = std::min<uint64_t>(params.max_parts, params.amount.value());
+  const uint64_t share = params.amount.value() / count;
+  NetworkGraph graph = *config_.network_graph;
+  std::vector<PartSpec> parts;
+  for (uint64_t k = 0; k < count; ++k) {
+    const AmountMsat amount(k == 0 ? params.amount.value() - share * (count - 1) : share);
+    auto found = find_route(graph, config_.node_id, params.payee, amount, config_.final_cltv_expiry,
+                            params.max_total_cltv);
+    if (!found.is_ok()) {
+      found = find_route(*config_.network_graph, config_.node_id, params.payee, amount,
+                         config_.final_cltv_expiry, params.max_total_cltv);
+    }
+    if (!found.is_ok()) {
+      return util::not_found("no route to " + params.payee.to_string() + " for part " +
+                             std::to_string(k + 1) + " of " + std::to_string(count) + " (" +
+                             amount.to_string() + "): " + found.status().message());
+    }
+    for (const RouteHop& hop : found->hops) graph.remove_channel(hop.channel_id);
+    parts.push_back(PartSpec{found->hops, amount});
+  }
+  return send_payment_parts(payment_id, params, parts);
+}
+
+util::Result<std::optional<std::vector<RouteHop>>> ChannelManager::retry_route(
+    const OutboundPayment& payment, AmountMsat amount) {
+  if (!config_.network_graph) return std::optional<std::vector<RouteHop>>();
+  NetworkGraph graph = *config_.network_graph;
+  for (const ChannelId& id : payment.excluded) graph.remove_channel(id);
+  // Our own channels that are gone cannot carry anything.
+  for (const GraphEdge& edge : config_.network_graph->edges()) {
+    if (edge.from != config_.node_id) continue;
+    const ChannelEntry* entry = find(edge.channel_id);
+    if (entry == nullptr || !entry->channel.is_open()) graph.remove_channel(edge.channel_id);
+  }
+  auto found = find_route(graph, config_.node_id, payment.payee, amount, config_.final_cltv_expiry,
+                          kMaxRouteCltv);
+  if (!found.is_ok()) return std::optional<std::vector<RouteHop>>();
+  return std::optional<std::vector<RouteHop>>(found->hops);
+}
+
+util::Status ChannelManager::after_part_failed(const PaymentId& payment_id,
+                                               OutboundPayment& payment, const PaymentPart& part,
+                                               bool failed_locally) {
+  if (part.failure && !failed_locally) {
+    if (auto blamed = blamed_channel(*part.failure, part.route);
+        blamed && std::find(payment.excluded.begin(), payment.excluded.end(), *blamed) ==
+                      payment.excluded.end()) {
+      payment.excluded.push_back(*blamed);
+    }
+  }
+  if (payment.state != PaymentState::kPending) return util::Status::ok();
+  const bool worth_it =
+      failed_locally || (part.failure && retryable(*part.failure, part.route.size()));
+  if (payment.multipath && worth_it && !payment.abandoned && payment.retries_left > 0 &&
+      tick_ < payment.expires_at_tick) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<std::vector<RouteHop>> route,
+                              retry_route(payment, part.amount));
+    if (route) {
+      --payment.retries_left;
+      if (send_part(payment_id, payment, *route, part.amount).is_ok()) {
+        HASHLOCK_RETURN_IF_ERROR(persist());
+        return flush(*find(route->front().channel_id));
+      }
+    }
+  }
+  payment.abandoned = true;
+  fail_if_nothing_left(payment_id, payment);
+  return util::Status::ok();
+}
+
+void ChannelManager::fail_if_nothing_left(const PaymentId& payment_id, OutboundPayment& payment) {
+  if (payment.state != PaymentState::kPending || !payment.abandoned || payment.in_flight() > 0)
+    return;
+  payment.state = PaymentState::kFailed;
+  const FailureReason reason =
+      payment.last_failure.value_or(FailureReason{FailureCode::kPermanentChannelFailure, 0, {}});
+  queue_event(PaymentFailed{payment_id, payment.payment_hash, reason}, {});
+}
+
+void ChannelManager::on_payment_event_handled(const Event& event, store::WriteBatch& done,
+                                              std::vector<MonitorEventSource>* acks,
+                                              std::vector<HtlcRelease>* releases) {
+  const PaymentId* id = nullptr;
+  if (const auto* sent = std::get_if<PaymentSent>(&event)) {
+    id = &sent->payment_id;
+  } else if (const auto* failed = std::get_if<PaymentFailed>(&event)) {
+    id = &failed->payment_id;
+  }
+  if (id != nullptr) {
+    codec::TlvWriter fields;
+    fields.boolean(0, std::holds_alternative<PaymentSent>(event));
+    done.put(kDoneNamespace, id->to_hex(), codec::encode_record(kDoneRecord, fields));
+  }
+  std::optional<uint64_t> path_part;
+  if (const auto* path = std::get_if<PaymentPathSuccessful>(&event)) {
+    id = &path->payment_id;
+    path_part = path->part_id;
+  } else if (const auto* path_failed = std::get_if<PaymentPathFailed>(&event)) {
+    id = &path_failed->payment_id;
+    path_part = path_failed->part_id;
+  }
+  if (id == nullptr) return;
+  auto it = payments_.find(*id);
+  if (it == payments_.end()) return;
+  OutboundPayment& payment = it->second;
+  PaymentPart* handled_part = path_part ? payment.part(*path_part) : nullptr;
+  if (handled_part != nullptr) {
+    handled_part->path_handled = true;
+  } else if (!path_part) {
+    payment.terminal_handled = true;
+  }
+  payment.take_due(acks, releases);
+  if (payment.finished()) {
+    for (const PaymentPart& part : payment.parts) {
+      if (payment.multipath && (!path_part || part.part_id != *path_part))
+        done.remove(kPartsDoneNamespace, part_key(*id, part.part_id));
+    }
+    payments_.erase(it);
+  } else if (handled_part != nullptr) {
+    done.put(kPartsDoneNamespace, part_key(*id, *path_part), part_done_record(*handled_part));
+  }
+}
+
+util::Status ChannelManager::reconcile_payments_after_load() {
+  // The records of handled events are written apart from the state, so a
+  // stale state may lag behind them; they decide.
+  std::vector<std::pair<PaymentId, uint64_t>> failed_parts_of;
+  for (auto it = payments_.begin(); it != payments_.end();) {
+    const PaymentId id = it->first;
+    OutboundPayment& payment = it->second;
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(id));
+    if (done) {
+      payment.state = *done;
+      payment.terminal_handled = true;
+    }
+    for (PaymentPart& part : payment.parts) {
+      if (!payment.multipath || part.path_handled) continue;
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
+                                store_->get(kPartsDoneNamespace, part_key(id, part.part_id)));
+      if (!raw) continue;
+      HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                                codec::open_record(kPartDoneRecord, *raw));
+      HASHLOCK_ASSIGN_OR_RETURN(bool succeeded, record.fields.boolean(0));
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> failure, record.fields.optional_bytes(1));
+      HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
+      if (part.state == PartState::kInFlight) {
+        part.state = succeeded ? PartState::kSucceeded : PartState::kFailed;
+        if (failure) {
+          HASHLOCK_ASSIGN_OR_RETURN(FailureReason reason, decode_failure(*failure));
+          part.failure = reason;
+          payment.last_failure = reason;
+        }
+        if (!succeeded) failed_parts_of.emplace_back(id, part.part_id);
+      }
+      part.path_handled = true;
+    }
+    if (payment.finished()) {
+      it = payments_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  // Drop queued events whose handling is recorded.
+  for (auto it = events_.begin(); it != events_.end();) {
+    const PaymentId* id = nullptr;
+    std::optional<uint64_t> part_id;
+    if (const auto* sent = std::get_if<PaymentSent>(&it->event)) id = &sent->payment_id;
+    if (const auto* failed = std::get_if<PaymentFailed>(&it->event)) id = &failed->payment_id;
+    if (const auto* path = std::get_if<PaymentPathSuccessful>(&it->event)) {
+      id = &path->payment_id;
+      part_id = path->part_id;
+    }
+    if (const auto* path = std::get_if<PaymentPathFailed>(&it->event)) {
+      id = &path->payment_id;
+      part_id = path->part_id;
+    }
+    if (id == nullptr) {
+      ++it;
+      continue;
+    }
+    bool handled = false;
+    if (part_id) {
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
+                                store_->get(kPartsDoneNamespace, part_key(*id, *part_id)));
+      auto payment = payments_.find(*id);
+      handled = raw.has_value() || payment == payments_.end();
+      if (!handled) {
+        const PaymentPart* part = payment->second.part(*part_id);
+        handled = part != nullptr && part->path_handled;
+      }
+    } else {
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
+      handled = done.has_value();
+    }
+    it = handled ? events_.erase(it) : std::next(it);
+  }
+  // Parts whose failure the stale state missed: retry or end the payment.
+  for (const auto& [id, part_id] : failed_parts_of) {
+    auto it = payments_.find(id);
+    if (it == payments_.end()) continue;
+    const PaymentPart* part = it->second.part(part_id);
+    if (part != nullptr)
+      HASHLOCK_RETURN_IF_ERROR(after_part_failed(id, it->second, PaymentPart(*part), false));
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::resume_claim(const PaymentHash& hash, ClaimablePayment& payment) {
+  HASHLOCK_CHECK(payment.preimage.has_value(), "a claimed payment keeps its preimage");
+  for (const ClaimableHtlc& htlc : payment.htlcs) {
+    if (htlc.removed) continue;
+    ChannelEntry* entry = find(htlc.channel_id);
+    if (entry == nullptr || !entry->channel.is_open()) continue;
+    if (entry->channel.htlc_state(false, htlc.htlc_id) == HtlcState::kRemoved) continue;
+    HASHLOCK_ASSIGN_OR_RETURN(
+        bool started, entry->channel.fulfill_htlc(htlc.htlc_id, *payment.preimage, AmountMsat(0)));
+    if (!started) continue;
+    // The preimage is durable in the monitor before the fulfill can leave.
+    ChannelOutput out = entry->channel.flush(!entry->in_flight.empty());
+    std::vector<MonitorStep> steps;
+    steps.reserve(out.steps.size() + 1);
+    steps.emplace_back(PaymentPreimageStep{*payment.preimage});
+    for (MonitorStep& step : out.steps) steps.push_back(std::move(step));
+    out.steps = std::move(steps);
+    HASHLOCK_RETURN_IF_ERROR(commit(*entry, std::move(out)));
+  }
+  (void)hash;
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::timer_tick() {
+  if (!fatal_.is_ok()) return fatal_;
+  ++tick_;
+  bool changed = false;
+  // Receivers: incomplete multi-part payments held too long are failed back.
+  for (auto& [hash, payment] : claimable_) {
+    if (payment.state != ClaimState::kWaiting || payment.htlcs.empty()) continue;
+    if (tick_ < payment.first_tick + config_.mpp_timeout_ticks) continue;
+    payment.state = ClaimState::kFailed;
+    changed = true;
+    const FailureReason reason{FailureCode::kMppTimeout, payment.hop_index, {}};
+    for (const ClaimableHtlc& htlc : payment.htlcs) {
+      ChannelEntry* entry = find(htlc.channel_id);
+      if (entry == nullptr || !entry->channel.is_open()) continue;
+      HASHLOCK_ASSIGN_OR_RETURN(bool started, entry->channel.fail_htlc(htlc.htlc_id, reason));
+      if (started) queue_event(HtlcHandlingFailed{htlc.channel_id, hash, reason}, {});
+    }
+  }
+  bool expired = false;
+  // Senders: expired payments stop retrying.
+  for (auto& [id, payment] : payments_) {
+    if (payment.state != PaymentState::kPending || !payment.multipath || payment.abandoned)
+      continue;
+    if (tick_ < payment.expires_at_tick) continue;
+    payment.abandoned = true;
+    expired = true;
+    fail_if_nothing_left(id, payment);
+  }
+  // The tick itself rides on the next write: a restart that loses a few
+  // ticks only waits a little longer.
+  if (!changed && !expired) return util::Status::ok();
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  for (auto& [id, entry] : channels_) {
+    if (entry.channel.is_open() && entry.channel.holding_cell_size() > 0)
+      HASHLOCK_RETURN_IF_ERROR(flush(entry));
+  }
+  return util::Status::ok();
+}
+
+}  // namespace hashlock::ln
