@@ -38,6 +38,9 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"events_replayed", r.events_replayed},
           {"disconnects", r.disconnects},
           {"stale_restores", r.stale_restores},
+          {"mpp_payments", r.mpp_payments},
+          {"path_successes", r.path_successes},
+          {"path_failures", r.path_failures},
           {"funds_conserved", r.funds_conserved},
           {"violations", r.violations},
           {"wall_ms", r.wall_ms}};
@@ -50,6 +53,11 @@ void print_summary(const sim::LnSimReport& r) {
               static_cast<unsigned long long>(r.payments_attempted),
               static_cast<unsigned long long>(r.payments_succeeded),
               static_cast<unsigned long long>(r.payments_failed));
+  if (r.forwards > 0 || r.mpp_payments > 0) {
+    std::printf("  routing:  %llu forwards, %llu multi-part payments, %llu parts settled, %llu parts failed\n",
+                static_cast<unsigned long long>(r.forwards), static_cast<unsigned long long>(r.mpp_payments),
+                static_cast<unsigned long long>(r.path_successes), static_cast<unsigned long long>(r.path_failures));
+  }
   std::printf(
       "  faults:   %llu crashes survived (%llu restarts from stale manager snapshots), %llu link drops, "
       "%llu monitor events replayed after restarts\n",

@@ -22,7 +22,8 @@ constexpr uint64_t kMaxPaymentMsat = 20'000'000;
 constexpr double kFailShare = 0.1;         // receivers fail this share of payments
 constexpr double kDisconnectShare = 0.02;  // chance per payment of a link flap
 constexpr uint64_t kMaxCrashPointOperations = 40;
-constexpr uint64_t kStaleEventsHandledMax = 3;  // events a node handles between a copy and its restore
+constexpr uint64_t kStaleEventsHandledMax =
+    3;  // events a node handles between a copy and its restore
 
 struct Link {
   size_t a = 0;
@@ -34,10 +35,15 @@ struct PaymentRecord {
   size_t sender = 0;
   size_t receiver = 0;
   PaymentPreimage preimage;
-  bool accepted = false;  // send_payment returned OK
+  bool accepted = false;            // send_payment returned OK
   std::optional<size_t> forwarder;  // the middle node of a two-hop payment
   AmountMsat expected_fee;
+  bool multipart = false;  // sent with send_payment_mpp; routes chosen by the router
 };
+
+constexpr double kMultipartShare = 0.4;    // with --mpp, this share of payments is split
+constexpr uint64_t kTickEverySteps = 200;  // with --mpp, timer ticks (receivers time out parts)
+constexpr size_t kStaleFeeEvery = 3;  // with --mpp, every third parallel channel advertises no fee
 
 class Simulation {
  public:
@@ -50,7 +56,8 @@ class Simulation {
                                     .async_persistence = config.async_persist,
                                     .seed = config.seed,
                                     .sqlite_dir = sqlite_dir(config),
-                                    .planted_bug = config.canary}) {}
+                                    .planted_bug = config.canary,
+                                    .tick_every_steps = config.mpp ? kTickEverySteps : 0}) {}
 
   void run(const std::function<void(uint64_t)>& progress) {
     open_ring();
@@ -86,6 +93,29 @@ class Simulation {
       links_.push_back(Link{a, b, channel});
       capacity_[channel] = kChannelCapacityMsat;
     }
+    if (!config_.mpp) return;
+    // A second channel beside each, so that payments have several routes.
+    // Some advertise that their forwarder charges nothing, a stale view of
+    // the network: parts routed through them fail (fee_insufficient) and are
+    // retried over other routes.
+    for (size_t i = 0; i < links; ++i) {
+      const Link& first = links_[i];
+      const ChannelId channel = harness_.open_channel(
+          first.b, first.a, AmountMsat(kChannelCapacityMsat), AmountMsat(kChannelCapacityMsat / 2));
+      parallel_links_.push_back(Link{first.b, first.a, channel});
+      capacity_[channel] = kChannelCapacityMsat;
+      if (i % kStaleFeeEvery == 0) advertise_no_fee(channel);
+    }
+  }
+
+  void advertise_no_fee(const ChannelId& channel) {
+    std::vector<ln::GraphEdge> edges = harness_.graph().edges();
+    harness_.graph() = ln::NetworkGraph();
+    for (ln::GraphEdge edge : edges) {
+      if (edge.channel_id == channel)
+        edge.policy = ln::FeePolicy{AmountMsat(0), 0, ln::FeePolicy{}.cltv_expiry_delta};
+      harness_.graph().add_edge(edge);
+    }
   }
 
   void maybe_inject_faults() {
@@ -97,7 +127,8 @@ class Simulation {
         harness_.crash(victim);
       }
     }
-    const double stale_rate = config_.stale_snapshot_rate < 0 ? config_.crash_rate : config_.stale_snapshot_rate;
+    const double stale_rate =
+        config_.stale_snapshot_rate < 0 ? config_.crash_rate : config_.stale_snapshot_rate;
     if (rng_.chance(stale_rate)) stale_snapshot_step(rng_.below(config_.nodes));
     if (rng_.chance(kDisconnectShare)) {
       const Link& link = links_[rng_.below(links_.size())];
@@ -143,12 +174,41 @@ class Simulation {
     down_links_.clear();
   }
 
+  void send_multipart(uint64_t k) {
+    const size_t n = config_.nodes;
+    const size_t sender = rng_.below(n);
+    const size_t distance = config_.forwarding && n > 2 && rng_.chance(0.5) ? 2 : 1;
+    const size_t receiver =
+        rng_.chance(0.5) ? (sender + distance) % n : (sender + n - distance) % n;
+    const std::string tag = std::to_string(config_.seed) + "/" + std::to_string(k);
+    PaymentRecord record{
+        sender, receiver,     PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))),
+        false,  std::nullopt, AmountMsat(),
+        true};
+    const PaymentId id(util::sha256(util::as_bytes("payment " + tag)));
+    const ln::PaymentParams params{.payee = harness_.node_id(receiver),
+                                   .payment_hash = record.preimage.payment_hash(),
+                                   .amount = AmountMsat(rng_.between(2, 2 * kMaxPaymentMsat)),
+                                   .max_parts = 2 + rng_.below(2)};
+    harness_.expect_payment(record.preimage, !rng_.chance(kFailShare));
+    util::Status sent =
+        harness_.on_node(sender, [&](ChannelManager& m) { return m.send_payment_mpp(id, params); });
+    record.accepted = sent.is_ok();
+    if (record.accepted) {
+      ++report_.payments_attempted;
+      ++report_.mpp_payments;
+    }
+    payments_[id] = record;
+  }
+
   void send_one(uint64_t k) {
+    if (config_.mpp && rng_.chance(kMultipartShare)) return send_multipart(k);
     const size_t index = rng_.below(links_.size());
     const Link& link = links_[index];
     const std::string tag = std::to_string(config_.seed) + "/" + std::to_string(k);
-    PaymentRecord record{link.a, link.b, PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))), false,
-                         std::nullopt, AmountMsat()};
+    PaymentRecord record{
+        link.a, link.b,       PaymentPreimage(util::sha256(util::as_bytes("preimage " + tag))),
+        false,  std::nullopt, AmountMsat()};
     const PaymentId id(util::sha256(util::as_bytes("payment " + tag)));
     const AmountMsat amount(rng_.between(1, kMaxPaymentMsat));
     std::vector<ln::RouteHop> route{ln::RouteHop{link.channel, ln::FeePolicy{}}};
@@ -175,29 +235,55 @@ class Simulation {
   }
 
   // Invariant 5: one PaymentForwarded per settled forward, with the fee the
-  // route paid, and none for a forward that did not settle.
-  void check_forwards(const std::map<PaymentId, std::pair<size_t, size_t>>& outcomes, const std::string& rerun) {
+  // route paid, and none for a forward that did not settle. A multi-part
+  // payment's forwarders together earn exactly the fee its PaymentSent paid.
+  void check_forwards(const std::map<PaymentId, std::pair<size_t, size_t>>& outcomes,
+                      const std::map<PaymentId, AmountMsat>& fees_paid, const std::string& rerun) {
     std::map<std::pair<size_t, ln::PaymentHash>, std::vector<AmountMsat>> forwarded;
+    std::map<ln::PaymentHash, std::pair<size_t, AmountMsat>> by_hash;  // events, fees
+    std::set<std::tuple<size_t, ChannelId, uint64_t>> seen;
     for (size_t i = 0; i < harness_.size(); ++i) {
       for (const Event& event : harness_.events(i)) {
-        if (const auto* f = std::get_if<ln::PaymentForwarded>(&event)) {
-          forwarded[{i, f->payment_hash}].push_back(f->total_fee_earned_msat);
-          ++report_.forwards;
+        const auto* f = std::get_if<ln::PaymentForwarded>(&event);
+        if (f == nullptr) continue;
+        forwarded[{i, f->payment_hash}].push_back(f->total_fee_earned_msat);
+        auto& [count, fees] = by_hash[f->payment_hash];
+        ++count;
+        fees = fees.checked_add(f->total_fee_earned_msat).value();
+        ++report_.forwards;
+        if (!seen.insert({i, f->prev_channel_id, f->prev_htlc_id.value()}).second) {
+          violation("two PaymentForwarded events at " + harness_.node_id(i).to_string() +
+                    " for inbound HTLC " + std::to_string(f->prev_htlc_id.value()) +
+                    " of channel " + f->prev_channel_id.to_hex().substr(0, 16) + rerun);
         }
       }
     }
     for (const auto& [id, record] : payments_) {
-      if (!record.forwarder) continue;
       auto outcome = outcomes.find(id);
       const bool settled = outcome != outcomes.end() && outcome->second.first > 0;
+      if (record.multipart) {
+        const auto [count, fees] = by_hash[record.preimage.payment_hash()];
+        if (!settled && count > 0) {
+          violation("payment " + id.to_hex().substr(0, 16) + ": " + std::to_string(count) +
+                    " PaymentForwarded events for a multi-part payment that did not settle" +
+                    rerun);
+        } else if (settled && fees != fees_paid.at(id)) {
+          violation("payment " + id.to_hex().substr(0, 16) + ": the forwarders earned " +
+                    fees.to_string() + ", the sender paid " + fees_paid.at(id).to_string() +
+                    " in fees" + rerun);
+        }
+        continue;
+      }
+      if (!record.forwarder) continue;
       const auto& fees = forwarded[{*record.forwarder, record.preimage.payment_hash()}];
       if (fees.size() != (settled ? 1u : 0u)) {
         violation("payment " + id.to_hex().substr(0, 16) + ": " + std::to_string(fees.size()) +
-                  " PaymentForwarded events at " + harness_.node_id(*record.forwarder).to_string() + " for a forward that " +
-                  (settled ? "settled" : "did not settle") + rerun);
+                  " PaymentForwarded events at " + harness_.node_id(*record.forwarder).to_string() +
+                  " for a forward that " + (settled ? "settled" : "did not settle") + rerun);
       } else if (settled && fees[0] != record.expected_fee) {
-        violation("payment " + id.to_hex().substr(0, 16) + ": the forwarder earned " + fees[0].to_string() +
-                  ", the route paid " + record.expected_fee.to_string() + rerun);
+        violation("payment " + id.to_hex().substr(0, 16) + ": the forwarder earned " +
+                  fees[0].to_string() + ", the route paid " + record.expected_fee.to_string() +
+                  rerun);
       }
     }
   }
@@ -208,13 +294,18 @@ class Simulation {
     report_.duplicate_events = harness_.duplicate_deliveries();
     report_.events_replayed = harness_.events_replayed();
     std::map<PaymentId, std::pair<size_t, size_t>> outcomes;  // sent, failed
+    std::map<PaymentId, AmountMsat> fees_paid;
     std::set<ln::PaymentHash> claimed_by_receiver;
     for (size_t i = 0; i < harness_.size(); ++i) {
       const ln::Node& node = harness_.node(i);
       report_.force_closes += node.manager().stats().channels_force_closed;
       for (const Event& event : harness_.events(i)) {
-        if (const auto* sent = std::get_if<ln::PaymentSent>(&event))
+        if (const auto* sent = std::get_if<ln::PaymentSent>(&event)) {
           ++outcomes[sent->payment_id].first;
+          fees_paid[sent->payment_id] = sent->fee_paid;
+        }
+        report_.path_successes += std::holds_alternative<ln::PaymentPathSuccessful>(event) ? 1 : 0;
+        report_.path_failures += std::holds_alternative<ln::PaymentPathFailed>(event) ? 1 : 0;
         if (const auto* failed = std::get_if<ln::PaymentFailed>(&event))
           ++outcomes[failed->payment_id].second;
         if (const auto* claimed = std::get_if<ln::PaymentClaimed>(&event))
@@ -246,12 +337,14 @@ class Simulation {
       report_.stuck_htlcs += node.manager().pending_htlcs();
     }
     for (const std::string& problem : harness_.check_quiescent()) violation(problem + rerun);
-    check_forwards(outcomes, rerun);
+    check_forwards(outcomes, fees_paid, rerun);
     check_funds(rerun);
   }
 
   void check_funds(const std::string& rerun) {
-    for (const Link& link : links_) {
+    std::vector<Link> all = links_;
+    all.insert(all.end(), parallel_links_.begin(), parallel_links_.end());
+    for (const Link& link : all) {
       const ln::Channel* at_a = harness_.node(link.a).manager().channel(link.channel);
       const ln::Channel* at_b = harness_.node(link.b).manager().channel(link.channel);
       if (at_a == nullptr || at_b == nullptr) {
@@ -280,7 +373,8 @@ class Simulation {
   LnSimReport& report_;
   util::Rng rng_;
   ln::LnHarness harness_;
-  std::vector<Link> links_;
+  std::vector<Link> links_;           // the ring, in order
+  std::vector<Link> parallel_links_;  // with --mpp: a second channel beside each
   std::map<ChannelId, uint64_t> capacity_;
   std::map<PaymentId, PaymentRecord> payments_;
   std::set<std::pair<size_t, size_t>> down_links_;
@@ -300,7 +394,8 @@ util::Status validate(const LnSimConfig& config) {
     if (!(rate >= 0.0 && rate <= 1.0))
       return util::invalid_argument(std::string(name) + " must be between 0 and 1");
   }
-  if (config.stale_snapshot_rate > 1.0) return util::invalid_argument("--stale-snapshot-rate must be between 0 and 1");
+  if (config.stale_snapshot_rate > 1.0)
+    return util::invalid_argument("--stale-snapshot-rate must be between 0 and 1");
   if (config.store != "memory" && config.store.rfind("sqlite:", 0) != 0) {
     return util::invalid_argument("--store must be memory or sqlite:DIR, got '" + config.store +
                                   "'");
@@ -308,8 +403,8 @@ util::Status validate(const LnSimConfig& config) {
   if (config.store.rfind("sqlite:", 0) == 0 && config.store.size() == 7) {
     return util::invalid_argument("--store sqlite:DIR needs a directory");
   }
-  if (config.mpp) return util::unsupported("--mpp needs multi-part payments, which this build does not have yet");
-  if (config.forwarding && config.nodes < 3) return util::invalid_argument("--forwarding needs --nodes 3 or more");
+  if (config.forwarding && config.nodes < 3)
+    return util::invalid_argument("--forwarding needs --nodes 3 or more");
   if (config.force_close_rate > 0 || config.reorg_rate > 0) {
     return util::unsupported(
         "--force-close-rate and --reorg-rate need the on-chain layer, which this build does not "
@@ -325,7 +420,9 @@ std::string reproduce_command(const LnSimConfig& config) {
   if (config.crash_rate > 0) command += " --crash-rate " + std::to_string(config.crash_rate);
   if (config.async_persist) command += " --async-persist";
   if (config.forwarding) command += " --forwarding";
-  if (config.stale_snapshot_rate >= 0) command += " --stale-snapshot-rate " + std::to_string(config.stale_snapshot_rate);
+  if (config.mpp) command += " --mpp";
+  if (config.stale_snapshot_rate >= 0)
+    command += " --stale-snapshot-rate " + std::to_string(config.stale_snapshot_rate);
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");
   if (config.store != "memory") command += " --store " + config.store;
   if (config.canary != ln::ManagerConfig::PlantedBug::kNone)

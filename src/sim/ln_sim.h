@@ -62,6 +62,9 @@ struct LnSimReport {
   uint64_t events_replayed = 0;
   uint64_t disconnects = 0;
   uint64_t stale_restores = 0;
+  uint64_t mpp_payments = 0;    // multi-part payments sent
+  uint64_t path_successes = 0;  // PaymentPathSuccessful events: parts that settled
+  uint64_t path_failures = 0;   // PaymentPathFailed events: parts that failed (and maybe were retried)
   bool funds_conserved = true;
   std::vector<std::string> violations;
   uint64_t wall_ms = 0;

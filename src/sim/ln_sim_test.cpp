@@ -40,14 +40,44 @@ TEST(LnSim, SweepOfSeedsHoldsEveryInvariant) {
 TEST(LnSim, ForwardingSweepHoldsEveryInvariantIncludingForwardFees) {
   uint64_t forwards = 0;
   for (uint64_t seed = 1; seed <= 40; ++seed) {
-    LnSimConfig config{.seed = seed, .nodes = 3 + seed % 4, .payments = 60,
-                       .crash_rate = static_cast<double>(seed % 6) * 0.01, .async_persist = seed % 2 == 0,
-                       .forwarding = true, .persistent_mode = (seed / 2) % 2 == 0};
+    LnSimConfig config{.seed = seed,
+                       .nodes = 3 + seed % 4,
+                       .payments = 60,
+                       .crash_rate = static_cast<double>(seed % 6) * 0.01,
+                       .async_persist = seed % 2 == 0,
+                       .forwarding = true,
+                       .persistent_mode = (seed / 2) % 2 == 0};
     const LnSimReport report = run_ln_sim(config);
     ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
     forwards += report.forwards;
   }
   EXPECT_GT(forwards, 400u) << "forwards must actually happen";
+}
+
+TEST(LnSim, MultiPartSweepHoldsEveryInvariantWithPartsAndRetries) {
+  uint64_t mpp = 0, settled_parts = 0, failed_parts = 0, forwards = 0, stale_restores = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    LnSimConfig config{.seed = seed,
+                       .nodes = 4 + seed % 4,
+                       .payments = 60,
+                       .crash_rate = static_cast<double>(seed % 6) * 0.01,
+                       .async_persist = seed % 2 == 0,
+                       .forwarding = true,
+                       .mpp = true,
+                       .persistent_mode = (seed / 2) % 2 == 0};
+    const LnSimReport report = run_ln_sim(config);
+    ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
+    mpp += report.mpp_payments;
+    settled_parts += report.path_successes;
+    failed_parts += report.path_failures;
+    forwards += report.forwards;
+    stale_restores += report.stale_restores;
+  }
+  EXPECT_GT(mpp, 600u) << "multi-part payments must actually be sent";
+  EXPECT_GT(settled_parts, 1000u);
+  EXPECT_GT(failed_parts, 100u) << "parts must fail and be retried";
+  EXPECT_GT(forwards, 300u);
+  EXPECT_GT(stale_restores, 5u);
 }
 
 TEST(LnSim, SameSeedSameRun) {
@@ -92,8 +122,9 @@ TEST(LnSim, BadConfigurationIsNamed) {
   EXPECT_NE(validate(LnSimConfig{.crash_rate = 1.5}).message().find("--crash-rate"),
             std::string::npos);
   EXPECT_NE(validate(LnSimConfig{.store = "redis"}).message().find("--store"), std::string::npos);
-  EXPECT_EQ(validate(LnSimConfig{.mpp = true}).code(), util::StatusCode::kUnsupported);
-  EXPECT_NE(validate(LnSimConfig{.nodes = 2, .forwarding = true}).message().find("--nodes 3"), std::string::npos);
+  EXPECT_TRUE(validate(LnSimConfig{.mpp = true}).is_ok());
+  EXPECT_NE(validate(LnSimConfig{.nodes = 2, .forwarding = true}).message().find("--nodes 3"),
+            std::string::npos);
 }
 
 }  // namespace
