@@ -29,6 +29,10 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"nodes", {3, 1 + kMaxNodes}},
       {"channel", {4, 8}},
       {"send", {5, 8}},
+      {"send-mpp", {5, 10}},
+      {"send-parts", {5, 5 + ln::kMaxPaymentParts}},
+      {"tick", {1, 2}},
+      {"advertise", {6, 6}},
       {"deliver", {2, 4}},
       {"drop", {3, 4}},
       {"disconnect", {3, 3}},
@@ -135,6 +139,10 @@ class Runner {
     HASHLOCK_RETURN_IF_ERROR(need_harness());
     if (c == "channel") return open_channel(w);
     if (c == "send") return send(w);
+    if (c == "send-mpp") return send_mpp(w);
+    if (c == "send-parts") return send_parts(w);
+    if (c == "tick") return tick(w);
+    if (c == "advertise") return advertise(w);
     if (c == "deliver") return deliver(w);
     if (c == "drop") return drop(w);
     if (c == "disconnect" || c == "reconnect") {
@@ -269,6 +277,112 @@ class Runner {
     return util::Status::ok();
   }
 
+  util::Result<std::vector<ln::RouteHop>> route_of(const std::string& via) const {
+    std::vector<ln::RouteHop> route;
+    for (size_t start = 0; start <= via.size();) {
+      const size_t comma = std::min(via.find(',', start), via.size());
+      HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(via.substr(start, comma - start)));
+      route.push_back(ln::RouteHop{id, ln::FeePolicy{}});
+      start = comma + 1;
+    }
+    return route;
+  }
+
+  // send-mpp A B PAYMENT AMOUNT [claim|fail] [parts N] [retries N]
+  util::Status send_mpp(const std::vector<std::string>& w) {
+    HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
+    HASHLOCK_ASSIGN_OR_RETURN(size_t b, node(w[2]));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, number(w[4], "amount "));
+    bool claim = true;
+    uint64_t parts = 2, retries = 3;
+    for (size_t i = 5; i < w.size(); ++i) {
+      if (w[i] == "claim" || w[i] == "fail") {
+        claim = w[i] == "claim";
+      } else if (w[i] == "parts" && i + 1 < w.size()) {
+        HASHLOCK_ASSIGN_OR_RETURN(parts, number(w[++i], "parts "));
+      } else if (w[i] == "retries" && i + 1 < w.size()) {
+        HASHLOCK_ASSIGN_OR_RETURN(retries, number(w[++i], "retries "));
+      } else {
+        return util::invalid_argument("unknown send-mpp option '" + w[i] +
+                                      "' (claim, fail, parts N, retries N)");
+      }
+    }
+    const PaymentInfo info = payment(w[3]);
+    harness_->expect_payment(info.preimage, claim);
+    const ln::PaymentParams params{
+        .payee = harness_->node_id(b),
+        .payment_hash = info.preimage.payment_hash(),
+        .amount = AmountMsat(amount),
+        .max_parts = static_cast<size_t>(parts),
+        .max_retries = static_cast<uint32_t>(std::min<uint64_t>(retries, UINT32_MAX))};
+    util::Status sent = harness_->on_node(
+        a, [&](ln::ChannelManager& m) { return m.send_payment_mpp(info.id, params); });
+    if (!sent.is_ok()) return fail("send-mpp " + w[3] + " was refused: " + sent.message());
+    return util::Status::ok();
+  }
+
+  // send-parts A B PAYMENT claim|fail CH1,CH2:AMOUNT ...
+  util::Status send_parts(const std::vector<std::string>& w) {
+    HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
+    HASHLOCK_ASSIGN_OR_RETURN(size_t b, node(w[2]));
+    if (w[4] != "claim" && w[4] != "fail")
+      return util::invalid_argument("send-parts needs claim or fail before the parts");
+    std::vector<ln::PartSpec> parts;
+    AmountMsat total;
+    for (size_t i = 5; i < w.size(); ++i) {
+      const size_t colon = w[i].rfind(':');
+      if (colon == std::string::npos)
+        return util::invalid_argument("a part is CH1,CH2,...:AMOUNT, not '" + w[i] + "'");
+      HASHLOCK_ASSIGN_OR_RETURN(std::vector<ln::RouteHop> route, route_of(w[i].substr(0, colon)));
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, number(w[i].substr(colon + 1), "part amount "));
+      HASHLOCK_ASSIGN_OR_RETURN(total, total.checked_add(AmountMsat(amount)));
+      parts.push_back(ln::PartSpec{std::move(route), AmountMsat(amount)});
+    }
+    const PaymentInfo info = payment(w[3]);
+    harness_->expect_payment(info.preimage, w[4] == "claim");
+    const ln::PaymentParams params{.payee = harness_->node_id(b),
+                                   .payment_hash = info.preimage.payment_hash(),
+                                   .amount = total};
+    util::Status sent = harness_->on_node(
+        a, [&](ln::ChannelManager& m) { return m.send_payment_parts(info.id, params, parts); });
+    if (!sent.is_ok()) return fail("send-parts " + w[3] + " was refused: " + sent.message());
+    return util::Status::ok();
+  }
+
+  // tick [N]
+  util::Status tick(const std::vector<std::string>& w) {
+    uint64_t n = 1;
+    if (w.size() == 2) {
+      HASHLOCK_ASSIGN_OR_RETURN(n, number(w[1], "tick count "));
+    }
+    for (uint64_t i = 0; i < n; ++i) harness_->tick();
+    return util::Status::ok();
+  }
+
+  // advertise CHANNEL FROM fee BASE_MSAT PPM: what the network graph says FROM
+  // charges to forward into CHANNEL (a stale view: FROM keeps its real fee).
+  util::Status advertise(const std::vector<std::string>& w) {
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(w[1]));
+    HASHLOCK_ASSIGN_OR_RETURN(size_t from, node(w[2]));
+    if (w[3] != "fee")
+      return util::invalid_argument("use 'advertise CHANNEL NODE fee BASE_MSAT PPM'");
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t base, number(w[4], "base fee "));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t ppm, number(w[5], "proportional fee "));
+    if (ppm > 1'000'000) return util::invalid_argument("proportional fee above 1,000,000 ppm");
+    std::vector<ln::GraphEdge> edges = harness_->graph().edges();
+    harness_->graph() = ln::NetworkGraph();
+    bool found = false;
+    for (ln::GraphEdge edge : edges) {
+      if (edge.channel_id == id && edge.from == harness_->node_id(from)) {
+        edge.policy = ln::FeePolicy{AmountMsat(base), static_cast<uint32_t>(ppm),
+                                    edge.policy.cltv_expiry_delta};
+        found = true;
+      }
+      harness_->graph().add_edge(edge);
+    }
+    return found ? util::Status::ok() : fail(w[2] + " is not an end of channel " + w[1]);
+  }
+
   // deliver all | deliver A B [N|all]
   util::Status deliver(const std::vector<std::string>& w) {
     if (w.size() == 2) {
@@ -398,6 +512,9 @@ class Runner {
     if (const auto* e = std::get_if<ln::PaymentClaimed>(&event)) return e->payment_hash == *hash;
     if (const auto* e = std::get_if<ln::HtlcHandlingFailed>(&event))
       return e->payment_hash == *hash;
+    if (const auto* e = std::get_if<ln::PaymentPathSuccessful>(&event)) return e->payment_id == *id;
+    if (const auto* e = std::get_if<ln::PaymentPathFailed>(&event)) return e->payment_id == *id;
+    if (const auto* e = std::get_if<ln::PaymentForwarded>(&event)) return e->payment_hash == *hash;
     return true;
   }
 
@@ -506,15 +623,17 @@ class Runner {
       if (fee) {
         const auto* sent = std::get_if<ln::PaymentSent>(&event);
         const auto* forwarded = std::get_if<ln::PaymentForwarded>(&event);
-        const uint64_t actual = sent != nullptr ? sent->fee_paid.value()
+        const uint64_t actual = sent != nullptr        ? sent->fee_paid.value()
                                 : forwarded != nullptr ? forwarded->total_fee_earned_msat.value()
                                                        : UINT64_MAX;
         if (actual != *fee) continue;
       }
       if (!reason.empty()) {
-        const auto* failed = std::get_if<ln::PaymentFailed>(&event);
-        const auto* handling = std::get_if<ln::HtlcHandlingFailed>(&event);
-        const ln::FailureReason* why = failed != nullptr ? &failed->reason : handling != nullptr ? &handling->reason : nullptr;
+        const ln::FailureReason* why = nullptr;
+        if (const auto* failed = std::get_if<ln::PaymentFailed>(&event)) why = &failed->reason;
+        if (const auto* handling = std::get_if<ln::HtlcHandlingFailed>(&event))
+          why = &handling->reason;
+        if (const auto* path = std::get_if<ln::PaymentPathFailed>(&event)) why = &path->reason;
         if (why == nullptr || ln::failure_code_name(why->code) != reason) continue;
       }
       if (!text.empty()) {
