@@ -221,7 +221,8 @@ util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amoun
 // --- local actions ----------------------------------------------------------
 
 util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint32_t cltv_expiry,
-                                Bytes onion, const HtlcSource& source, HtlcId* assigned_id) {
+                                Bytes onion, const HtlcSource& source, HtlcId* assigned_id,
+                                AmountMsat skimmed_fee) {
   if (!is_open()) return util::failed_precondition("channel is not open");
   if (holding_cell_.size() >= kMaxHoldingCellEntries)
     return util::unavailable("holding cell is full");
@@ -238,7 +239,8 @@ util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint
                  .payment_hash = hash,
                  .cltv_expiry = cltv_expiry,
                  .onion = std::move(onion),
-                 .source = source};
+                 .source = source,
+                 .skimmed_fee = skimmed_fee};
   if (assigned_id != nullptr) *assigned_id = entry.htlc_id;
   holding_cell_.push_back(std::move(entry));
   return util::Status::ok();
@@ -281,7 +283,7 @@ util::Result<bool> Channel::fail_htlc(HtlcId id, const FailureReason& reason) {
 Message Channel::entry_message(const LogEntry& e) const {
   switch (e.kind) {
     case UpdateKind::kAdd:
-      return UpdateAddHtlc{id_, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion};
+      return UpdateAddHtlc{id_, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.skimmed_fee};
     case UpdateKind::kFulfill:
       return UpdateFulfillHtlc{id_, e.htlc_id, e.preimage};
     case UpdateKind::kFail:
@@ -373,7 +375,8 @@ util::Result<ChannelOutput> Channel::on_update_add(const UpdateAddHtlc& msg) {
                                 .amount = msg.amount,
                                 .payment_hash = msg.payment_hash,
                                 .cltv_expiry = msg.cltv_expiry,
-                                .onion = msg.onion});
+                                .onion = msg.onion,
+                                .skimmed_fee = msg.skimmed_fee});
   ++their_next_htlc_id_;
   return ChannelOutput{};
 }
@@ -484,7 +487,7 @@ void Channel::report_irrevocable(ChannelOutput& out, uint64_t old_their_committe
     const LogEntry& e = their_entry(i);
     if (e.kind == UpdateKind::kAdd) {
       out.inbound_committed.push_back(
-          InboundHtlc{e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion});
+          InboundHtlc{e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.skimmed_fee});
     }
   }
   their_committed_ = std::max(their_committed_, remote_.theirs);

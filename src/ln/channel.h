@@ -97,6 +97,7 @@ struct InboundHtlc {
   PaymentHash payment_hash;
   uint32_t cltv_expiry = 0;
   Bytes onion;
+  AmountMsat skimmed_fee;  // kept by the forwarder before us (UpdateAddHtlc)
 };
 
 struct ChannelOutput {
@@ -133,8 +134,10 @@ class Channel {
   util::Status on_accept(const AcceptChannel& accept);
 
   // Local actions. They queue in the holding cell; flush() sends them.
+  // `skimmed_fee`: what we keep beyond our fee as a forwarder; the peer is told.
   util::Status send_htlc(AmountMsat amount, const PaymentHash& hash, uint32_t cltv_expiry,
-                         Bytes onion, const HtlcSource& source, HtlcId* assigned_id);
+                         Bytes onion, const HtlcSource& source, HtlcId* assigned_id,
+                         AmountMsat skimmed_fee = AmountMsat());
   // Fulfils an inbound HTLC. Returns false if it is already being removed.
   util::Result<bool> fulfill_htlc(HtlcId id, const PaymentPreimage& preimage,
                                   AmountMsat skimmed_fee);

@@ -52,7 +52,7 @@ struct Writer {
         .u64(kPart, e.part_id);
   }
   void operator()(const PaymentClaimable& e) {
-    w.u64(kKind, 4).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount);
+    w.u64(kKind, 4).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount).amount(kSkimmed, e.counterparty_skimmed_fee_msat);
   }
   void operator()(const PaymentClaimed& e) {
     w.u64(kKind, 5).bytes32(kHash, e.payment_hash).amount(kAmount, e.amount);
@@ -122,7 +122,10 @@ util::Result<Event> read_event(uint64_t kind, codec::TlvReader& r) {
       PaymentHash hash;
       HASHLOCK_ASSIGN_OR_RETURN(hash, r.bytes32<PaymentHash>(kHash));
       HASHLOCK_ASSIGN_OR_RETURN(AmountMsat amount, r.amount(kAmount));
-      if (kind == 4) return Event(PaymentClaimable{hash, amount});
+      if (kind == 4) {
+        HASHLOCK_ASSIGN_OR_RETURN(AmountMsat skimmed, r.amount(kSkimmed));
+        return Event(PaymentClaimable{hash, amount, skimmed});
+      }
       return Event(PaymentClaimed{hash, amount});
     }
     case 6: {

@@ -44,7 +44,8 @@ struct PaymentPathFailed {
 };
 struct PaymentClaimable {
   PaymentHash payment_hash;
-  AmountMsat amount;
+  AmountMsat amount;  // what arrived
+  AmountMsat counterparty_skimmed_fee_msat;  // what forwarders kept beyond their fees, with our agreement
   bool operator==(const PaymentClaimable&) const = default;
 };
 struct PaymentClaimed {

@@ -143,6 +143,53 @@ TEST_P(Forwarding, ForwarderRestartsAtEveryPersistencePoint) {
   }
 }
 
+TEST_P(Forwarding, SkimmedFeeIsKeptByTheForwarderWhenTheReceiverAgreed) {
+  constexpr uint64_t kSkim = 777;
+  HarnessOptions with_skim = options();
+  with_skim.forward_skim_msat = AmountMsat(kSkim);
+  with_skim.accept_underpaying_htlcs = true;
+  LnHarness h(3, with_skim);
+  open(h);
+  ASSERT_TRUE(pay(h, 20, true).is_ok());
+  ASSERT_TRUE(h.settle());
+  ASSERT_EQ(h.count_events(0, "PaymentSent"), 1u);
+  ASSERT_EQ(h.count_events(1, "PaymentForwarded"), 1u);
+  for (const Event& e : h.events(1)) {
+    if (const auto* f = std::get_if<PaymentForwarded>(&e)) {
+      EXPECT_EQ(f->skimmed_fee_msat, AmountMsat(kSkim));
+      EXPECT_EQ(f->total_fee_earned_msat, AmountMsat(fee() + kSkim));
+      EXPECT_EQ(f->outbound_amount_forwarded_msat, AmountMsat(kAmount - kSkim));
+    }
+  }
+  ASSERT_EQ(h.count_events(2, "PaymentClaimable"), 1u);
+  for (const Event& e : h.events(2)) {
+    if (const auto* c = std::get_if<PaymentClaimable>(&e)) {
+      EXPECT_EQ(c->amount, AmountMsat(kAmount - kSkim));
+      EXPECT_EQ(c->counterparty_skimmed_fee_msat, AmountMsat(kSkim));
+    }
+  }
+  EXPECT_EQ(h.node(2).manager().channel(bc_)->local_state().to_us, AmountMsat(kAmount - kSkim));
+  expect_quiescent(h);
+}
+
+TEST_P(Forwarding, SkimmedHtlcIsRefusedByAReceiverThatDidNotAgree) {
+  HarnessOptions with_skim = options();
+  with_skim.forward_skim_msat = AmountMsat(777);
+  LnHarness h(3, with_skim);
+  open(h);
+  ASSERT_TRUE(pay(h, 21, true).is_ok());
+  ASSERT_TRUE(h.settle());
+  ASSERT_EQ(h.count_events(0, "PaymentFailed"), 1u);
+  EXPECT_EQ(h.count_events(2, "PaymentClaimable"), 0u);
+  EXPECT_EQ(h.count_events(1, "PaymentForwarded"), 0u);
+  for (const Event& e : h.events(0)) {
+    if (const auto* f = std::get_if<PaymentFailed>(&e)) {
+      EXPECT_EQ(f->reason.code, FailureCode::kIncorrectPaymentDetails);
+    }
+  }
+  expect_quiescent(h);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModes, Forwarding,
                          ::testing::Values(Mode{true, false}, Mode{true, true}, Mode{false, false}, Mode{false, true}),
                          mode_name);

@@ -69,6 +69,8 @@ NodeOptions LnHarness::options_for(size_t i) const {
   options.manager.persistent_monitor_events = persistent_mode_[i];
   options.manager.planted_bug = options_.planted_bug;
   options.manager.network_graph = graph_;
+  options.manager.forward_skim_msat = options_.forward_skim_msat;
+  options.manager.accept_underpaying_htlcs = options_.accept_underpaying_htlcs;
   options.async_persistence = options_.async_persistence;
   options.snapshot_every_updates = options_.snapshot_every_updates;
   return options;

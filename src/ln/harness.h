@@ -45,6 +45,10 @@ struct HarnessOptions {
   // Every this many steps, a timer tick at every node (0: only when the
   // network would otherwise settle with parts of a payment waiting).
   uint64_t tick_every_steps = 0;
+  // Every forwarding node skims this much (beyond its fee) from each forward;
+  // receivers accept it only with accept_underpaying_htlcs.
+  AmountMsat forward_skim_msat;
+  bool accept_underpaying_htlcs = false;
 };
 
 inline constexpr size_t kMaxSettleRounds = 10'000;

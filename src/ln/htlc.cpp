@@ -10,6 +10,7 @@ enum SourceField : uint64_t {
   kIndex = 4,
   kAmount = 6,
   kFee = 8,
+  kSkimmed = 11,  // optional
 };
 constexpr uint64_t kOutboundKind = 0;
 constexpr uint64_t kForwardKind = 1;
@@ -98,6 +99,7 @@ Bytes encode_source(const HtlcSource& source) {
         .bytes32(kId, hop.channel_id)
         .u64(kIndex, hop.htlc_id.value())
         .amount(kAmount, hop.incoming_amount);
+    if (hop.skimmed_fee.value() > 0) fields.amount(kSkimmed, hop.skimmed_fee);
   }
   return fields.take();
 }
@@ -122,6 +124,8 @@ util::Result<HtlcSource> decode_source(ByteView encoded) {
     HASHLOCK_ASSIGN_OR_RETURN(hop.channel_id, fields.bytes32<ChannelId>(kId));
     hop.htlc_id = HtlcId(index);
     hop.incoming_amount = amount;
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> skimmed, fields.optional_u64(kSkimmed));
+    hop.skimmed_fee = AmountMsat(skimmed.value_or(0));
     HASHLOCK_RETURN_IF_ERROR(fields.finish());
     return HtlcSource(hop);
   }

@@ -81,6 +81,7 @@ struct PreviousHop {
   ChannelId channel_id;
   HtlcId htlc_id;
   AmountMsat incoming_amount;
+  AmountMsat skimmed_fee;  // what we kept beyond our fee when forwarding it
 
   bool operator==(const PreviousHop&) const = default;
 };

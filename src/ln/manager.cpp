@@ -101,6 +101,7 @@ Bytes ChannelManager::encode_state() const {
       htlcs.u64(h.htlc_id.value());
       htlcs.u64(h.amount.value());
       htlcs.u8(h.removed ? 1 : 0);
+      htlcs.u64(h.skimmed_fee.value());
     }
     codec::TlvWriter w;
     w.bytes32(0, hash)
@@ -191,9 +192,10 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, in.u64("claimable htlc"));
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, in.u64("claimable amount"));
       HASHLOCK_ASSIGN_OR_RETURN(uint8_t removed, in.u8("claimable removed"));
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t skimmed, in.u64("claimable skimmed fee"));
       HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel_id, ChannelId::from_bytes(channel));
       payment.htlcs.push_back(
-          ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount), removed != 0});
+          ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount), removed != 0, AmountMsat(skimmed)});
     }
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, c.u64(6));
     if (state > 3)
@@ -519,8 +521,12 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry,
       continue;
     }
     ClaimablePayment& payment = claimable_[htlc.payment_hash];
-    const bool acceptable = payload.is_ok() && payment.state == ClaimState::kWaiting &&
-                            htlc.amount >= payload->amount_to_forward &&
+    // Less than the payload asks for only if a forwarder said it skimmed the
+    // difference and we agreed to that.
+    const bool skim_ok = htlc.skimmed_fee.value() == 0 || config_.accept_underpaying_htlcs;
+    auto expected = htlc.amount.checked_add(skim_ok ? htlc.skimmed_fee : AmountMsat());
+    const bool acceptable = payload.is_ok() && expected.is_ok() && payment.state == ClaimState::kWaiting &&
+                            *expected >= payload->amount_to_forward &&
                             (payment.htlcs.empty() || payment.total == payload->total);
     if (!acceptable) {
       const uint32_t hop = payload.is_ok() ? payload->hop_index : 0;
@@ -534,14 +540,16 @@ util::Status ChannelManager::on_inbound_committed(ChannelEntry& entry,
     if (payment.htlcs.empty()) payment.first_tick = tick_;
     payment.total = payload->total;
     payment.hop_index = payload->hop_index;
-    payment.htlcs.push_back(ClaimableHtlc{entry.channel.id(), htlc.id, htlc.amount});
-    AmountMsat received;
+    payment.htlcs.push_back(ClaimableHtlc{entry.channel.id(), htlc.id, htlc.amount, false, htlc.skimmed_fee});
+    AmountMsat received, skimmed;
     for (const ClaimableHtlc& h : payment.htlcs) {
       HASHLOCK_ASSIGN_OR_RETURN(received, received.checked_add(h.amount));
+      HASHLOCK_ASSIGN_OR_RETURN(skimmed, skimmed.checked_add(h.skimmed_fee));
     }
-    if (received >= payment.total) {
+    HASHLOCK_ASSIGN_OR_RETURN(AmountMsat counted, received.checked_add(skimmed));
+    if (counted >= payment.total) {
       payment.state = ClaimState::kClaimable;
-      queue_event(PaymentClaimable{htlc.payment_hash, received}, {});
+      queue_event(PaymentClaimable{htlc.payment_hash, received, skimmed}, {});
     }
   }
   return util::Status::ok();
@@ -590,9 +598,14 @@ util::Status ChannelManager::forward(const PendingForward& pending) {
   if (htlc.cltv_expiry < static_cast<uint64_t>(payload.outgoing_cltv) + config_.fee_policy.cltv_expiry_delta) {
     return fail(FailureCode::kIncorrectCltvExpiry);
   }
-  const HtlcSource source = PreviousHop{pending.in_channel, htlc.id, htlc.amount};
-  util::Status sent = next->channel.send_htlc(payload.amount_to_forward, htlc.payment_hash,
-                                              payload.outgoing_cltv, payload.inner, source, nullptr);
+  // An operator who agreed with its peers to skim does so when the payment
+  // leaves something to forward.
+  const AmountMsat skim =
+      config_.forward_skim_msat < payload.amount_to_forward ? config_.forward_skim_msat : AmountMsat();
+  const AmountMsat out_amount = payload.amount_to_forward.checked_sub(skim).value();
+  const HtlcSource source = PreviousHop{pending.in_channel, htlc.id, htlc.amount, skim};
+  util::Status sent = next->channel.send_htlc(out_amount, htlc.payment_hash, payload.outgoing_cltv,
+                                              payload.inner, source, nullptr, skim);
   if (!sent.is_ok()) {
     const bool too_small = sent.message().find("below the minimum") != std::string::npos;
     return fail(too_small ? FailureCode::kAmountBelowMinimum : FailureCode::kTemporaryChannelFailure);
@@ -873,7 +886,7 @@ util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& sourc
     HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
     if (started) {
       queue_event(PaymentForwarded{prev.channel_id, prev.htlc_id, source.channel_id, event.payment_hash, fee,
-                                   claimed->skimmed_fee, false, event.htlc_value},
+                                   prev.skimmed_fee, false, event.htlc_value},
                   {});
     }
     out = in->channel.flush(!in->in_flight.empty());

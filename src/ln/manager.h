@@ -62,6 +62,13 @@ struct ManagerConfig {
   // A multi-part payment the receiver holds incomplete this many timer ticks
   // is failed back (mpp_timeout).
   uint64_t mpp_timeout_ticks = 3;
+  // Receiving: accept an HTLC carrying less than its payload asks for when
+  // the forwarder before us says it skimmed the difference (an agreement
+  // with that forwarder, as with a liquidity provider).
+  bool accept_underpaying_htlcs = false;
+  // Forwarding: keep this much beyond our fee from every forward, telling
+  // the next node (only with peers that agreed to it).
+  AmountMsat forward_skim_msat;
   PlantedBug planted_bug = PlantedBug::kNone;
 };
 
@@ -179,6 +186,7 @@ class ChannelManager {
     HtlcId htlc_id;
     AmountMsat amount;
     bool removed = false;  // our fulfill or fail of it is irrevocable
+    AmountMsat skimmed_fee;  // kept by the forwarder before us, with our agreement
   };
   struct ClaimablePayment {
     AmountMsat total;

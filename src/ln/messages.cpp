@@ -41,6 +41,7 @@ enum Field : uint64_t {
   kMinimum = 34,
   kPoint2 = 36,
   kText = 38,
+  kSkimmedFee = 41,  // optional
 };
 
 void write_limits(codec::TlvWriter& w, const ChannelLimits& limits) {
@@ -101,6 +102,7 @@ struct Encoder {
         .bytes32(kHash, m.payment_hash)
         .u64(kExpiry, m.cltv_expiry)
         .bytes(kOnion, m.onion);
+    if (m.skimmed_fee.value() > 0) w.amount(kSkimmedFee, m.skimmed_fee);
   }
   void operator()(const UpdateFulfillHtlc& m) {
     w.bytes32(kChannel, m.channel_id)
@@ -160,6 +162,8 @@ util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
       HASHLOCK_ASSIGN_OR_RETURN(m.cltv_expiry, read_u32(r, kExpiry));
       HASHLOCK_ASSIGN_OR_RETURN(ByteView onion, r.bytes(kOnion));
       m.onion.assign(onion.begin(), onion.end());
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> skimmed, r.optional_u64(kSkimmedFee));
+      m.skimmed_fee = AmountMsat(skimmed.value_or(0));
       return Message(m);
     }
     case 3: {

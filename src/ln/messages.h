@@ -48,6 +48,9 @@ struct UpdateAddHtlc {
   PaymentHash payment_hash;
   uint32_t cltv_expiry = 0;
   Bytes onion;  // the per-hop payload for the receiver of this HTLC
+  // What a forwarder kept beyond its fee, with the receiver's agreement:
+  // `amount` is that much less than the payload asks for.
+  AmountMsat skimmed_fee;
   bool operator==(const UpdateAddHtlc&) const = default;
 };
 

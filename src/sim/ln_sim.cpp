@@ -43,7 +43,10 @@ struct PaymentRecord {
 
 constexpr double kMultipartShare = 0.4;    // with --mpp, this share of payments is split
 constexpr uint64_t kTickEverySteps = 200;  // with --mpp, timer ticks (receivers time out parts)
-constexpr size_t kStaleFeeEvery = 3;  // with --mpp, every third parallel channel advertises no fee
+constexpr size_t kStaleFeeEvery = 3;
+constexpr uint64_t kSkimMsat =
+    7;  // with --forwarding, what every forwarder skims (receivers agreed)  // with --mpp, every
+        // third parallel channel advertises no fee
 
 class Simulation {
  public:
@@ -51,13 +54,16 @@ class Simulation {
       : config_(config),
         report_(report),
         rng_(config.seed),
-        harness_(config.nodes,
-                 ln::HarnessOptions{.persistent_monitor_events = config.persistent_mode,
-                                    .async_persistence = config.async_persist,
-                                    .seed = config.seed,
-                                    .sqlite_dir = sqlite_dir(config),
-                                    .planted_bug = config.canary,
-                                    .tick_every_steps = config.mpp ? kTickEverySteps : 0}) {}
+        harness_(
+            config.nodes,
+            ln::HarnessOptions{.persistent_monitor_events = config.persistent_mode,
+                               .async_persistence = config.async_persist,
+                               .seed = config.seed,
+                               .sqlite_dir = sqlite_dir(config),
+                               .planted_bug = config.canary,
+                               .tick_every_steps = config.mpp ? kTickEverySteps : 0,
+                               .forward_skim_msat = AmountMsat(config.forwarding ? kSkimMsat : 0),
+                               .accept_underpaying_htlcs = config.forwarding}) {}
 
   void run(const std::function<void(uint64_t)>& progress) {
     open_ring();
@@ -235,22 +241,36 @@ class Simulation {
   }
 
   // Invariant 5: one PaymentForwarded per settled forward, with the fee the
-  // route paid, and none for a forward that did not settle. A multi-part
-  // payment's forwarders together earn exactly the fee its PaymentSent paid.
+  // route paid plus the skimmed fee it shows (kSkimMsat), and none for a
+  // forward that did not settle. A multi-part payment's forwarders together
+  // earn, skims aside, exactly the fee its PaymentSent paid.
   void check_forwards(const std::map<PaymentId, std::pair<size_t, size_t>>& outcomes,
                       const std::map<PaymentId, AmountMsat>& fees_paid, const std::string& rerun) {
     std::map<std::pair<size_t, ln::PaymentHash>, std::vector<AmountMsat>> forwarded;
-    std::map<ln::PaymentHash, std::pair<size_t, AmountMsat>> by_hash;  // events, fees
+    std::map<ln::PaymentHash, std::pair<size_t, AmountMsat>>
+        by_hash;  // events, fees (without skims)
     std::set<std::tuple<size_t, ChannelId, uint64_t>> seen;
     for (size_t i = 0; i < harness_.size(); ++i) {
       for (const Event& event : harness_.events(i)) {
         const auto* f = std::get_if<ln::PaymentForwarded>(&event);
         if (f == nullptr) continue;
-        forwarded[{i, f->payment_hash}].push_back(f->total_fee_earned_msat);
+        ++report_.forwards;
+        // Every forwarder skims kSkimMsat when the forward leaves more than that.
+        const bool skim_right = f->skimmed_fee_msat == AmountMsat(kSkimMsat) ||
+                                (f->skimmed_fee_msat.value() == 0 &&
+                                 f->outbound_amount_forwarded_msat.value() <= kSkimMsat);
+        auto fee = f->total_fee_earned_msat.checked_sub(f->skimmed_fee_msat);
+        if (!skim_right || !fee.is_ok()) {
+          violation("PaymentForwarded at " + harness_.node_id(i).to_string() +
+                    " shows a skimmed fee of " + f->skimmed_fee_msat.to_string() + " (fee earned " +
+                    f->total_fee_earned_msat.to_string() + ", forwarded " +
+                    f->outbound_amount_forwarded_msat.to_string() + ")" + rerun);
+          continue;
+        }
+        forwarded[{i, f->payment_hash}].push_back(*fee);
         auto& [count, fees] = by_hash[f->payment_hash];
         ++count;
-        fees = fees.checked_add(f->total_fee_earned_msat).value();
-        ++report_.forwards;
+        fees = fees.checked_add(*fee).value();
         if (!seen.insert({i, f->prev_channel_id, f->prev_htlc_id.value()}).second) {
           violation("two PaymentForwarded events at " + harness_.node_id(i).to_string() +
                     " for inbound HTLC " + std::to_string(f->prev_htlc_id.value()) +
@@ -268,9 +288,9 @@ class Simulation {
                     " PaymentForwarded events for a multi-part payment that did not settle" +
                     rerun);
         } else if (settled && fees != fees_paid.at(id)) {
-          violation("payment " + id.to_hex().substr(0, 16) + ": the forwarders earned " +
-                    fees.to_string() + ", the sender paid " + fees_paid.at(id).to_string() +
-                    " in fees" + rerun);
+          violation("payment " + id.to_hex().substr(0, 16) +
+                    ": the forwarders earned (skims aside) " + fees.to_string() +
+                    ", the sender paid " + fees_paid.at(id).to_string() + " in fees" + rerun);
         }
         continue;
       }
@@ -281,9 +301,9 @@ class Simulation {
                   " PaymentForwarded events at " + harness_.node_id(*record.forwarder).to_string() +
                   " for a forward that " + (settled ? "settled" : "did not settle") + rerun);
       } else if (settled && fees[0] != record.expected_fee) {
-        violation("payment " + id.to_hex().substr(0, 16) + ": the forwarder earned " +
-                  fees[0].to_string() + ", the route paid " + record.expected_fee.to_string() +
-                  rerun);
+        violation("payment " + id.to_hex().substr(0, 16) +
+                  ": the forwarder earned (its skim aside) " + fees[0].to_string() +
+                  ", the route paid " + record.expected_fee.to_string() + rerun);
       }
     }
   }
