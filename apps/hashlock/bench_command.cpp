@@ -45,6 +45,9 @@ nlohmann::ordered_json to_json(const bench::BenchReport& r) {
           {"inflight", r.inflight},
           {"payments_settled_sqlite", r.payments_settled_sqlite},
           {"payments_settled_memory", r.payments_settled_memory},
+          {"payments_settled_forward", r.payments_settled_forward},
+          {"forward_syncs_per_payment", value_or_null(r.forward_syncs_per_payment)},
+          {"forward_bytes_written_per_payment", value_or_null(r.forward_bytes_written_per_payment)},
           {"store_batches_per_payment", value_or_null(r.store_batches_per_payment)},
           {"messages_per_payment", value_or_null(r.messages_per_payment)},
           {"sync_bound_payments_per_s", value_or_null(r.sync_bound_payments_per_s)},
@@ -82,6 +85,8 @@ void print_table(const bench::BenchReport& r) {
       {"sync_bound_payments_per_s", shown(r.sync_bound_payments_per_s)},
       {"sqlite_run_syncs_per_s", shown(r.sqlite_run_syncs_per_s)},
       {"forward_payments_per_s_sqlite", shown(r.forward_payments_per_s_sqlite)},
+      {"forward_syncs_per_payment", shown(r.forward_syncs_per_payment, "%.2f")},
+      {"forward_bytes_written_per_payment", shown(r.forward_bytes_written_per_payment, "%.0f")},
       {"replay_ms_per_100k_unacked_events", shown(r.replay_ms_per_100k_unacked_events, "%.0f")},
       {"restart_ms_1k_history", shown(r.restart_ms_1k_history, "%.2f")},
       {"restart_ms_1m_history", shown(r.restart_ms_1m_history, "%.2f")},
@@ -130,6 +135,12 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
                    "Also measure throughput at these windows (comma-separated)")
       ->delimiter(',')
       ->check(CLI::Range(uint64_t{1}, bench::kMaxInflightPayments));
+  bench
+      ->add_option("--phases", options->config.phases,
+                   "Run only these phases (comma-separated: rss, raw, memory, sqlite, forward, "
+                   "restart, replay)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(bench::kPhaseNames));
   bench->add_option("--dir", options->config.dir,
                     "Directory for the SQLite files (default: a temporary one, removed)");
   bench->add_flag("--json", options->json, "Print only the JSON line");

@@ -41,7 +41,14 @@ struct BenchConfig {
   uint64_t inflight = kDefaultInflight;
   std::string dir;                       // empty: a temporary directory, removed afterwards
   std::vector<uint64_t> sweep_inflight;  // windows to measure throughput at (may be empty)
+  // Phases to run, by short name (kPhaseNames); empty: all of them. Keys of
+  // phases left out stay null.
+  std::vector<std::string> phases;
 };
+
+// Short names of the phases, for BenchConfig::phases.
+inline const std::vector<std::string> kPhaseNames = {"rss",     "raw",     "memory", "sqlite",
+                                                     "forward", "restart", "replay"};
 
 struct SweepPoint {
   uint64_t inflight = 0;
@@ -73,6 +80,9 @@ struct BenchReport {
   uint64_t inflight = 0;
   uint64_t payments_settled_sqlite = 0;
   uint64_t payments_settled_memory = 0;
+  uint64_t payments_settled_forward = 0;
+  std::optional<double> forward_syncs_per_payment;          // all three stores
+  std::optional<double> forward_bytes_written_per_payment;  // all three stores
   std::optional<double> store_batches_per_payment;
   std::optional<double> messages_per_payment;
   std::optional<double> sync_bound_payments_per_s;  // raw_sqlite_syncs_per_s / syncs_per_payment

@@ -24,9 +24,16 @@ store::StoreStats minus(const store::StoreStats& after, const store::StoreStats&
 
 util::Result<std::unique_ptr<NodePair>> NodePair::create(const std::string& sender_url,
                                                          const std::string& receiver_url) {
+  return create_line({sender_url, receiver_url});
+}
+
+util::Result<std::unique_ptr<NodePair>> NodePair::create_line(
+    const std::vector<std::string>& urls) {
+  if (urls.size() < 2 || urls.size() > kMaxLineNodes)
+    return util::invalid_argument("a benchmark line has two or three nodes");
   std::unique_ptr<NodePair> pair(new NodePair());
-  pair->slots_[kSender].url = sender_url;
-  pair->slots_[kReceiver].url = receiver_url;
+  pair->slots_.resize(urls.size());
+  for (size_t i = 0; i < urls.size(); ++i) pair->slots_[i].url = urls[i];
   for (size_t i = 0; i < pair->slots_.size(); ++i) {
     HASHLOCK_ASSIGN_OR_RETURN(pair->slots_[i].store, store::open_store(pair->slots_[i].url));
     NodePair* self = pair.get();
@@ -37,8 +44,8 @@ util::Result<std::unique_ptr<NodePair>> NodePair::create(const std::string& send
     });
     HASHLOCK_RETURN_IF_ERROR(pair->start(i));
   }
-  pair->network_.connect(node_id(kSender), node_id(kReceiver));
-  HASHLOCK_RETURN_IF_ERROR(pair->open_channel());
+  for (size_t i = 0; i + 1 < urls.size(); ++i) pair->network_.connect(node_id(i), node_id(i + 1));
+  HASHLOCK_RETURN_IF_ERROR(pair->open_channels());
   return pair;
 }
 
@@ -57,19 +64,25 @@ util::Status NodePair::start(size_t i) {
   return util::Status::ok();
 }
 
-util::Status NodePair::open_channel() {
-  HASHLOCK_ASSIGN_OR_RETURN(
-      channel_, node(kSender).manager().open_channel(
-                    node_id(kReceiver), ln::AmountMsat(kChannelCapacityMsat), ln::AmountMsat(0)));
+util::Status NodePair::open_channels() {
+  for (size_t i = 0; i + 1 < slots_.size(); ++i) {
+    HASHLOCK_ASSIGN_OR_RETURN(
+        ln::ChannelId id,
+        node(i).manager().open_channel(node_id(i + 1), ln::AmountMsat(kChannelCapacityMsat),
+                                       ln::AmountMsat(0)));
+    channels_.push_back(id);
+  }
   PaymentRun ignored;
   for (size_t round = 0; round < kMaxPumpsPerOpen; ++round) {
     HASHLOCK_ASSIGN_OR_RETURN(bool busy,
                               pump(SenderPolicy::kHandle, ReceiverPolicy::kClaim, ignored));
     if (!busy) break;
   }
-  const ln::Channel* opened = node(kReceiver).manager().channel(channel_);
-  if (opened == nullptr || !opened->is_open())
-    return util::failed_precondition("the benchmark channel did not open");
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    const ln::Channel* opened = node(i + 1).manager().channel(channels_[i]);
+    if (opened == nullptr || !opened->is_open())
+      return util::failed_precondition("a benchmark channel did not open");
+  }
   return util::Status::ok();
 }
 
@@ -78,8 +91,16 @@ util::Status NodePair::send_next(PaymentRun& run) {
   const ln::PaymentPreimage preimage(
       util::sha256(util::as_bytes("hashlock bench preimage " + tag)));
   const ln::PaymentId id(util::sha256(util::as_bytes("hashlock bench payment " + tag)));
-  util::Status sent = node(kSender).manager().send_payment(
-      id, preimage.payment_hash(), ln::AmountMsat(kPaymentAmountMsat), channel_);
+  util::Status sent;
+  if (channels_.size() == 1) {
+    sent = node(kSender).manager().send_payment(id, preimage.payment_hash(),
+                                                ln::AmountMsat(kPaymentAmountMsat), channel());
+  } else {
+    std::vector<ln::RouteHop> route;
+    for (const ln::ChannelId& hop : channels_) route.push_back(ln::RouteHop{hop, ln::FeePolicy{}});
+    sent = node(kSender).manager().send_payment_route(id, preimage.payment_hash(),
+                                                      ln::AmountMsat(kPaymentAmountMsat), route);
+  }
   if (!sent.is_ok()) return sent;
   preimages_[preimage.payment_hash()] = preimage;
   ++next_payment_;
@@ -97,7 +118,29 @@ uint64_t NodePair::resolved(SenderPolicy sender, const PaymentRun& run) {
   return 0;
 }
 
+void NodePair::begin_rounds() {
+  for (Slot& slot : slots_) slot.node->manager().begin_round();
+}
+
+util::Status NodePair::end_rounds() {
+  util::Status status;
+  for (Slot& slot : slots_) {
+    util::Status ended = slot.node->manager().end_round();
+    if (status.is_ok()) status = ended;
+  }
+  return status;
+}
+
 util::Result<bool> NodePair::pump(SenderPolicy sender, ReceiverPolicy receiver, PaymentRun& run) {
+  begin_rounds();
+  util::Result<bool> busy = pump_in_round(sender, receiver, run);
+  util::Status ended = end_rounds();
+  if (busy.is_ok() && !ended.is_ok()) return ended;
+  return busy;
+}
+
+util::Result<bool> NodePair::pump_in_round(SenderPolicy sender, ReceiverPolicy receiver,
+                                           PaymentRun& run) {
   const size_t delivered = network_.deliver_all(kMaxDeliveriesPerPump);
   run.messages += delivered;
   HASHLOCK_RETURN_IF_ERROR(delivery_error_);
@@ -110,8 +153,15 @@ util::Result<bool> NodePair::pump(SenderPolicy sender, ReceiverPolicy receiver, 
         if (std::holds_alternative<ln::PaymentFailed>(event)) ++run.failed;
         return ln::HandleResult::kHandled;
       }));
+  for (size_t i = 1; i < receiver_index(); ++i) {
+    HASHLOCK_RETURN_IF_ERROR(node(i).manager().process_pending_events([&](const ln::Event& event) {
+      ++handled;
+      if (std::holds_alternative<ln::PaymentForwarded>(event)) ++run.forwarded;
+      return ln::HandleResult::kHandled;
+    }));
+  }
   HASHLOCK_RETURN_IF_ERROR(
-      node(kReceiver).manager().process_pending_events([&](const ln::Event& event) {
+      node(receiver_index()).manager().process_pending_events([&](const ln::Event& event) {
         ++handled;
         if (const auto* claimable = std::get_if<ln::PaymentClaimable>(&event)) {
           if (receiver == ReceiverPolicy::kClaim) to_claim_.push_back(claimable->payment_hash);
@@ -123,7 +173,7 @@ util::Result<bool> NodePair::pump(SenderPolicy sender, ReceiverPolicy receiver, 
     auto preimage = preimages_.find(hash);
     if (preimage == preimages_.end())
       return util::failed_precondition("claimable payment the benchmark did not send");
-    HASHLOCK_RETURN_IF_ERROR(node(kReceiver).manager().claim_funds(preimage->second));
+    HASHLOCK_RETURN_IF_ERROR(node(receiver_index()).manager().claim_funds(preimage->second));
     preimages_.erase(preimage);
   }
   const bool claimed = !to_claim_.empty();
@@ -135,7 +185,8 @@ util::Result<PaymentRun> NodePair::run_payments(uint64_t count, uint64_t infligh
                                                 SenderPolicy sender, ReceiverPolicy receiver,
                                                 Clock::time_point deadline) {
   PaymentRun run;
-  const std::array<store::StoreStats, 2> before{store(kSender).stats(), store(kReceiver).stats()};
+  std::vector<store::StoreStats> before;
+  for (Slot& slot : slots_) before.push_back(slot.store->stats());
   unacked_at_start_ = node(kSender).chain_monitor().unacked_events();
   const Clock::time_point started = Clock::now();
   // Each round sends at least one payment or moves at least one message or
@@ -149,11 +200,16 @@ util::Result<PaymentRun> NodePair::run_payments(uint64_t count, uint64_t infligh
     }
     const uint64_t before_sends = run.sent;
     util::Status refused;
+    // One round per node: the sends and everything the pump does go to each
+    // store as one group commit.
+    begin_rounds();
     while (run.sent < count && run.sent - resolved(sender, run) < inflight) {
       refused = send_next(run);
       if (!refused.is_ok()) break;  // the channel is full: wait for removals
     }
-    HASHLOCK_ASSIGN_OR_RETURN(bool busy, pump(sender, receiver, run));
+    util::Result<bool> pumped = pump_in_round(sender, receiver, run);
+    HASHLOCK_RETURN_IF_ERROR(end_rounds());
+    HASHLOCK_ASSIGN_OR_RETURN(bool busy, std::move(pumped));
     if (!busy && run.sent == before_sends) {
       all_sent_and_quiet = run.sent == count;
       if (!all_sent_and_quiet) {
@@ -168,7 +224,13 @@ util::Result<PaymentRun> NodePair::run_payments(uint64_t count, uint64_t infligh
   run.seconds = elapsed_seconds(started);
   if (sender == SenderPolicy::kLeaveUnhandled) run.settled = resolved(sender, run);
   run.sender_stats = minus(store(kSender).stats(), before[kSender]);
-  run.receiver_stats = minus(store(kReceiver).stats(), before[kReceiver]);
+  run.receiver_stats = minus(store(receiver_index()).stats(), before[receiver_index()]);
+  for (size_t i = 1; i < receiver_index(); ++i) {
+    const store::StoreStats forwarder = minus(store(i).stats(), before[i]);
+    run.forwarder_stats.batches_written += forwarder.batches_written;
+    run.forwarder_stats.syncs += forwarder.syncs;
+    run.forwarder_stats.bytes_written += forwarder.bytes_written;
+  }
   return run;
 }
 

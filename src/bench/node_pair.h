@@ -1,6 +1,8 @@
 // NodePair: two Lightning nodes (a sender and a receiver) with one channel
 // between them, on their own stores, over an InProcessNetwork, driven as fast
-// as the engine allows. It is the benchmark's driver; unlike LnHarness it
+// as the engine allows. It can also line up three nodes (sender, forwarder,
+// receiver; one channel per neighbouring pair), and then every payment is
+// forwarded by the middle node. It is the benchmark's driver; unlike LnHarness it
 // keeps many payments in flight, drains every user event per call, and can
 // stop and restart a node so that Node::start can be timed on its own.
 //
@@ -28,7 +30,7 @@ namespace hashlock::bench {
 using Clock = std::chrono::steady_clock;
 
 inline constexpr size_t kSender = 0;
-inline constexpr size_t kReceiver = 1;
+inline constexpr size_t kMaxLineNodes = 3;
 inline constexpr uint64_t kChannelCapacityMsat =
     100'000'000'000;  // 1 BTC, all on the sender's side
 inline constexpr uint64_t kPaymentAmountMsat = 1'000;
@@ -54,9 +56,11 @@ struct PaymentRun {
   uint64_t failed = 0;
   double seconds = 0;
   bool hit_deadline = false;
-  store::StoreStats sender_stats;    // store writes during the run
-  store::StoreStats receiver_stats;  // store writes during the run
-  uint64_t messages = 0;             // peer messages during the run
+  store::StoreStats sender_stats;     // store writes during the run
+  store::StoreStats receiver_stats;   // store writes during the run
+  store::StoreStats forwarder_stats;  // store writes during the run (three nodes only)
+  uint64_t forwarded = 0;             // PaymentForwarded handled by the forwarder
+  uint64_t messages = 0;              // peer messages during the run
 };
 
 class NodePair {
@@ -65,6 +69,9 @@ class NodePair {
   // opens the channel from sender to receiver.
   static util::Result<std::unique_ptr<NodePair>> create(const std::string& sender_url,
                                                         const std::string& receiver_url);
+  // A line of two or three nodes, sender first, each on the store at its
+  // URL; payments go from the first to the last.
+  static util::Result<std::unique_ptr<NodePair>> create_line(const std::vector<std::string>& urls);
   NodePair(const NodePair&) = delete;
   NodePair& operator=(const NodePair&) = delete;
 
@@ -92,7 +99,9 @@ class NodePair {
   store::KVStore& store(size_t i) { return *slots_[i].store; }
   const std::string& store_url(size_t i) const { return slots_[i].url; }
   ln::InProcessNetwork& network() { return network_; }
-  const ln::ChannelId& channel() const { return channel_; }
+  // The sender's channel (the first hop).
+  const ln::ChannelId& channel() const { return channels_.front(); }
+  size_t receiver_index() const { return slots_.size() - 1; }
   // PaymentClaimable events the receiver holds (ReceiverPolicy::kHold).
   uint64_t held_claimables() const { return held_claimables_; }
 
@@ -106,17 +115,21 @@ class NodePair {
   NodePair() = default;
   ln::NodeOptions options_for(size_t i) const;
   util::Status start(size_t i);
-  util::Status open_channel();
+  util::Status open_channels();
   // One round: deliver every queued message, drain both nodes' events, run
   // the receiver's claims. Returns whether anything happened.
+  // Each node runs the round as one group commit (ChannelManager::begin_round).
   util::Result<bool> pump(SenderPolicy sender, ReceiverPolicy receiver, PaymentRun& run);
+  util::Result<bool> pump_in_round(SenderPolicy sender, ReceiverPolicy receiver, PaymentRun& run);
+  void begin_rounds();
+  util::Status end_rounds();
   util::Status send_next(PaymentRun& run);
   uint64_t resolved(SenderPolicy sender, const PaymentRun& run);
 
-  std::array<Slot, 2> slots_;
+  std::vector<Slot> slots_;
   ln::InProcessNetwork network_;
-  ln::ChannelId channel_;
-  util::Status delivery_error_;  // the first error a delivered message caused
+  std::vector<ln::ChannelId> channels_;  // channels_[i] joins node i and node i + 1
+  util::Status delivery_error_;          // the first error a delivered message caused
   std::map<ln::PaymentHash, ln::PaymentPreimage> preimages_;
   std::vector<ln::PaymentHash> to_claim_;
   uint64_t next_payment_ = 0;

@@ -60,6 +60,15 @@ void ChainMonitor::channel_monitor_updated(const ChannelId& channel_id, uint64_t
   persister_->on_quiescent(entry.monitor);
 }
 
+void ChainMonitor::group_committed() {
+  for (const auto& [channel_id, update_id] : persister_->take_group_writes())
+    channel_monitor_updated(channel_id, update_id);
+}
+
+void ChainMonitor::group_abandoned() {
+  (void)persister_->take_group_writes();
+}
+
 std::vector<std::pair<ChannelId, uint64_t>> ChainMonitor::take_completed() {
   std::vector<std::pair<ChannelId, uint64_t>> out;
   out.swap(completed_);

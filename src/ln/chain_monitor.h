@@ -53,9 +53,15 @@ class ChainMonitor final : public Watch {
 
   // From the persister: `update_id` of `channel_id` is durable.
   void channel_monitor_updated(const ChannelId& channel_id, uint64_t update_id);
+  // The store's write group has committed (or was abandoned, as the process
+  // stops): the updates the persister wrote into it are durable (or never
+  // will be).
+  void group_committed();
+  void group_abandoned();
   // Channels whose every update became durable since the last call, with
   // their latest update id (the Completed events of the spec).
   std::vector<std::pair<ChannelId, uint64_t>> take_completed();
+  bool has_completed() const { return !completed_.empty(); }
 
   const ChannelMonitor* get(const ChannelId& channel_id) const;
   std::vector<ChannelId> channels() const;

@@ -49,7 +49,7 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const Manag
         "the store already holds a node; load it instead of creating one");
   std::unique_ptr<ChannelManager> manager(
       new ChannelManager(config, store, chain_monitor, transport));
-  HASHLOCK_RETURN_IF_ERROR(manager->persist());
+  HASHLOCK_RETURN_IF_ERROR(manager->in_round([&] { return manager->persist(); }));
   return manager;
 }
 
@@ -62,15 +62,143 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
   std::unique_ptr<ChannelManager> manager(
       new ChannelManager(config, store, chain_monitor, transport));
   HASHLOCK_RETURN_IF_ERROR(manager->decode_state(*state).with_context("manager/state"));
-  HASHLOCK_RETURN_IF_ERROR(manager->reconcile_after_load());
+  HASHLOCK_RETURN_IF_ERROR(manager->in_round([&] { return manager->reconcile_after_load(); }));
   return manager;
 }
 
 // --- durability -------------------------------------------------------------
 
 util::Status ChannelManager::persist(store::WriteBatch extra, store::Durability durability) {
-  extra.put(kManagerNamespace, kStateKey, encode_state());
-  return store_->write(extra, durability);
+  if (round_depth_ == 0) {
+    extra.put(kManagerNamespace, kStateKey, encode_state());
+    return store_->write(extra, durability);
+  }
+  // In a round the state is encoded once, when the round commits.
+  state_dirty_ = true;
+  if (durability == store::Durability::kSynced) state_durability_ = durability;
+  return extra.empty() ? util::Status::ok() : store_->write(extra, durability);
+}
+
+// --- rounds (group commit) --------------------------------------------------
+
+void ChannelManager::begin_round() {
+  if (round_depth_++ > 0) return;
+  store_->begin_group();
+}
+
+util::Status ChannelManager::end_round() {
+  HASHLOCK_CHECK(round_depth_ > 0, "end_round without begin_round");
+  if (--round_depth_ > 0) return util::Status::ok();
+  util::Status status = commit_round();
+  // What became durable releases messages and holding cells; the monitor
+  // updates that creates form the next group.
+  for (size_t pass = 1;
+       status.is_ok() && chain_monitor_->has_completed() && pass < kMaxCommitsPerRound; ++pass) {
+    round_depth_ = 1;
+    store_->begin_group();
+    status = process_completions_now();
+    round_depth_ = 0;
+    util::Status committed = commit_round();
+    if (status.is_ok()) status = committed;
+  }
+  return status;
+}
+
+util::Status ChannelManager::commit_mid_round() {
+  if (round_depth_ == 0) return util::Status::ok();  // every write was its own
+  HASHLOCK_RETURN_IF_ERROR(commit_round());
+  store_->begin_group();
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::commit_round() {
+  // A failed commit earlier in this round stopped the node.
+  if (!store_->in_group()) return fatal_;
+  util::Status written = util::Status::ok();
+  if (state_dirty_) {
+    written = store_->put(kManagerNamespace, kStateKey, encode_state(), state_durability_);
+    state_dirty_ = false;
+    state_durability_ = store::Durability::kBuffered;
+  }
+  if (written.is_ok()) written = store_->commit_group();
+  if (!written.is_ok()) {
+    // The round's writes are lost; so must be everything that depends on
+    // them: the node stops, and restarts from what the store kept.
+    if (store_->in_group()) store_->abandon_group();
+    chain_monitor_->group_abandoned();
+    pending_sends_.clear();
+    if (fatal_.is_ok())
+      fatal_ = util::io_error("the store did not commit (" + written.to_string() +
+                              "); the node has stopped");
+    return fatal_;
+  }
+  chain_monitor_->group_committed();
+  std::vector<std::pair<NodeId, Message>> sends;
+  sends.swap(pending_sends_);
+  for (const auto& [peer, message] : sends)
+    transport_->send(config_.node_id, peer, encode_message(message));
+  return util::Status::ok();
+}
+
+void ChannelManager::send_to(NodeId peer, Message message) {
+  if (round_depth_ > 0) {
+    HASHLOCK_CHECK(pending_sends_.size() < kMaxMessagesPerRound, "too many messages in one round");
+    pending_sends_.emplace_back(peer, std::move(message));
+    return;
+  }
+  transport_->send(config_.node_id, peer, encode_message(message));
+}
+
+// --- public calls, each in a round --------------------------------------------
+
+util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity,
+                                                     AmountMsat push) {
+  return in_round([&] { return open_channel_now(peer, capacity, push); });
+}
+util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash,
+                                          AmountMsat amount, const ChannelId& channel_id) {
+  return in_round([&] { return send_payment_now(payment_id, hash, amount, channel_id); });
+}
+util::Status ChannelManager::send_payment_route(const PaymentId& payment_id,
+                                                const PaymentHash& hash, AmountMsat amount,
+                                                const std::vector<RouteHop>& route) {
+  return in_round([&] { return send_payment_route_now(payment_id, hash, amount, route); });
+}
+util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
+  return in_round([&] { return claim_funds_now(preimage); });
+}
+util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
+  return in_round([&] { return fail_htlc_backwards_now(hash); });
+}
+util::Status ChannelManager::handle_message(NodeId from, const Bytes& message) {
+  return in_round([&] { return handle_message_now(from, message); });
+}
+util::Status ChannelManager::peer_connected(NodeId peer) {
+  return in_round([&] { return peer_connected_now(peer); });
+}
+util::Status ChannelManager::peer_disconnected(NodeId peer) {
+  return in_round([&] { return peer_disconnected_now(peer); });
+}
+util::Status ChannelManager::process_pending_events(const EventHandler& handler) {
+  return in_round([&] { return process_pending_events_now(handler); });
+}
+util::Status ChannelManager::process_completions() {
+  return in_round([&] { return process_completions_now(); });
+}
+util::Status ChannelManager::set_persistent_monitor_events(bool on) {
+  return in_round([&] { return set_persistent_monitor_events_now(on); });
+}
+util::Status ChannelManager::send_payment_mpp(const PaymentId& payment_id,
+                                              const PaymentParams& params) {
+  return in_round([&] { return send_payment_mpp_now(payment_id, params); });
+}
+util::Status ChannelManager::send_payment_parts(const PaymentId& payment_id,
+                                                const PaymentParams& params,
+                                                const std::vector<PartSpec>& parts) {
+  return in_round([&] { return send_payment_parts_now(payment_id, params, parts); });
+}
+util::Status ChannelManager::timer_tick() {
+  return in_round([&] { return timer_tick_now(); });
 }
 
 util::Result<std::optional<PaymentState>> ChannelManager::completed_payment(
@@ -351,11 +479,9 @@ util::Status ChannelManager::submit(ChannelEntry& entry, const ChannelMonitorUpd
 }
 
 void ChannelManager::release_outbox(ChannelEntry& entry) {
-  const uint64_t durable =
-      entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
+  const uint64_t durable = entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
   while (!entry.outbox.empty() && entry.outbox.front().first <= durable) {
-    transport_->send(config_.node_id, entry.channel.peer(),
-                     encode_message(entry.outbox.front().second));
+    send_to(entry.channel.peer(), entry.outbox.front().second);
     entry.outbox.pop_front();
   }
 }
@@ -387,7 +513,8 @@ util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
 
 util::Status ChannelManager::run_forward_acks(const ChannelEntry& entry) {
   const ChannelId& id = entry.channel.id();
-  const uint64_t durable = entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
+  const uint64_t durable =
+      entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
   bool changed = false;
   for (auto it = forward_acks_.lower_bound({id, 0}); it != forward_acks_.end() && it->first.first == id;) {
     const ForwardAck& ack = it->second;
@@ -425,8 +552,8 @@ util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string&
 
 // --- local actions ----------------------------------------------------------
 
-util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity,
-                                                     AmountMsat push) {
+util::Result<ChannelId> ChannelManager::open_channel_now(NodeId peer, AmountMsat capacity,
+                                                         AmountMsat push) {
   if (!fatal_.is_ok()) return fatal_;
   if (push > capacity)
     return util::invalid_argument("push " + push.to_string() + " exceeds capacity " +
@@ -441,17 +568,18 @@ util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat cap
                                        channel_seed(config_.node_seed, id));
   channels_.emplace(id, ChannelEntry{std::move(channel), {}, {}});
   HASHLOCK_RETURN_IF_ERROR(persist());
-  transport_->send(config_.node_id, peer, encode_message(open));
+  send_to(peer, open);
   return id;
 }
 
-util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash,
-                                          AmountMsat amount, const ChannelId& channel_id) {
-  return send_payment_route(payment_id, hash, amount, {RouteHop{channel_id, FeePolicy{}}});
+util::Status ChannelManager::send_payment_now(const PaymentId& payment_id, const PaymentHash& hash,
+                                              AmountMsat amount, const ChannelId& channel_id) {
+  return send_payment_route_now(payment_id, hash, amount, {RouteHop{channel_id, FeePolicy{}}});
 }
 
-util::Status ChannelManager::send_payment_route(const PaymentId& payment_id, const PaymentHash& hash,
-                                                AmountMsat amount, const std::vector<RouteHop>& route) {
+util::Status ChannelManager::send_payment_route_now(const PaymentId& payment_id,
+                                                    const PaymentHash& hash, AmountMsat amount,
+                                                    const std::vector<RouteHop>& route) {
   if (!fatal_.is_ok()) return fatal_;
   HASHLOCK_RETURN_IF_ERROR(refuse_if_known(payment_id));
   if (route.empty()) return util::invalid_argument("a route needs at least one channel");
@@ -464,7 +592,7 @@ util::Status ChannelManager::send_payment_route(const PaymentId& payment_id, con
   return flush(*find(route.front().channel_id));
 }
 
-util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
+util::Status ChannelManager::claim_funds_now(const PaymentPreimage& preimage) {
   if (!fatal_.is_ok()) return fatal_;
   const PaymentHash hash = preimage.payment_hash();
   auto it = claimable_.find(hash);
@@ -492,7 +620,7 @@ util::Status ChannelManager::claim_funds(const PaymentPreimage& preimage) {
   return persist();
 }
 
-util::Status ChannelManager::fail_htlc_backwards(const PaymentHash& hash) {
+util::Status ChannelManager::fail_htlc_backwards_now(const PaymentHash& hash) {
   if (!fatal_.is_ok()) return fatal_;
   auto it = claimable_.find(hash);
   if (it == claimable_.end())
@@ -650,7 +778,7 @@ util::Result<ChannelOutput> ChannelManager::dispatch(Channel& channel, const Mes
   return util::protocol_error("unexpected " + message_name(message) + " for an existing channel");
 }
 
-util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
+util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes) {
   if (!fatal_.is_ok()) return fatal_;
   auto decoded = decode_message(bytes);
   if (!decoded.is_ok()) return decoded.status().with_context("message from " + from.to_string());
@@ -670,7 +798,7 @@ util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
             state.to_them)) == UpdateStatus::kUnrecoverableError) {
       return util::io_error("cannot persist the monitor of a new channel");
     }
-    transport_->send(config_.node_id, from, encode_message(accept));
+    send_to(from, accept);
     return util::Status::ok();
   }
   if (const auto* error = std::get_if<ErrorMessage>(&message)) {
@@ -697,8 +825,7 @@ util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
   }
   auto out = dispatch(entry->channel, message);
   if (!out.is_ok()) {
-    transport_->send(config_.node_id, from,
-                     encode_message(ErrorMessage{entry->channel.id(), out.status().message()}));
+    send_to(from, ErrorMessage{entry->channel.id(), out.status().message()});
     return out.status();
   }
   ChannelOutput merged = std::move(out).value();
@@ -708,16 +835,16 @@ util::Status ChannelManager::handle_message(NodeId from, const Bytes& bytes) {
   return commit(*entry, std::move(merged));
 }
 
-util::Status ChannelManager::peer_connected(NodeId peer) {
+util::Status ChannelManager::peer_connected_now(NodeId peer) {
   if (!fatal_.is_ok()) return fatal_;
   for (auto& [id, entry] : channels_) {
     if (entry.channel.peer() != peer || !entry.channel.is_open()) continue;
-    transport_->send(config_.node_id, peer, encode_message(entry.channel.reestablish_message()));
+    send_to(peer, entry.channel.reestablish_message());
   }
   return util::Status::ok();
 }
 
-util::Status ChannelManager::peer_disconnected(NodeId peer) {
+util::Status ChannelManager::peer_disconnected_now(NodeId peer) {
   if (!fatal_.is_ok()) return fatal_;
   for (auto& [id, entry] : channels_) {
     if (entry.channel.peer() != peer) continue;
@@ -763,7 +890,7 @@ util::Status ChannelManager::ack_now(const MonitorEventSource& source) {
   return chain_monitor_->ack_monitor_event(source);
 }
 
-util::Status ChannelManager::process_completions() {
+util::Status ChannelManager::process_completions_now() {
   if (!fatal_.is_ok()) return fatal_;
   for (const auto& [channel_id, update_id] : chain_monitor_->take_completed()) {
     ChannelEntry* entry = find(channel_id);
@@ -786,8 +913,11 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
   const bool claimed = std::holds_alternative<ClaimedResolution>(event.resolution);
   const HtlcRelease release{channel_id, event.htlc_id};
   auto ack = [&]() { return source ? ack_now(*source) : util::Status::ok(); };
-  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled)
+  if (config_.planted_bug == ManagerConfig::PlantedBug::kAckBeforeHandled) {
+    // The bug: the ack is made durable on its own, before the consequence.
     HASHLOCK_RETURN_IF_ERROR(ack());
+    HASHLOCK_RETURN_IF_ERROR(commit_mid_round());
+  }
   auto it = payments_.find(route.payment_id);
   if (it == payments_.end()) {
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
@@ -925,19 +1055,23 @@ util::Status ChannelManager::process_monitor_events() {
   return util::Status::ok();
 }
 
-util::Status ChannelManager::process_pending_events(const EventHandler& handler) {
+util::Status ChannelManager::process_pending_events_now(const EventHandler& handler) {
   if (!fatal_.is_ok()) return fatal_;
-  HASHLOCK_RETURN_IF_ERROR(process_completions());
+  HASHLOCK_RETURN_IF_ERROR(process_completions_now());
   HASHLOCK_RETURN_IF_ERROR(process_monitor_events());
+  std::vector<MonitorEventSource> acks;
+  std::vector<HtlcRelease> releases;
   for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty();
        ++delivered) {
     const QueuedEvent& queued = events_.front();
     ++stats_.user_events_delivered;
     if (handler(queued.event) == HandleResult::kReplay) break;
     store::WriteBatch done;
-    std::vector<MonitorEventSource> acks = queued.ack_on_handled;
-    std::vector<HtlcRelease> releases = queued.release_on_handled;
-    on_payment_event_handled(queued.event, done, &acks, &releases);
+    std::vector<MonitorEventSource> event_acks = queued.ack_on_handled;
+    std::vector<HtlcRelease> event_releases = queued.release_on_handled;
+    on_payment_event_handled(queued.event, done, &event_acks, &event_releases);
+    acks.insert(acks.end(), event_acks.begin(), event_acks.end());
+    releases.insert(releases.end(), event_releases.begin(), event_releases.end());
     if (const auto* forwarded = std::get_if<PaymentForwarded>(&queued.event)) {
       codec::TlvWriter fields;
       fields.amount(0, forwarded->total_fee_earned_msat);
@@ -945,16 +1079,19 @@ util::Status ChannelManager::process_pending_events(const EventHandler& handler)
                codec::encode_record(kForwardDoneRecord, fields));
     }
     events_.pop_front();
-    // First record that it was handled, then ack: a crash in between replays
-    // the monitor event, which finds the payment handled and only acks.
     HASHLOCK_RETURN_IF_ERROR(persist(std::move(done)));
-    for (const MonitorEventSource& source : acks) HASHLOCK_RETURN_IF_ERROR(ack_now(source));
-    for (const HtlcRelease& release : releases) HASHLOCK_RETURN_IF_ERROR(release_payment(release));
   }
+  if (acks.empty() && releases.empty()) return util::Status::ok();
+  // First record that they were handled (one commit for all of them), then
+  // ack: a crash in between replays the monitor events, which find the
+  // payments handled and only ack.
+  HASHLOCK_RETURN_IF_ERROR(commit_mid_round());
+  for (const MonitorEventSource& source : acks) HASHLOCK_RETURN_IF_ERROR(ack_now(source));
+  for (const HtlcRelease& release : releases) HASHLOCK_RETURN_IF_ERROR(release_payment(release));
   return util::Status::ok();
 }
 
-util::Status ChannelManager::set_persistent_monitor_events(bool on) {
+util::Status ChannelManager::set_persistent_monitor_events_now(bool on) {
   if (!fatal_.is_ok()) return fatal_;
   if (on == config_.persistent_monitor_events) return util::Status::ok();
   HASHLOCK_RETURN_IF_ERROR(chain_monitor_->set_persistent_events(on));

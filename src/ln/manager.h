@@ -13,10 +13,15 @@
 // "state") holding only what is pending; a payment whose terminal event was
 // handled moves to its own record (namespace "payments_done"), and so does a
 // handled PaymentForwarded ("forwards_done"), so the state does not grow with
-// history and a stale state cannot deliver either again. The state is written synchronously before any monitor update it
-// records is handed to the Watch. A stale copy of it (an older snapshot) is survivable: on load,
-// channels whose monitor is ahead are force-closed with a clear reason, in-flight updates are
-// replayed, and every un-acked monitor event is processed again; handlers are idempotent.
+// history and a stale state cannot deliver either again. Every call runs in a
+// round (group commit): the state is encoded once per round and goes to the
+// store in one atomic synced batch with the round's monitor updates, acks and
+// completed payments; the round's monitor updates count as in flight until
+// that batch is durable, and its messages leave only after it. A stale copy
+// of the state (an older snapshot) is survivable: on load, channels whose
+// monitor is ahead are force-closed with a clear reason, in-flight updates
+// are replayed, and every un-acked monitor event is processed again;
+// handlers are idempotent.
 //
 // Invariants: exactly one terminal event per payment; a terminal event that
 // was handled is never delivered again; messages that depend on a monitor
@@ -101,6 +106,8 @@ struct PartSpec {
 
 inline constexpr size_t kMaxPaymentParts = 16;
 inline constexpr size_t kMaxEventsPerProcessCall = 10'000;
+inline constexpr size_t kMaxCommitsPerRound = 16;
+inline constexpr size_t kMaxMessagesPerRound = 10'000'000;
 inline constexpr size_t kMaxQueuedUserEvents = 1'000'000;
 
 class ChannelManager {
@@ -162,6 +169,17 @@ class ChannelManager {
   // mpp_timeout_ticks; payments stop retrying at their expiry.
   util::Status timer_tick();
 
+  // Group commit. Every call above runs in a round; the calls between
+  // begin_round() and end_round() share one. A round's store writes (the
+  // manager's state, encoded once, monitor updates, acks, completed
+  // payments) reach the store as one atomic batch with one sync when the
+  // round ends; until then its monitor updates count as in flight (their
+  // events are held back), and every message it sends waits. What that
+  // commit releases (outboxes, holding cells) runs in follow-up commits
+  // before end_round() returns. A failed commit stops the node.
+  void begin_round();
+  util::Status end_round();
+
   // Queries.
   NodeId node_id() const { return config_.node_id; }
   bool persistent_monitor_events() const { return config_.persistent_monitor_events; }
@@ -216,9 +234,43 @@ class ChannelManager {
   ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
                  PeerTransport& transport);
 
-  // Writes the state, plus `extra` in the same synced batch.
+  // Writes the state, plus `extra` in the same synced batch. In a round the
+  // state is only marked changed and `extra` joins the round's group.
   util::Status persist(store::WriteBatch extra = {},
                        store::Durability durability = store::Durability::kSynced);
+  // Runs `body` in a round (nested in the caller's, if one is open).
+  template <typename Fn>
+  auto in_round(Fn&& body) -> decltype(body()) {
+    begin_round();
+    auto result = body();
+    util::Status ended = end_round();
+    if (result.is_ok() && !ended.is_ok()) return ended;
+    return result;
+  }
+  util::Status commit_round();
+  // Commits the round so far and opens the next group in the same round:
+  // what follows becomes durable only after what came before.
+  util::Status commit_mid_round();
+  // Sends now, or after the round's commit when a round is open.
+  void send_to(NodeId peer, Message message);
+
+  util::Result<ChannelId> open_channel_now(NodeId peer, AmountMsat capacity, AmountMsat push);
+  util::Status send_payment_now(const PaymentId& payment_id, const PaymentHash& hash,
+                                AmountMsat amount, const ChannelId& channel_id);
+  util::Status send_payment_route_now(const PaymentId& payment_id, const PaymentHash& hash,
+                                      AmountMsat amount, const std::vector<RouteHop>& route);
+  util::Status claim_funds_now(const PaymentPreimage& preimage);
+  util::Status fail_htlc_backwards_now(const PaymentHash& hash);
+  util::Status handle_message_now(NodeId from, const Bytes& message);
+  util::Status peer_connected_now(NodeId peer);
+  util::Status peer_disconnected_now(NodeId peer);
+  util::Status process_pending_events_now(const EventHandler& handler);
+  util::Status process_completions_now();
+  util::Status set_persistent_monitor_events_now(bool on);
+  util::Status timer_tick_now();
+  util::Status send_payment_mpp_now(const PaymentId& payment_id, const PaymentParams& params);
+  util::Status send_payment_parts_now(const PaymentId& payment_id, const PaymentParams& params,
+                                      const std::vector<PartSpec>& parts);
   util::Result<std::optional<PaymentState>> completed_payment(const PaymentId& id) const;
   Bytes encode_state() const;
   util::Status decode_state(ByteView encoded);
@@ -287,6 +339,10 @@ class ChannelManager {
   uint64_t tick_ = 0;
   ManagerStats stats_;
   util::Status fatal_;
+  size_t round_depth_ = 0;
+  bool state_dirty_ = false;
+  store::Durability state_durability_ = store::Durability::kBuffered;
+  std::vector<std::pair<NodeId, Message>> pending_sends_;  // sent when the round commits
 };
 
 }  // namespace hashlock::ln

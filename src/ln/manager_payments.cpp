@@ -60,7 +60,7 @@ util::Status ChannelManager::send_part(const PaymentId& payment_id, OutboundPaym
   return util::Status::ok();
 }
 
-util::Status ChannelManager::send_payment_parts(const PaymentId& payment_id,
+util::Status ChannelManager::send_payment_parts_now(const PaymentId& payment_id,
                                                 const PaymentParams& params,
                                                 const std::vector<PartSpec>& parts) {
   if (!fatal_.is_ok()) return fatal_;
@@ -127,7 +127,7 @@ util::Status ChannelManager::send_payment_parts(const PaymentId& payment_id,
   return util::Status::ok();
 }
 
-util::Status ChannelManager::send_payment_mpp(const PaymentId& payment_id,
+util::Status ChannelManager::send_payment_mpp_now(const PaymentId& payment_id,
                                               const PaymentParams& params) {
   if (!fatal_.is_ok()) return fatal_;
   if (!config_.network_graph)
@@ -369,7 +369,7 @@ util::Status ChannelManager::resume_claim(const PaymentHash& hash, ClaimablePaym
   return util::Status::ok();
 }
 
-util::Status ChannelManager::timer_tick() {
+util::Status ChannelManager::timer_tick_now() {
   if (!fatal_.is_ok()) return fatal_;
   ++tick_;
   bool changed = false;

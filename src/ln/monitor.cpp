@@ -162,16 +162,16 @@ void ChannelMonitor::resolve(HtlcId id, OutboundHtlc& htlc,
 
 void ChannelMonitor::queue(MonitorEvent event) {
   if (acked_ids_.count(event.id) > 0) return;
-  for (const MonitorEvent& existing : pending_events_) {
-    if (existing.id == event.id) return;
-  }
+  if (!pending_ids_.insert(event.id).second) return;
   pending_events_.push_back(std::move(event));
 }
 
 void ChannelMonitor::ack_event(uint64_t event_id) {
-  auto it = std::find_if(pending_events_.begin(), pending_events_.end(),
-                         [&](const MonitorEvent& e) { return e.id == event_id; });
-  if (it != pending_events_.end()) pending_events_.erase(it);
+  if (pending_ids_.erase(event_id) > 0) {
+    auto it = std::find_if(pending_events_.begin(), pending_events_.end(),
+                           [&](const MonitorEvent& e) { return e.id == event_id; });
+    if (it != pending_events_.end()) pending_events_.erase(it);
+  }
   released_.erase(event_id);
   acked_ids_.insert(event_id);
   prune();
@@ -205,44 +205,38 @@ std::vector<MonitorEvent> ChannelMonitor::release_events() {
 }
 
 void ChannelMonitor::prune() {
-  auto in_commitment = [&](uint64_t id) {
-    auto has = [&](const std::vector<CommitmentHtlc>& htlcs, bool ours_flag) {
-      return std::any_of(htlcs.begin(), htlcs.end(), [&](const CommitmentHtlc& h) {
-        return h.offered_by_holder == ours_flag && h.id.value() == id;
-      });
-    };
-    if (has(holder_htlcs_, true)) return true;
-    for (const auto& [number, htlcs] : counterparty_commitments_) {
-      if (has(htlcs, false)) return true;
+  // One pass over the commitments and events, then one over the HTLCs: the
+  // cost is linear in what the monitor holds, not quadratic.
+  std::set<uint64_t> in_commitment;
+  std::set<PaymentHash> needed_hashes;
+  for (const CommitmentHtlc& h : holder_htlcs_) {
+    if (h.offered_by_holder) in_commitment.insert(h.id.value());
+    needed_hashes.insert(h.payment_hash);
+  }
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    for (const CommitmentHtlc& h : htlcs) {
+      if (!h.offered_by_holder) in_commitment.insert(h.id.value());
+      needed_hashes.insert(h.payment_hash);
     }
-    return false;
-  };
+  }
+  const std::set<uint64_t>& pending_ids = pending_ids_;
   for (auto it = outbound_.begin(); it != outbound_.end();) {
     const uint64_t claim_id = htlc_event_id(HtlcId(it->first), true);
     const uint64_t fail_id = htlc_event_id(HtlcId(it->first), false);
-    const bool event_pending =
-        std::any_of(pending_events_.begin(), pending_events_.end(),
-                    [&](const MonitorEvent& e) { return e.id == claim_id || e.id == fail_id; });
+    const bool event_pending = pending_ids.count(claim_id) > 0 || pending_ids.count(fail_id) > 0;
     const bool handled = persistent_events_ || it->second.released;
-    if (it->second.resolved && handled && !event_pending && !in_commitment(it->first)) {
+    if (it->second.resolved && handled && !event_pending && in_commitment.count(it->first) == 0) {
       acked_ids_.erase(claim_id);
       acked_ids_.erase(fail_id);
       it = outbound_.erase(it);
     } else {
+      needed_hashes.insert(it->second.payment_hash);
       ++it;
     }
   }
   // Preimages of HTLCs that no commitment holds any more can never be needed.
-  for (auto it = preimages_.begin(); it != preimages_.end();) {
-    bool needed = std::any_of(holder_htlcs_.begin(), holder_htlcs_.end(),
-                              [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
-    for (const auto& [number, htlcs] : counterparty_commitments_) {
-      needed |= std::any_of(htlcs.begin(), htlcs.end(),
-                            [&](const CommitmentHtlc& h) { return h.payment_hash == it->first; });
-    }
-    for (const auto& [id, htlc] : outbound_) needed |= htlc.payment_hash == it->first;
-    it = needed ? std::next(it) : preimages_.erase(it);
-  }
+  for (auto it = preimages_.begin(); it != preimages_.end();)
+    it = needed_hashes.count(it->first) > 0 ? std::next(it) : preimages_.erase(it);
 }
 
 // --- encoding ---------------------------------------------------------------
@@ -452,6 +446,9 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
                             codec::decode_list(events, kMaxPendingMonitorEvents, "monitor events"));
   for (ByteView item : event_items) {
     HASHLOCK_ASSIGN_OR_RETURN(MonitorEvent event, decode_event(item));
+    if (!m.pending_ids_.insert(event.id).second)
+      return util::corruption("channel monitor: event " + std::to_string(event.id) +
+                              " stored twice");
     m.pending_events_.push_back(std::move(event));
   }
   HASHLOCK_ASSIGN_OR_RETURN(ByteView acked, r.bytes(kAcked));

@@ -159,6 +159,7 @@ class ChannelMonitor {
   std::map<PaymentHash, PaymentPreimage> preimages_;
   CommitmentSecretStore secrets_;
   std::vector<MonitorEvent> pending_events_;
+  std::set<uint64_t> pending_ids_;  // ids of pending_events_, not persisted
   std::set<uint64_t> acked_ids_;
   std::set<uint64_t> released_;  // not persisted
 };

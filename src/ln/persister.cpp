@@ -66,7 +66,8 @@ std::string update_status_name(UpdateStatus status) {
   return "Unknown";
 }
 
-util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor) {
+util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor,
+                                            store::Durability durability) {
   store::WriteBatch batch;
   batch.put(kMonitors, channel_key(monitor.channel_id()), monitor.encode());
   for (const char* ns : {kUpdates, kAcks}) {
@@ -74,7 +75,7 @@ util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor) {
                               store_->list(ns, channel_key(monitor.channel_id()) + "/"));
     for (const store::Entry& entry : old) batch.remove(ns, entry.key);
   }
-  HASHLOCK_RETURN_IF_ERROR(store_->write(batch, store::Durability::kSynced));
+  HASHLOCK_RETURN_IF_ERROR(store_->write(batch, durability));
   updates_since_snapshot_[monitor.channel_id()] = 0;
   return util::Status::ok();
 }
@@ -95,13 +96,25 @@ UpdateStatus StorePersister::persist_update(const ChannelMonitor& monitor,
                                             const ChannelMonitorUpdate& update) {
   (void)monitor;
   last_error_ = write_update(update);
-  return last_error_.is_ok() ? UpdateStatus::kCompleted : UpdateStatus::kUnrecoverableError;
+  if (!last_error_.is_ok()) return UpdateStatus::kUnrecoverableError;
+  if (!store_->in_group()) return UpdateStatus::kCompleted;
+  group_writes_.emplace_back(update.channel_id, update.update_id);
+  return UpdateStatus::kInProgress;
+}
+
+std::vector<std::pair<ChannelId, uint64_t>> StorePersister::take_group_writes() {
+  std::vector<std::pair<ChannelId, uint64_t>> out;
+  out.swap(group_writes_);
+  return out;
 }
 
 void StorePersister::on_quiescent(const ChannelMonitor& monitor) {
   if (updates_since_snapshot_[monitor.channel_id()] < snapshot_every_) return;
-  // A failed compaction loses nothing: the update records stay.
-  last_error_ = write_snapshot(monitor);
+  // A failed compaction loses nothing: the update records stay. Nor does a
+  // lost one: the snapshot and the removal of the records it covers are one
+  // batch, so it need not be synced on its own; it rides on the next sync
+  // (a crash keeps a prefix of the writes, never a later one without it).
+  last_error_ = write_snapshot(monitor, store::Durability::kBuffered);
 }
 
 util::Status StorePersister::persist_ack(const ChannelId& channel_id, uint64_t event_id) {

@@ -9,7 +9,10 @@
 // when nothing is in flight) a fresh snapshot replaces the old one and the
 // records it covers are removed, so loading replays at most K updates.
 //
-// StorePersister writes synchronously: Completed means durable.
+// StorePersister writes synchronously: Completed means durable. Inside a
+// store write group (KVStore::begin_group, opened by the manager for group
+// commit) it writes the update record into the group and answers InProgress;
+// the ChainMonitor completes those updates once the group has committed.
 // AsyncPersister answers InProgress and writes when the test or simulator
 // says so, in any order, then reports completion to the ChainMonitor.
 // Thread-safety: none.
@@ -19,6 +22,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "ln/monitor.h"
 #include "store/kv_store.h"
@@ -40,6 +45,9 @@ class Persister {
   virtual util::Status persist_flag(const ChannelMonitor& monitor) = 0;
   // Called by the ChainMonitor when a channel has nothing in flight.
   virtual void on_quiescent(const ChannelMonitor& monitor) = 0;
+  // Updates written into the store's open write group (answered InProgress),
+  // taken once: durable when that group has committed.
+  virtual std::vector<std::pair<ChannelId, uint64_t>> take_group_writes() { return {}; }
 };
 
 inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 64;
@@ -56,6 +64,7 @@ class StorePersister : public Persister {
   util::Status persist_ack(const ChannelId& channel_id, uint64_t event_id) override;
   util::Status persist_flag(const ChannelMonitor& monitor) override;
   void on_quiescent(const ChannelMonitor& monitor) override;
+  std::vector<std::pair<ChannelId, uint64_t>> take_group_writes() override;
 
   // Reads every monitor back: snapshot + updates + acks.
   util::Result<std::vector<ChannelMonitor>> load();
@@ -64,12 +73,14 @@ class StorePersister : public Persister {
 
  protected:
   util::Status write_update(const ChannelMonitorUpdate& update);
-  util::Status write_snapshot(const ChannelMonitor& monitor);
+  util::Status write_snapshot(const ChannelMonitor& monitor,
+                              store::Durability durability = store::Durability::kSynced);
 
   store::KVStore* store_;
   uint64_t snapshot_every_;
   std::map<ChannelId, uint64_t> updates_since_snapshot_;
   util::Status last_error_;
+  std::vector<std::pair<ChannelId, uint64_t>> group_writes_;
 };
 
 class ChainMonitor;

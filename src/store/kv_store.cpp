@@ -4,6 +4,7 @@
 
 #include "codec/record.h"
 #include "codec/wire.h"
+#include "util/check.h"
 #include "util/crc32c.h"
 
 namespace hashlock::store {
@@ -112,6 +113,13 @@ std::string printable_key(std::string_view key) {
 util::Result<std::optional<Bytes>> KVStore::get(std::string_view ns, std::string_view key) {
   HASHLOCK_RETURN_IF_ERROR(validate_namespace(ns));
   HASHLOCK_RETURN_IF_ERROR(validate_key(key));
+  if (group_open_) {
+    auto table = group_.find(std::string(ns));
+    if (table != group_.end()) {
+      auto it = table->second.find(std::string(key));
+      if (it != table->second.end()) return it->second;
+    }
+  }
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> framed, do_get(std::string(ns), std::string(key)));
   if (!framed) return std::optional<Bytes>();
   HASHLOCK_ASSIGN_OR_RETURN(Bytes value, unframe_value(ns, key, *framed));
@@ -126,7 +134,24 @@ util::Result<std::vector<Entry>> KVStore::list(std::string_view ns, std::string_
   for (Entry& entry : entries) {
     HASHLOCK_ASSIGN_OR_RETURN(entry.value, unframe_value(ns, entry.key, entry.value));
   }
-  return entries;
+  if (!group_open_) return entries;
+  auto table = group_.find(std::string(ns));
+  if (table == group_.end()) return entries;
+  // Merge the open group over what the backend holds.
+  std::map<std::string, Bytes> merged;
+  for (Entry& entry : entries) merged.emplace(std::move(entry.key), std::move(entry.value));
+  for (auto it = table->second.lower_bound(std::string(prefix));
+       it != table->second.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (it->second) {
+      merged[it->first] = *it->second;
+    } else {
+      merged.erase(it->first);
+    }
+  }
+  std::vector<Entry> out;
+  out.reserve(merged.size());
+  for (auto& [key, value] : merged) out.push_back(Entry{key, std::move(value)});
+  return out;
 }
 
 util::Result<std::vector<std::string>> KVStore::list_namespaces() {
@@ -139,6 +164,7 @@ util::Status KVStore::write(const WriteBatch& batch, Durability durability) {
                                   " operations exceeds the limit of " +
                                   std::to_string(kMaxBatchOps));
   }
+  if (group_open_) return add_to_group(batch, durability);
   WriteBatch framed;
   for (const auto& op : batch.ops()) {
     HASHLOCK_RETURN_IF_ERROR(validate_namespace(op.ns));
@@ -159,6 +185,70 @@ util::Status KVStore::write(const WriteBatch& batch, Durability durability) {
     std::optional<Bytes> value;
     if (expectation.value) value = frame_value(expectation.ns, expectation.key, *expectation.value);
     framed.expect(expectation.ns, expectation.key, std::move(value));
+  }
+  HASHLOCK_RETURN_IF_ERROR(do_write(framed, durability));
+  ++stats_.batches_written;
+  stats_.bytes_written += framed.payload_bytes();
+  if (durability == Durability::kSynced) ++stats_.syncs;
+  return util::Status::ok();
+}
+
+util::Status KVStore::add_to_group(const WriteBatch& batch, Durability durability) {
+  if (!batch.expectations().empty())
+    return util::failed_precondition("store: a batch with expectations inside a write group");
+  for (const auto& op : batch.ops()) {
+    HASHLOCK_RETURN_IF_ERROR(validate_namespace(op.ns));
+    HASHLOCK_RETURN_IF_ERROR(validate_key(op.key));
+    if (op.value.size() > kMaxValueBytes) {
+      return util::invalid_argument("store: value of " + where(op.ns, op.key) + " exceeds " +
+                                    std::to_string(kMaxValueBytes) + " bytes");
+    }
+  }
+  for (const auto& op : batch.ops()) {
+    std::optional<Bytes>& slot = group_[op.ns][op.key];
+    if (op.kind == WriteBatch::OpKind::kRemove) {
+      slot.reset();
+    } else {
+      slot = op.value;
+    }
+  }
+  group_wants_sync_ |= durability == Durability::kSynced;
+  return util::Status::ok();
+}
+
+void KVStore::begin_group() {
+  HASHLOCK_CHECK(!group_open_, "store write groups do not nest");
+  group_open_ = true;
+  group_wants_sync_ = false;
+}
+
+void KVStore::abandon_group() {
+  group_open_ = false;
+  group_wants_sync_ = false;
+  group_.clear();
+}
+
+util::Status KVStore::commit_group() {
+  HASHLOCK_CHECK(group_open_, "commit_group without begin_group");
+  std::map<std::string, std::map<std::string, std::optional<Bytes>>> group;
+  group.swap(group_);
+  const Durability durability = group_wants_sync_ ? Durability::kSynced : Durability::kBuffered;
+  abandon_group();
+  WriteBatch framed;
+  for (auto& [ns, table] : group) {
+    for (auto& [key, value] : table) {
+      if (value) {
+        framed.put(ns, key, frame_value(ns, key, *value));
+      } else {
+        framed.remove(ns, key);
+      }
+    }
+  }
+  if (framed.empty()) return util::Status::ok();
+  if (framed.ops().size() > kMaxBatchOps) {
+    return util::invalid_argument("store: write group of " + std::to_string(framed.ops().size()) +
+                                  " operations exceeds the limit of " +
+                                  std::to_string(kMaxBatchOps));
   }
   HASHLOCK_RETURN_IF_ERROR(do_write(framed, durability));
   ++stats_.batches_written;

@@ -15,6 +15,16 @@
 //  * A batch may carry expectations (a key's value, or its absence); if any
 //    does not hold, nothing is written and the result is Conflict.
 //
+// Write groups (group commit): between begin_group() and commit_group(),
+// write() does not reach the backend. The operations of every batch collect
+// in one group, visible to get() and list() at once (a later put or remove of
+// a key replaces an earlier one), and commit_group() writes the group as one
+// atomic batch: one transaction, and one sync if any write in it asked for
+// kSynced. So a kSynced write inside a group is durable only once
+// commit_group() returns OK; whoever opened the group holds back what depends
+// on it until then. abandon_group() drops the group (the process stops). A
+// batch with expectations is refused inside a group.
+//
 // Integrity: the store frames every value with a CRC-32C over namespace, key
 // and value. A value that fails its check is reported as Corruption naming
 // its namespace and key, never as missing.
@@ -24,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +126,12 @@ class KVStore {
   // Makes every write before it durable.
   util::Status sync();
 
+  // Group commit (above). Groups do not nest.
+  void begin_group();
+  util::Status commit_group();
+  void abandon_group();
+  bool in_group() const { return group_open_; }
+
   // Verifies every stored value (frame checksum, and the record checksum of
   // values that are records) without stopping at the first bad one.
   util::Result<std::vector<NamespaceReport>> check();
@@ -136,8 +153,14 @@ class KVStore {
   virtual util::Status do_sync() = 0;
 
  private:
+  util::Status add_to_group(const WriteBatch& batch, Durability durability);
+
   std::string url_;
   StoreStats stats_;
+  bool group_open_ = false;
+  bool group_wants_sync_ = false;
+  // The open group by namespace and key: the value, or nullopt for a removal.
+  std::map<std::string, std::map<std::string, std::optional<Bytes>>> group_;
 };
 
 // Frames a value as stored: u32 CRC-32C(ns, key, value) then the value.

@@ -20,6 +20,20 @@ TEST(MemoryStore, CrashDropsUnsyncedWritesKeepsSynced) {
   EXPECT_FALSE(store.get("ns", "buffered")->has_value());
 }
 
+TEST(MemoryStore, CrashBeforeAWriteGroupCommitsLosesAllOfIt) {
+  MemoryStore store(MemoryStoreOptions{.seed = 7, .torn_crash = true});
+  ASSERT_TRUE(store.put("ns", "before", bytes_of("a")).is_ok());
+  store.begin_group();
+  ASSERT_TRUE(store.put("ns", "x", bytes_of("1")).is_ok());
+  ASSERT_TRUE(store.put("ns", "y", bytes_of("2")).is_ok());
+  EXPECT_EQ(store.unsynced_batches(), 0u) << "a group reaches the store only when it commits";
+  store.abandon_group();
+  store.crash();
+  EXPECT_TRUE(store.get("ns", "before")->has_value());
+  EXPECT_FALSE(store.get("ns", "x")->has_value());
+  EXPECT_FALSE(store.get("ns", "y")->has_value());
+}
+
 TEST(MemoryStore, SyncMakesEarlierBufferedWritesDurable) {
   MemoryStore store;
   ASSERT_TRUE(store.put("ns", "a", bytes_of("1"), Durability::kBuffered).is_ok());

@@ -128,6 +128,57 @@ TEST_P(StoreConformance, BufferedWritesAreVisibleAndDurableAfterSync) {
   EXPECT_TRUE(store().get("ns", "buffered")->has_value());
 }
 
+TEST_P(StoreConformance, WriteGroupIsVisibleAtOnceAndCommitsAsOneSyncedBatch) {
+  ASSERT_TRUE(store().put("ns", "old", bytes_of("gone")).is_ok());
+  ASSERT_TRUE(store().put("ns", "kept", bytes_of("kept")).is_ok());
+  const StoreStats before = store().stats();
+  store().begin_group();
+  ASSERT_TRUE(store().put("ns", "a", bytes_of("1")).is_ok());
+  ASSERT_TRUE(store().put("ns", "a", bytes_of("2")).is_ok());
+  ASSERT_TRUE(store().put("ns", "b", bytes_of("3"), Durability::kBuffered).is_ok());
+  ASSERT_TRUE(store().remove("ns", "old").is_ok());
+  EXPECT_EQ(**store().get("ns", "a"), bytes_of("2"));
+  EXPECT_FALSE(store().get("ns", "old")->has_value());
+  auto listed = store().list("ns");
+  ASSERT_TRUE(listed.is_ok());
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].key, "a");
+  EXPECT_EQ((*listed)[1].key, "b");
+  EXPECT_EQ((*listed)[2].key, "kept");
+  EXPECT_EQ(store().stats().batches_written, before.batches_written)
+      << "nothing reaches the backend";
+  ASSERT_TRUE(store().commit_group().is_ok());
+  EXPECT_FALSE(store().in_group());
+  EXPECT_EQ(store().stats().batches_written, before.batches_written + 1);
+  EXPECT_EQ(store().stats().syncs, before.syncs + 1);
+  backend_->reopen();
+  EXPECT_EQ(**store().get("ns", "a"), bytes_of("2"));
+  EXPECT_EQ(**store().get("ns", "b"), bytes_of("3"));
+  EXPECT_FALSE(store().get("ns", "old")->has_value());
+}
+
+TEST_P(StoreConformance, AbandonedOrEmptyWriteGroupWritesNothing) {
+  const StoreStats before = store().stats();
+  store().begin_group();
+  ASSERT_TRUE(store().commit_group().is_ok());
+  store().begin_group();
+  ASSERT_TRUE(store().put("ns", "a", bytes_of("1")).is_ok());
+  store().abandon_group();
+  EXPECT_FALSE(store().get("ns", "a")->has_value());
+  EXPECT_EQ(store().stats().batches_written, before.batches_written);
+  EXPECT_EQ(store().stats().syncs, before.syncs);
+}
+
+TEST_P(StoreConformance, ExpectationsAreRefusedInsideAWriteGroup) {
+  store().begin_group();
+  WriteBatch batch;
+  batch.put("ns", "a", bytes_of("1"));
+  batch.expect("ns", "a", std::nullopt);
+  util::Status refused = store().write(batch);
+  EXPECT_EQ(refused.code(), util::StatusCode::kFailedPrecondition) << refused.to_string();
+  store().abandon_group();
+}
+
 TEST_P(StoreConformance, CorruptValueIsCorruptionNamingTheKey) {
   ASSERT_TRUE(store().put("monitors", "chan7", record_of(7)).is_ok());
   backend_->reopen();
