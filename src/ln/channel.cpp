@@ -32,7 +32,8 @@ std::string htlc_state_name(HtlcState state) {
 
 std::pair<Channel, OpenChannel> Channel::open(const ChannelId& id, NodeId peer, AmountMsat capacity,
                                               AmountMsat push, const ChannelConfig& config,
-                                              const Secret& seed) {
+                                              const Secret& seed,
+                                              std::optional<chain::OutPoint> funding) {
   HASHLOCK_CHECK(push <= capacity, "push must not exceed capacity");
   Channel channel;
   channel.id_ = id;
@@ -43,12 +44,16 @@ std::pair<Channel, OpenChannel> Channel::open(const ChannelId& id, NodeId peer, 
   channel.seed_ = seed;
   channel.base_.to_us = capacity.checked_sub(push).value();
   channel.base_.to_them = push;
+  channel.funding_outpoint_ = funding;
+  channel.our_to_self_delay_ = config.to_self_delay;
   OpenChannel message{.channel_id = id,
                       .capacity = capacity,
                       .push = push,
                       .limits = config.limits,
                       .first_point = commitment_point(secret_for_commitment(seed, 0)),
-                      .second_point = commitment_point(secret_for_commitment(seed, 1))};
+                      .second_point = commitment_point(secret_for_commitment(seed, 1)),
+                      .funding_outpoint = funding,
+                      .to_self_delay = config.to_self_delay};
   return {std::move(channel), message};
 }
 
@@ -71,10 +76,14 @@ util::Result<std::pair<Channel, AcceptChannel>> Channel::accept(const OpenChanne
   channel.base_.to_them = open.capacity.checked_sub(open.push).value();
   channel.their_points_[0] = open.first_point;
   channel.their_points_[1] = open.second_point;
+  channel.funding_outpoint_ = open.funding_outpoint;
+  channel.our_to_self_delay_ = config.to_self_delay;
+  channel.their_to_self_delay_ = open.to_self_delay;
   AcceptChannel message{.channel_id = open.channel_id,
                         .limits = config.limits,
                         .first_point = commitment_point(secret_for_commitment(seed, 0)),
-                        .second_point = commitment_point(secret_for_commitment(seed, 1))};
+                        .second_point = commitment_point(secret_for_commitment(seed, 1)),
+                        .to_self_delay = config.to_self_delay};
   return std::make_pair(std::move(channel), message);
 }
 
@@ -83,8 +92,35 @@ util::Status Channel::on_accept(const AcceptChannel& accept) {
   their_limits_ = accept.limits;
   their_points_[0] = accept.first_point;
   their_points_[1] = accept.second_point;
+  their_to_self_delay_ = accept.to_self_delay;
   phase_ = ChannelPhase::kOpen;
   return util::Status::ok();
+}
+
+std::optional<ChannelTxParams> Channel::tx_params(const chain::PublicKey& our_key) const {
+  if (!funding_outpoint_) return std::nullopt;
+  return ChannelTxParams{.funding_outpoint = *funding_outpoint_,
+                         .funding_value = capacity_,
+                         .holder_key = our_key,
+                         .counterparty_key = node_key(peer_),
+                         .holder_to_self_delay = their_to_self_delay_,
+                         .counterparty_to_self_delay = our_to_self_delay_};
+}
+
+std::optional<MonitorChainSetup> Channel::monitor_chain_setup(
+    const chain::PublicKey& our_key) const {
+  std::optional<ChannelTxParams> params = tx_params(our_key);
+  auto their_first = their_points_.find(0);
+  if (!params || their_first == their_points_.end()) return std::nullopt;
+  return MonitorChainSetup{*params, commitment_point(secret_for_commitment(seed_, 0)),
+                           their_first->second};
+}
+
+std::optional<CommitmentBalances> Channel::counterparty_balances() const {
+  auto point = their_points_.find(remote_.number);
+  if (point == their_points_.end()) return std::nullopt;
+  const ChannelState state = state_at(remote_);
+  return CommitmentBalances{state.to_them, state.to_us, point->second};
 }
 
 // --- state ------------------------------------------------------------------
@@ -351,8 +387,8 @@ ChannelOutput Channel::flush(bool monitor_pending) {
   remote_ = CommitmentView{remote_.number + 1, our_log_end(), local_.theirs};
   awaiting_raa_ = true;
   raa_before_commitment_ = true;
-  out.steps.push_back(
-      LatestCounterpartyCommitment{remote_.number, commitment_htlcs(false, state_at(remote_))});
+  out.steps.push_back(LatestCounterpartyCommitment{
+      remote_.number, commitment_htlcs(false, state_at(remote_)), counterparty_balances()});
   out.messages.push_back(commitment_message());
   return out;
 }
@@ -428,10 +464,12 @@ util::Result<ChannelOutput> Channel::on_commitment_signed(const CommitmentSigned
   if (state.htlcs.size() > kMaxHtlcsPerCommitment)
     return peer_error(id_, "commitment holds too many HTLCs");
 
-  LatestHolderCommitment holder{.commitment_number = next.number,
-                                .htlcs = commitment_htlcs(true, state),
-                                .to_holder = state.to_us,
-                                .to_counterparty = state.to_them};
+  LatestHolderCommitment holder{
+      .commitment_number = next.number,
+      .htlcs = commitment_htlcs(true, state),
+      .to_holder = state.to_us,
+      .to_counterparty = state.to_them,
+      .per_commitment_point = commitment_point(secret_for_commitment(seed_, next.number))};
   for (uint64_t i = local_.theirs; i < next.theirs; ++i) {
     const LogEntry& e = their_entry(i);
     if (e.kind == UpdateKind::kFulfill)

@@ -34,6 +34,7 @@
 #include <optional>
 #include <vector>
 
+#include "ln/channel_tx.h"
 #include "ln/messages.h"
 #include "ln/monitor_update.h"
 
@@ -114,7 +115,8 @@ struct ChannelOutput {
 enum class ChannelPhase : uint8_t { kAwaitingAccept = 0, kOpen = 1, kClosed = 2 };
 
 struct ChannelConfig {
-  ChannelLimits limits;  // what we accept from the peer
+  ChannelLimits limits;          // what we accept from the peer
+  uint32_t to_self_delay = 144;  // blocks the peer's to-local waits in its commitments
 };
 
 inline constexpr size_t kMaxHoldingCellEntries = 1000;
@@ -123,9 +125,12 @@ inline constexpr size_t kMaxLogEntries = 10'000;
 class Channel {
  public:
   // The opener's side: returns the channel and its open_channel message.
-  static std::pair<Channel, OpenChannel> open(const ChannelId& id, NodeId peer, AmountMsat capacity,
-                                              AmountMsat push, const ChannelConfig& config,
-                                              const Secret& seed);
+  // `funding` is the output paying `capacity` to both channel keys; without
+  // one the channel has no on-chain form.
+  static std::pair<Channel, OpenChannel> open(
+      const ChannelId& id, NodeId peer, AmountMsat capacity, AmountMsat push,
+      const ChannelConfig& config, const Secret& seed,
+      std::optional<chain::OutPoint> funding = std::nullopt);
   // The acceptor's side.
   static util::Result<std::pair<Channel, AcceptChannel>> accept(const OpenChannel& open,
                                                                 NodeId peer,
@@ -184,6 +189,11 @@ class Channel {
   // HTLCs in the latest state or in either commitment: zero at quiescence.
   size_t pending_htlcs() const;
   AmountMsat capacity() const { return capacity_; }
+  bool is_opener() const { return is_opener_; }
+  const std::optional<chain::OutPoint>& funding_outpoint() const { return funding_outpoint_; }
+  // The channel's on-chain parameters for our monitor, if it has a funding output.
+  std::optional<ChannelTxParams> tx_params(const chain::PublicKey& our_key) const;
+  std::optional<MonitorChainSetup> monitor_chain_setup(const chain::PublicKey& our_key) const;
 
   Bytes encode() const;
   static util::Result<Channel> decode(ByteView encoded);
@@ -202,6 +212,8 @@ class Channel {
   uint64_t their_log_end() const { return base_theirs_ + their_log_.size(); }
   bool removal_pending(bool offered_by_us, HtlcId id) const;
 
+  // The balances and point of our current remote commitment, when we know the point.
+  std::optional<CommitmentBalances> counterparty_balances() const;
   util::Sha256Digest commitment_digest(bool holder_is_us, const CommitmentView& view) const;
   std::vector<CommitmentHtlc> commitment_htlcs(bool holder_is_us, const ChannelState& state) const;
   Message entry_message(const LogEntry& entry) const;
@@ -244,6 +256,9 @@ class Channel {
   uint64_t their_next_htlc_id_ = 0;
   std::vector<LogEntry> holding_cell_;
   uint64_t latest_monitor_update_id_ = 0;
+  std::optional<chain::OutPoint> funding_outpoint_;
+  uint32_t our_to_self_delay_ = 0;    // required of the peer's to-local
+  uint32_t their_to_self_delay_ = 0;  // required of ours
 };
 
 }  // namespace hashlock::ln

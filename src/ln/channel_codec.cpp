@@ -40,6 +40,11 @@ enum Field : uint64_t {
   kHoldingCell = 54,
   kLatestUpdateId = 56,
   kConnected = 58,
+  // Odd: optional, so older builds skip them.
+  kFundingTxid = 61,
+  kFundingIndex = 63,
+  kOurToSelfDelay = 65,
+  kTheirToSelfDelay = 67,
 };
 enum EntryField : uint64_t {
   kKind = 0,
@@ -211,6 +216,10 @@ Bytes Channel::encode() const {
       .bytes(kHoldingCell, encode_entries(holding_cell_))
       .u64(kLatestUpdateId, latest_monitor_update_id_)
       .boolean(kConnected, connected_);
+  if (funding_outpoint_) {
+    w.bytes32(kFundingTxid, funding_outpoint_->txid).u64(kFundingIndex, funding_outpoint_->index);
+  }
+  w.u64(kOurToSelfDelay, our_to_self_delay_).u64(kTheirToSelfDelay, their_to_self_delay_);
   return codec::encode_record(kChannelRecord, w);
 }
 
@@ -272,6 +281,20 @@ util::Result<Channel> Channel::decode(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(c.holding_cell_, decode_entries(r, kHoldingCell));
   HASHLOCK_ASSIGN_OR_RETURN(c.latest_monitor_update_id_, r.u64(kLatestUpdateId));
   HASHLOCK_ASSIGN_OR_RETURN(c.connected_, r.boolean(kConnected));
+  auto optional_u32 = [&r](uint64_t field) -> util::Result<uint32_t> {
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> value, r.optional_u64(field));
+    if (value.value_or(0) > UINT32_MAX)
+      return util::corruption("channel field " + std::to_string(field) + " exceeds 32 bits");
+    return static_cast<uint32_t>(value.value_or(0));
+  };
+  if (r.has(kFundingTxid)) {
+    chain::OutPoint funding;
+    HASHLOCK_ASSIGN_OR_RETURN(funding.txid, r.bytes32<chain::Txid>(kFundingTxid));
+    HASHLOCK_ASSIGN_OR_RETURN(funding.index, optional_u32(kFundingIndex));
+    c.funding_outpoint_ = funding;
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(c.our_to_self_delay_, optional_u32(kOurToSelfDelay));
+  HASHLOCK_ASSIGN_OR_RETURN(c.their_to_self_delay_, optional_u32(kTheirToSelfDelay));
   HASHLOCK_RETURN_IF_ERROR(r.finish());
   // Views must lie within the logs, or every later step would be wrong.
   const uint64_t our_end = c.base_ours_ + c.our_log_.size();

@@ -172,10 +172,11 @@ util::Status LnHarness::on_node(size_t i,
   return status;
 }
 
-ChannelId LnHarness::open_channel(size_t from, size_t to, AmountMsat capacity, AmountMsat push) {
+ChannelId LnHarness::open_channel(size_t from, size_t to, AmountMsat capacity, AmountMsat push,
+                                  std::optional<chain::OutPoint> funding) {
   ChannelId id;
   util::Status opened = on_node(from, [&](ChannelManager& m) {
-    auto result = m.open_channel(node_id(to), capacity, push);
+    auto result = m.open_channel(node_id(to), capacity, push, funding);
     if (result.is_ok()) id = *result;
     return result.status();
   });

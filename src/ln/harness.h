@@ -68,8 +68,10 @@ class LnHarness {
   size_t size() const { return nodes_.size(); }
   uint64_t crashes() const { return crashes_; }
 
+  // `funding`: the channel's funding output (funding_output() of both node keys).
   ChannelId open_channel(size_t from, size_t to, AmountMsat capacity,
-                         AmountMsat push = AmountMsat(0));
+                         AmountMsat push = AmountMsat(0),
+                         std::optional<chain::OutPoint> funding = std::nullopt);
 
   // Tells the receiver how to answer a payment: claim with the preimage, or fail.
   void expect_payment(const PaymentPreimage& preimage, bool claim);

@@ -152,8 +152,9 @@ void ChannelManager::send_to(NodeId peer, Message message) {
 // --- public calls, each in a round --------------------------------------------
 
 util::Result<ChannelId> ChannelManager::open_channel(NodeId peer, AmountMsat capacity,
-                                                     AmountMsat push) {
-  return in_round([&] { return open_channel_now(peer, capacity, push); });
+                                                     AmountMsat push,
+                                                     std::optional<chain::OutPoint> funding) {
+  return in_round([&] { return open_channel_now(peer, capacity, push, funding); });
 }
 util::Status ChannelManager::send_payment(const PaymentId& payment_id, const PaymentHash& hash,
                                           AmountMsat amount, const ChannelId& channel_id) {
@@ -424,9 +425,7 @@ util::Status ChannelManager::reconcile_after_load() {
                                 " has monitor updates but no monitor in the store");
       }
       // The node stopped between recording the channel and watching it.
-      const ChannelState state = entry.channel.local_state();
-      const UpdateStatus status = chain_monitor_->watch_channel(ChannelMonitor::create(
-          id, entry.channel.peer(), config_.persistent_monitor_events, state.to_us, state.to_them));
+      const UpdateStatus status = chain_monitor_->watch_channel(new_monitor(entry.channel));
       if (status == UpdateStatus::kUnrecoverableError)
         return util::io_error("cannot persist the monitor of " + id.to_hex());
       continue;
@@ -552,8 +551,16 @@ util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string&
 
 // --- local actions ----------------------------------------------------------
 
+ChannelMonitor ChannelManager::new_monitor(const Channel& channel) const {
+  const ChannelState state = channel.local_state();
+  return ChannelMonitor::create(channel.id(), channel.peer(), config_.persistent_monitor_events,
+                                state.to_us, state.to_them,
+                                channel.monitor_chain_setup(node_key(config_.node_id)));
+}
+
 util::Result<ChannelId> ChannelManager::open_channel_now(NodeId peer, AmountMsat capacity,
-                                                         AmountMsat push) {
+                                                         AmountMsat push,
+                                                         std::optional<chain::OutPoint> funding) {
   if (!fatal_.is_ok()) return fatal_;
   if (push > capacity)
     return util::invalid_argument("push " + push.to_string() + " exceeds capacity " +
@@ -565,7 +572,7 @@ util::Result<ChannelId> ChannelManager::open_channel_now(NodeId peer, AmountMsat
   seed_input.u64(channels_opened_++);
   const ChannelId id(util::sha256(seed_input.bytes()));
   auto [channel, open] = Channel::open(id, peer, capacity, push, config_.channel_config,
-                                       channel_seed(config_.node_seed, id));
+                                       channel_seed(config_.node_seed, id), funding);
   channels_.emplace(id, ChannelEntry{std::move(channel), {}, {}});
   HASHLOCK_RETURN_IF_ERROR(persist());
   send_to(peer, open);
@@ -790,12 +797,10 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
     HASHLOCK_ASSIGN_OR_RETURN(auto accepted,
                               Channel::accept(*open, from, config_.channel_config, seed));
     auto [channel, accept] = std::move(accepted);
-    const ChannelState state = channel.local_state();
+    ChannelMonitor monitor = new_monitor(channel);
     channels_.emplace(open->channel_id, ChannelEntry{std::move(channel), {}, {}});
     HASHLOCK_RETURN_IF_ERROR(persist());
-    if (chain_monitor_->watch_channel(ChannelMonitor::create(
-            open->channel_id, from, config_.persistent_monitor_events, state.to_us,
-            state.to_them)) == UpdateStatus::kUnrecoverableError) {
+    if (chain_monitor_->watch_channel(std::move(monitor)) == UpdateStatus::kUnrecoverableError) {
       return util::io_error("cannot persist the monitor of a new channel");
     }
     send_to(from, accept);
@@ -814,11 +819,9 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
                                 " from a node that is not the channel's peer");
   if (const auto* accept = std::get_if<AcceptChannel>(&message)) {
     HASHLOCK_RETURN_IF_ERROR(entry->channel.on_accept(*accept));
-    const ChannelState state = entry->channel.local_state();
     HASHLOCK_RETURN_IF_ERROR(persist());
-    if (chain_monitor_->watch_channel(ChannelMonitor::create(
-            accept->channel_id, from, config_.persistent_monitor_events, state.to_us,
-            state.to_them)) == UpdateStatus::kUnrecoverableError) {
+    if (chain_monitor_->watch_channel(new_monitor(entry->channel)) ==
+        UpdateStatus::kUnrecoverableError) {
       return util::io_error("cannot persist the monitor of a new channel");
     }
     return flush(*entry);

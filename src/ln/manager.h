@@ -126,7 +126,10 @@ class ChannelManager {
                                                             ChainMonitor& chain_monitor,
                                                             PeerTransport& transport);
 
-  util::Result<ChannelId> open_channel(NodeId peer, AmountMsat capacity, AmountMsat push);
+  // `funding`: the output paying `capacity` to both channel keys
+  // (funding_output()); without it the channel has no on-chain form.
+  util::Result<ChannelId> open_channel(NodeId peer, AmountMsat capacity, AmountMsat push,
+                                       std::optional<chain::OutPoint> funding = std::nullopt);
   // Sends `amount` to the peer at the other end of `channel_id`. Refused if
   // `payment_id` is pending or already succeeded.
   util::Status send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
@@ -254,7 +257,8 @@ class ChannelManager {
   // Sends now, or after the round's commit when a round is open.
   void send_to(NodeId peer, Message message);
 
-  util::Result<ChannelId> open_channel_now(NodeId peer, AmountMsat capacity, AmountMsat push);
+  util::Result<ChannelId> open_channel_now(NodeId peer, AmountMsat capacity, AmountMsat push,
+                                           std::optional<chain::OutPoint> funding);
   util::Status send_payment_now(const PaymentId& payment_id, const PaymentHash& hash,
                                 AmountMsat amount, const ChannelId& channel_id);
   util::Status send_payment_route_now(const PaymentId& payment_id, const PaymentHash& hash,
@@ -277,6 +281,7 @@ class ChannelManager {
   util::Status reconcile_after_load();
   util::Status drop_handled_terminal_events();
 
+  ChannelMonitor new_monitor(const Channel& channel) const;
   ChannelEntry* find(const ChannelId& id);
   // Records `out` for a channel: wraps steps in an update, persists, hands the
   // update to the Watch and sends what may be sent.

@@ -42,6 +42,10 @@ enum Field : uint64_t {
   kPoint2 = 36,
   kText = 38,
   kSkimmedFee = 41,  // optional
+  // Odd: optional, so peers without the chain layer skip them.
+  kFundingTxid = 43,
+  kFundingIndex = 45,
+  kToSelfDelay = 47,
 };
 
 void write_limits(codec::TlvWriter& w, const ChannelLimits& limits) {
@@ -80,6 +84,12 @@ util::Result<uint32_t> read_u32(codec::TlvReader& r, uint64_t field) {
   return static_cast<uint32_t>(value);
 }
 
+// Absent: 0.
+util::Result<uint32_t> read_optional_u32(codec::TlvReader& r, uint64_t field) {
+  if (!r.has(field)) return uint32_t{0};
+  return read_u32(r, field);
+}
+
 struct Encoder {
   codec::TlvWriter& w;
   void operator()(const OpenChannel& m) {
@@ -89,11 +99,17 @@ struct Encoder {
         .amount(kPush, m.push);
     write_limits(w, m.limits);
     w.bytes(kPoint2, m.second_point);
+    if (m.funding_outpoint) {
+      w.bytes32(kFundingTxid, m.funding_outpoint->txid)
+          .u64(kFundingIndex, m.funding_outpoint->index);
+    }
+    w.u64(kToSelfDelay, m.to_self_delay);
   }
   void operator()(const AcceptChannel& m) {
     w.bytes32(kChannel, m.channel_id).bytes(kPoint, m.first_point);
     write_limits(w, m.limits);
     w.bytes(kPoint2, m.second_point);
+    w.u64(kToSelfDelay, m.to_self_delay);
   }
   void operator()(const UpdateAddHtlc& m) {
     w.bytes32(kChannel, m.channel_id)
@@ -144,6 +160,13 @@ util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
       HASHLOCK_ASSIGN_OR_RETURN(m.push, r.amount(kPush));
       HASHLOCK_ASSIGN_OR_RETURN(m.limits, read_limits(r));
       HASHLOCK_ASSIGN_OR_RETURN(m.second_point, read_digest(r, kPoint2));
+      if (r.has(kFundingTxid)) {
+        chain::OutPoint funding;
+        HASHLOCK_ASSIGN_OR_RETURN(funding.txid, r.bytes32<chain::Txid>(kFundingTxid));
+        HASHLOCK_ASSIGN_OR_RETURN(funding.index, read_u32(r, kFundingIndex));
+        m.funding_outpoint = funding;
+      }
+      HASHLOCK_ASSIGN_OR_RETURN(m.to_self_delay, read_optional_u32(r, kToSelfDelay));
       return Message(m);
     }
     case 1: {
@@ -151,6 +174,7 @@ util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
       HASHLOCK_ASSIGN_OR_RETURN(m.first_point, read_digest(r, kPoint));
       HASHLOCK_ASSIGN_OR_RETURN(m.limits, read_limits(r));
       HASHLOCK_ASSIGN_OR_RETURN(m.second_point, read_digest(r, kPoint2));
+      HASHLOCK_ASSIGN_OR_RETURN(m.to_self_delay, read_optional_u32(r, kToSelfDelay));
       return Message(m);
     }
     case 2: {

@@ -8,9 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
+#include "chain/transaction.h"
 #include "ln/htlc.h"
 
 namespace hashlock::ln {
@@ -30,6 +32,10 @@ struct OpenChannel {
   ChannelLimits limits;               // what the opener accepts from the acceptor
   util::Sha256Digest first_point{};   // the opener's point for commitment 0
   util::Sha256Digest second_point{};  // and for commitment 1
+  // The funding output the opener pays `capacity` into (absent: a channel
+  // without a chain, as before the chain layer).
+  std::optional<chain::OutPoint> funding_outpoint;
+  uint32_t to_self_delay = 0;  // blocks the acceptor's to-local waits in its commitments
   bool operator==(const OpenChannel&) const = default;
 };
 
@@ -38,6 +44,7 @@ struct AcceptChannel {
   ChannelLimits limits;  // what the acceptor accepts from the opener
   util::Sha256Digest first_point{};
   util::Sha256Digest second_point{};
+  uint32_t to_self_delay = 0;  // blocks the opener's to-local waits in its commitments
   bool operator==(const AcceptChannel&) const = default;
 };
 

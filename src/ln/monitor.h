@@ -33,6 +33,7 @@
 #include <variant>
 #include <vector>
 
+#include "ln/channel_tx.h"
 #include "ln/monitor_update.h"
 
 namespace hashlock::ln {
@@ -82,9 +83,12 @@ inline constexpr size_t kMaxPendingMonitorEvents = 1'000'000;
 
 class ChannelMonitor {
  public:
+  // Without `chain` the monitor cannot build its channel's transactions
+  // (a channel without a funding output).
   static ChannelMonitor create(const ChannelId& channel_id, NodeId counterparty,
                                bool persistent_events, AmountMsat to_holder,
-                               AmountMsat to_counterparty);
+                               AmountMsat to_counterparty,
+                               std::optional<MonitorChainSetup> chain = std::nullopt);
 
   // Applies the next update; an update out of order or inconsistent with the
   // monitor is an error and changes nothing.
@@ -109,6 +113,13 @@ class ChannelMonitor {
   const std::vector<CommitmentHtlc>& holder_htlcs() const { return holder_htlcs_; }
   AmountMsat holder_balance() const { return to_holder_; }
   std::optional<PaymentPreimage> preimage_for(const PaymentHash& hash) const;
+  const std::optional<ChannelTxParams>& tx_params() const { return tx_params_; }
+  // Our current commitment transaction, which we may broadcast.
+  util::Result<chain::Transaction> holder_commitment_tx() const;
+  // The counterparty's commitment `number`, if it is not revoked yet.
+  util::Result<chain::Transaction> counterparty_commitment_tx(uint64_t number) const;
+  // The numbers of the counterparty commitments not revoked yet (current and maybe previous).
+  std::vector<uint64_t> unrevoked_counterparty_commitments() const;
   // Legacy mode: resolved outbound HTLCs the manager has not released yet,
   // as the events they produced. A manager restarting from a stale state
   // rebuilds their outcomes from these (the older path the persistent
@@ -155,6 +166,9 @@ class ChannelMonitor {
   AmountMsat to_holder_;
   AmountMsat to_counterparty_;
   std::map<uint64_t, std::vector<CommitmentHtlc>> counterparty_commitments_;
+  std::optional<ChannelTxParams> tx_params_;
+  std::optional<util::Sha256Digest> holder_point_;
+  std::map<uint64_t, CommitmentBalances> counterparty_balances_;  // by commitment number
   std::map<uint64_t, OutboundHtlc> outbound_;  // by our HTLC id
   std::map<PaymentHash, PaymentPreimage> preimages_;
   CommitmentSecretStore secrets_;

@@ -22,6 +22,10 @@ enum StepField : uint64_t {
   kHtlcId = 18,
   kToHolder = 20,
   kToCounterparty = 22,
+  // Odd: optional, so older builds skip them.
+  kPoint = 25,
+  kTheirToHolder = 27,
+  kTheirToCounterparty = 29,
 };
 enum HtlcField : uint64_t {
   kOffered = 0,
@@ -97,11 +101,17 @@ struct StepEncoder {
         .bytes(kFailed, codec::encode_items(s.failed_htlcs, encode_failed))
         .amount(kToHolder, s.to_holder)
         .amount(kToCounterparty, s.to_counterparty);
+    if (s.per_commitment_point) w.bytes(kPoint, *s.per_commitment_point);
   }
   void operator()(const LatestCounterpartyCommitment& s) {
     w.u64(kStepKind, kCounterpartyKind)
         .u64(kNumber, s.commitment_number)
         .bytes(kHtlcs, codec::encode_items(s.htlcs, encode_commitment_htlc));
+    if (s.balances) {
+      w.bytes(kPoint, s.balances->per_commitment_point)
+          .amount(kTheirToHolder, s.balances->to_holder)
+          .amount(kTheirToCounterparty, s.balances->to_counterparty);
+    }
   }
   void operator()(const PaymentPreimageStep& s) {
     w.u64(kStepKind, kPreimageKind).bytes32(kPreimage, s.preimage);
@@ -116,6 +126,15 @@ struct StepEncoder {
     w.u64(kStepKind, kReleaseKind).u64(kHtlcId, s.htlc_id.value());
   }
 };
+
+util::Result<std::optional<util::Sha256Digest>> read_optional_point(codec::TlvReader& r) {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> raw, r.optional_bytes(kPoint));
+  if (!raw) return std::optional<util::Sha256Digest>();
+  if (raw->size() != 32) return util::corruption("monitor update step: point is not 32 bytes");
+  util::Sha256Digest point{};
+  std::copy(raw->begin(), raw->end(), point.begin());
+  return std::optional<util::Sha256Digest>(point);
+}
 
 util::Result<MonitorStep> decode_step(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader r,
@@ -133,6 +152,7 @@ util::Result<MonitorStep> decode_step(ByteView encoded) {
       HASHLOCK_ASSIGN_OR_RETURN(s.failed_htlcs, read_list<FailedHtlc>(r, kFailed, decode_failed));
       HASHLOCK_ASSIGN_OR_RETURN(s.to_holder, r.amount(kToHolder));
       HASHLOCK_ASSIGN_OR_RETURN(s.to_counterparty, r.amount(kToCounterparty));
+      HASHLOCK_ASSIGN_OR_RETURN(s.per_commitment_point, read_optional_point(r));
       step = std::move(s);
       break;
     }
@@ -141,6 +161,13 @@ util::Result<MonitorStep> decode_step(ByteView encoded) {
       HASHLOCK_ASSIGN_OR_RETURN(s.commitment_number, r.u64(kNumber));
       HASHLOCK_ASSIGN_OR_RETURN(s.htlcs,
                                 read_list<CommitmentHtlc>(r, kHtlcs, decode_commitment_htlc));
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<util::Sha256Digest> point, read_optional_point(r));
+      if (point) {
+        CommitmentBalances balances{.per_commitment_point = *point};
+        HASHLOCK_ASSIGN_OR_RETURN(balances.to_holder, r.amount(kTheirToHolder));
+        HASHLOCK_ASSIGN_OR_RETURN(balances.to_counterparty, r.amount(kTheirToCounterparty));
+        s.balances = balances;
+      }
       step = std::move(s);
       break;
     }

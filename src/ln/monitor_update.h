@@ -48,12 +48,26 @@ struct LatestHolderCommitment {
   std::vector<FailedHtlc> failed_htlcs;    // our outbound HTLCs the counterparty failed
   AmountMsat to_holder;
   AmountMsat to_counterparty;
+  // Our per-commitment point for this commitment: the revocation hash of its
+  // outputs. Absent in updates written before the chain layer.
+  std::optional<util::Sha256Digest> per_commitment_point;
   bool operator==(const LatestHolderCommitment&) const = default;
+};
+
+// What a commitment pays on chain beyond its HTLCs: the balances from its
+// holder's point of view and the holder's per-commitment point.
+struct CommitmentBalances {
+  AmountMsat to_holder;
+  AmountMsat to_counterparty;
+  util::Sha256Digest per_commitment_point{};
+  bool operator==(const CommitmentBalances&) const = default;
 };
 
 struct LatestCounterpartyCommitment {
   uint64_t commitment_number = 0;
   std::vector<CommitmentHtlc> htlcs;  // offered_by_holder: offered by the counterparty
+  // Absent in updates written before the chain layer.
+  std::optional<CommitmentBalances> balances;
   bool operator==(const LatestCounterpartyCommitment&) const = default;
 };
 
