@@ -36,6 +36,15 @@ class BlockListener {
   virtual void block_disconnected(const BlockHeader& header) = 0;
 };
 
+// Read access to the best chain, for a listener catching up (after a restart).
+class ChainSource {
+ public:
+  virtual ~ChainSource() = default;
+  virtual BlockHeight tip_height() const = 0;
+  // `height` must be at most tip_height().
+  virtual const Block& block_at(BlockHeight height) const = 0;
+};
+
 class Broadcaster {
  public:
   virtual ~Broadcaster() = default;

@@ -267,6 +267,11 @@ BlockHash SimulatedChain::block_hash(const BlockHeader& header,
   return BlockHash(util::sha256(w.bytes()));
 }
 
+const Block& SimulatedChain::block_at(BlockHeight height) const {
+  HASHLOCK_CHECK(height <= tip_height(), "block_at above the tip");
+  return blocks_[height.value()];
+}
+
 uint32_t SimulatedChain::confirmations(const Txid& txid) const {
   auto it = tx_heights_.find(txid);
   if (it == tx_heights_.end()) return 0;

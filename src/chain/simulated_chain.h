@@ -48,7 +48,7 @@ struct ChainStats {
   bool operator==(const ChainStats&) const = default;
 };
 
-class SimulatedChain final : public Broadcaster {
+class SimulatedChain final : public Broadcaster, public ChainSource {
  public:
   explicit SimulatedChain(uint64_t seed, const SpendModel& model = default_spend_model());
 
@@ -64,7 +64,8 @@ class SimulatedChain final : public Broadcaster {
   void mine_blocks(size_t count);
   util::Status reorg(size_t depth);
 
-  BlockHeight tip_height() const { return blocks_.back().header.height; }
+  BlockHeight tip_height() const override { return blocks_.back().header.height; }
+  const Block& block_at(BlockHeight height) const override;
   const BlockHeader& tip() const { return blocks_.back().header; }
   // blocks()[h] is the block at height h.
   const std::vector<Block>& blocks() const { return blocks_; }

@@ -10,6 +10,39 @@ void ChainMonitor::restore(std::vector<ChannelMonitor> monitors) {
   }
 }
 
+namespace {
+
+// Stands in when no chain is attached: refuses every transaction.
+class NoBroadcaster final : public chain::Broadcaster {
+ public:
+  util::Status broadcast(const chain::Transaction&) override {
+    return util::failed_precondition("no chain is attached");
+  }
+};
+
+}  // namespace
+
+void ChainMonitor::block_connected(const chain::Block& block) {
+  static NoBroadcaster no_broadcaster;
+  static const chain::FixedFeeEstimator no_fees(AmountMsat(0));
+  chain::Broadcaster& broadcaster = broadcaster_ ? *broadcaster_ : no_broadcaster;
+  const chain::FeeEstimator& fees = fees_ ? *fees_ : no_fees;
+  best_height_ = block.header.height.value();
+  for (auto& [id, entry] : monitors_) entry.monitor.block_connected(block, broadcaster, fees);
+}
+
+void ChainMonitor::block_disconnected(const chain::BlockHeader& header) {
+  best_height_ = header.height.value() - 1;
+  for (auto& [id, entry] : monitors_) entry.monitor.block_disconnected(header);
+}
+
+void ChainMonitor::catch_up(const chain::ChainSource& source) {
+  const uint64_t tip = source.tip_height().value();
+  for (uint64_t height = best_height_ + 1; height <= tip; ++height) {
+    block_connected(source.block_at(util::BlockHeight(height)));
+  }
+}
+
 UpdateStatus ChainMonitor::watch_channel(ChannelMonitor monitor) {
   const ChannelId id = monitor.channel_id();
   if (monitors_.count(id) > 0) return UpdateStatus::kUnrecoverableError;

@@ -39,9 +39,25 @@ class Watch {
   virtual util::Status ack_monitor_event(const MonitorEventSource& source) = 0;
 };
 
-class ChainMonitor final : public Watch {
+// As a chain::BlockListener, the ChainMonitor hands every block to every
+// monitor, which resolves its channel on chain through the broadcaster and
+// fee estimator given by set_chain (without them blocks only move the
+// height). Monitors keep no chain state across restarts: catch_up() replays
+// the best chain into them after a restart.
+class ChainMonitor final : public Watch, public chain::BlockListener {
  public:
   explicit ChainMonitor(Persister& persister) : persister_(&persister) {}
+
+  // Not owned; both must outlive the ChainMonitor.
+  void set_chain(chain::Broadcaster* broadcaster, const chain::FeeEstimator* fees) {
+    broadcaster_ = broadcaster;
+    fees_ = fees;
+  }
+  void block_connected(const chain::Block& block) override;
+  void block_disconnected(const chain::BlockHeader& header) override;
+  // Replays the blocks of `source` above the height the monitors have seen.
+  void catch_up(const chain::ChainSource& source);
+  uint64_t best_height() const { return best_height_; }
 
   // Takes monitors read back from the store after a restart.
   void restore(std::vector<ChannelMonitor> monitors);
@@ -81,6 +97,9 @@ class ChainMonitor final : public Watch {
   };
 
   Persister* persister_;
+  chain::Broadcaster* broadcaster_ = nullptr;
+  const chain::FeeEstimator* fees_ = nullptr;
+  uint64_t best_height_ = 0;
   std::map<ChannelId, Entry> monitors_;
   std::vector<std::pair<ChannelId, uint64_t>> completed_;
   std::string last_error_;

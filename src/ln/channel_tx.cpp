@@ -66,7 +66,7 @@ chain::TxOut funding_output(const chain::PublicKey& a, const chain::PublicKey& b
 util::Result<chain::Transaction> build_commitment_tx(const ChannelTxParams& params,
                                                      bool holder_is_us,
                                                      const CommitmentData& commitment) {
-  if (commitment.number > UINT32_MAX) {
+  if (commitment.number >= kCooperativeCloseSequence) {
     return util::invalid_argument("commitment number " + std::to_string(commitment.number) +
                                   " does not fit the funding input's sequence");
   }
@@ -131,7 +131,8 @@ util::Result<chain::Transaction> build_closing_tx(const ChannelTxParams& params,
                                   " of a funding output of " + params.funding_value.to_string());
   }
   chain::Transaction tx;
-  tx.inputs.push_back(chain::TxIn{params.funding_outpoint, UINT32_MAX, both_sign(params)});
+  tx.inputs.push_back(
+      chain::TxIn{params.funding_outpoint, kCooperativeCloseSequence, both_sign(params)});
   // Ordered by key, so both sides build the same transaction.
   std::vector<std::pair<chain::PublicKey, AmountMsat>> outputs{
       {params.holder_key, to_holder}, {params.counterparty_key, to_counterparty}};

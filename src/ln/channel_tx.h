@@ -73,6 +73,10 @@ util::Result<chain::Transaction> build_commitment_tx(const ChannelTxParams& para
                                                      bool holder_is_us,
                                                      const CommitmentData& commitment);
 
+// The funding input's sequence in a cooperative close; commitments carry
+// their number there, always below it.
+inline constexpr uint32_t kCooperativeCloseSequence = UINT32_MAX;
+
 // The commitment number a commitment transaction carries.
 uint64_t commitment_number_of(const chain::Transaction& commitment);
 

@@ -8,6 +8,7 @@ namespace hashlock::ln {
 
 LnHarness::LnHarness(size_t nodes, HarnessOptions options)
     : options_(options),
+      chain_(options.seed ^ 0xc4a1'0000'0000'0000ULL),
       rng_(options.seed),
       nodes_(nodes),
       persistent_mode_(nodes, options.persistent_monitor_events) {
@@ -21,6 +22,35 @@ LnHarness::LnHarness(size_t nodes, HarnessOptions options)
   for (size_t a = 0; a < nodes; ++a) {
     for (size_t b = a + 1; b < nodes; ++b) network_.connect(node_id(a), node_id(b));
   }
+  chain_.add_listener(this);
+}
+
+void LnHarness::block_connected(const chain::Block& block) {
+  for (Slot& slot : nodes_) {
+    if (slot.node) slot.node->chain_monitor().block_connected(block);
+  }
+}
+
+void LnHarness::block_disconnected(const chain::BlockHeader& header) {
+  for (Slot& slot : nodes_) {
+    if (slot.node) slot.node->chain_monitor().block_disconnected(header);
+  }
+}
+
+void LnHarness::mine(size_t blocks) {
+  for (size_t i = 0; i < blocks; ++i) {
+    chain_.mine_block();
+    settle();
+  }
+}
+
+ChannelId LnHarness::open_funded_channel(size_t from, size_t to, AmountMsat capacity,
+                                         AmountMsat push) {
+  auto txid =
+      chain_.deposit({funding_output(node_key(node_id(from)), node_key(node_id(to)), capacity)});
+  HASHLOCK_CHECK(txid.is_ok(), txid.status().to_string().c_str());
+  chain_.mine_block();
+  return open_channel(from, to, capacity, push, chain::OutPoint{*txid, 0});
 }
 
 void LnHarness::open_store(size_t i) {
@@ -76,12 +106,18 @@ NodeOptions LnHarness::options_for(size_t i) const {
   return options;
 }
 
+void LnHarness::attach_chain(Node& node) {
+  node.chain_monitor().set_chain(&chain_, &fees_);
+  node.chain_monitor().catch_up(chain_);
+}
+
 void LnHarness::start(size_t i) {
   // A restart can itself hit the store going down; retry from the crash.
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto node = Node::start(options_for(i), *nodes_[i].store, network_);
     if (node.is_ok()) {
       nodes_[i].node = std::move(node).value();
+      attach_chain(*nodes_[i].node);
       return;
     }
     HASHLOCK_CHECK(store_down(i), node.status().to_string().c_str());
@@ -131,6 +167,7 @@ util::Status LnHarness::restart_with_mode(size_t i, bool persistent) {
     return node.status();
   }
   slot.node = std::move(node).value();
+  attach_chain(*slot.node);
   for (size_t j = 0; j < nodes_.size(); ++j) {
     if (j != i) reconnect(i, j);
   }

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/simulated_chain.h"
 #include "ln/node.h"
 #include "store/memory_store.h"
 #include "util/random.h"
@@ -54,7 +55,12 @@ struct HarnessOptions {
 inline constexpr size_t kMaxSettleRounds = 10'000;
 inline constexpr uint64_t kMaxIdleTicks = 16;  // ticks settle() lets pass with nothing else happening
 
-class LnHarness {
+inline constexpr uint64_t kHarnessFeeMsatPerByte = 10;
+
+// The harness also runs a SimulatedChain (seeded from the options): every
+// live node's ChainMonitor hears its blocks, broadcasts to it, and replays
+// it after a restart.
+class LnHarness : private chain::BlockListener {
  public:
   LnHarness(size_t nodes, HarnessOptions options);
 
@@ -72,6 +78,15 @@ class LnHarness {
   ChannelId open_channel(size_t from, size_t to, AmountMsat capacity,
                          AmountMsat push = AmountMsat(0),
                          std::optional<chain::OutPoint> funding = std::nullopt);
+
+  // A channel funded on the harness chain: the funding output is deposited
+  // and confirmed before the channel opens.
+  ChannelId open_funded_channel(size_t from, size_t to, AmountMsat capacity,
+                                AmountMsat push = AmountMsat(0));
+  chain::SimulatedChain& chain() { return chain_; }
+  const chain::FeeEstimator& fees() const { return fees_; }
+  // Mines `blocks` blocks (each node's monitors hear them), settling after each.
+  void mine(size_t blocks);
 
   // Tells the receiver how to answer a payment: claim with the preimage, or fail.
   void expect_payment(const PaymentPreimage& preimage, bool claim);
@@ -143,7 +158,13 @@ class LnHarness {
   void record(size_t i, const Event& event);
   bool waiting_for_time() const;
 
+  void attach_chain(Node& node);
+  void block_connected(const chain::Block& block) override;
+  void block_disconnected(const chain::BlockHeader& header) override;
+
   HarnessOptions options_;
+  chain::SimulatedChain chain_;
+  chain::FixedFeeEstimator fees_{AmountMsat(kHarnessFeeMsatPerByte)};
   util::Rng rng_;
   InProcessNetwork network_;
   std::vector<Slot> nodes_;

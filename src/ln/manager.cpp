@@ -551,6 +551,28 @@ util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string&
 
 // --- local actions ----------------------------------------------------------
 
+util::Status ChannelManager::give_preimage_to_monitor(ChannelEntry& entry,
+                                                      const PaymentPreimage& preimage) {
+  const ChannelMonitor* monitor = chain_monitor_->get(entry.channel.id());
+  if (monitor != nullptr && monitor->preimage_for(preimage.payment_hash())) {
+    return util::Status::ok();
+  }
+  ChannelOutput out;
+  out.steps.push_back(PaymentPreimageStep{preimage});
+  return commit(entry, std::move(out));
+}
+
+util::Status ChannelManager::force_close_channel(const ChannelId& channel_id,
+                                                 const std::string& reason) {
+  if (!fatal_.is_ok()) return fatal_;
+  ChannelEntry* entry = find(channel_id);
+  if (entry == nullptr) return util::not_found("no channel " + channel_id.to_hex());
+  if (entry->channel.phase() == ChannelPhase::kClosed) {
+    return util::failed_precondition("channel " + channel_id.to_hex() + " is already closed");
+  }
+  return force_close(*entry, reason);
+}
+
 ChannelMonitor ChannelManager::new_monitor(const Channel& channel) const {
   const ChannelState state = channel.local_state();
   return ChannelMonitor::create(channel.id(), channel.peer(), config_.persistent_monitor_events,
@@ -1047,6 +1069,18 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
       return on_outbound_resolved(released.source, released.source.channel_id, *htlc, *route);
     }
     return on_forward_resolved(released.source, *htlc, std::get<PreviousHop>(htlc->source));
+  }
+  if (std::holds_alternative<CommitmentTxConfirmed>(released.kind)) {
+    // A commitment confirmed: the channel is over, whoever broadcast it.
+    ChannelEntry* entry = find(released.source.channel_id);
+    if (entry != nullptr && entry->channel.phase() != ChannelPhase::kClosed) {
+      entry->channel.mark_closed();
+      entry->outbox.clear();
+      queue_event(
+          ChannelClosed{released.source.channel_id, "a commitment transaction confirmed on chain"},
+          {});
+      HASHLOCK_RETURN_IF_ERROR(persist());
+    }
   }
   return ack_now(released.source);
 }

@@ -149,6 +149,9 @@ class ChannelManager {
   // Claims every part of the payment. Calling it again for a claimed payment
   // re-sends whatever part's fulfill did not start (for instance after a crash).
   util::Status claim_funds(const PaymentPreimage& preimage);
+  // Closes the channel unilaterally: its monitor broadcasts our commitment
+  // and resolves every HTLC on chain.
+  util::Status force_close_channel(const ChannelId& channel_id, const std::string& reason);
   util::Status fail_htlc_backwards(const PaymentHash& hash);
 
   // A message from a peer. A protocol error is returned and answered with an
@@ -282,6 +285,8 @@ class ChannelManager {
   util::Status drop_handled_terminal_events();
 
   ChannelMonitor new_monitor(const Channel& channel) const;
+  // A closed channel's monitor learns `preimage` (durably) to claim on chain.
+  util::Status give_preimage_to_monitor(ChannelEntry& entry, const PaymentPreimage& preimage);
   ChannelEntry* find(const ChannelId& id);
   // Records `out` for a channel: wraps steps in an update, persists, hands the
   // update to the Watch and sends what may be sent.

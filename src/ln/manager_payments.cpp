@@ -348,10 +348,17 @@ util::Status ChannelManager::reconcile_payments_after_load() {
 
 util::Status ChannelManager::resume_claim(const PaymentHash& hash, ClaimablePayment& payment) {
   HASHLOCK_CHECK(payment.preimage.has_value(), "a claimed payment keeps its preimage");
-  for (const ClaimableHtlc& htlc : payment.htlcs) {
+  for (ClaimableHtlc& htlc : payment.htlcs) {
     if (htlc.removed) continue;
     ChannelEntry* entry = find(htlc.channel_id);
-    if (entry == nullptr || !entry->channel.is_open()) continue;
+    if (entry == nullptr) continue;
+    if (entry->channel.phase() == ChannelPhase::kClosed) {
+      // Closed: the monitor claims it on chain once it has the preimage.
+      HASHLOCK_RETURN_IF_ERROR(give_preimage_to_monitor(*entry, *payment.preimage));
+      htlc.removed = true;
+      continue;
+    }
+    if (!entry->channel.is_open()) continue;
     if (entry->channel.htlc_state(false, htlc.htlc_id) == HtlcState::kRemoved) continue;
     HASHLOCK_ASSIGN_OR_RETURN(
         bool started, entry->channel.fulfill_htlc(htlc.htlc_id, *payment.preimage, AmountMsat(0)));

@@ -125,6 +125,7 @@ void ChannelMonitor::apply_step(const MonitorStep& step) {
         } else if constexpr (std::is_same_v<T, ChannelForceClosed>) {
           if (!closed_) {
             closed_ = true;
+            should_broadcast_ = s.should_broadcast;
             close_reason_ = s.reason;
             queue(MonitorEvent{kForceClosedEventId, HolderForceClosed{s.reason}});
           }
@@ -309,6 +310,7 @@ enum Field : uint64_t {
   // Odd: optional, so builds without the chain layer skip them.
   kTxParams = 33,
   kHolderPoint = 35,
+  kShouldBroadcast = 37,
 };
 enum CounterpartyField : uint64_t {
   kNumber = 0,
@@ -443,6 +445,7 @@ Bytes ChannelMonitor::encode() const {
       .bytes(kAcked, acked.bytes());
   if (tx_params_) w.bytes(kTxParams, encode_tx_params(*tx_params_));
   if (holder_point_) w.bytes(kHolderPoint, *holder_point_);
+  if (should_broadcast_) w.boolean(kShouldBroadcast, true);
   return codec::encode_record(kMonitorRecord, w);
 }
 
@@ -541,6 +544,8 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
   if (holder_point) {
     HASHLOCK_ASSIGN_OR_RETURN(m.holder_point_, read_point(*holder_point, "holder point"));
   }
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> broadcast, r.optional_u64(kShouldBroadcast));
+  m.should_broadcast_ = broadcast.value_or(0) == 1;
   HASHLOCK_RETURN_IF_ERROR(r.finish());
   return m;
 }

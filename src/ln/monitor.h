@@ -80,6 +80,36 @@ struct MonitorEventSource {
 };
 
 inline constexpr size_t kMaxPendingMonitorEvents = 1'000'000;
+// Blocks an on-chain timeout (or an HTLC missing from the confirmed
+// commitment) must be buried before its fail is reported: reorganisations
+// are assumed shallower than this.
+inline constexpr uint32_t kAntiReorgDelayBlocks = 6;
+
+// What the monitor could take on chain, for the user (claimable_balances).
+enum class BalanceKind : uint8_t {
+  kOnChannelClose,          // the channel is open: our side of the current commitment
+  kAwaitingConfirmations,   // ours on chain, waiting for a delay or confirmations
+  kContentiousClaimable,    // an HTLC output we can claim with its preimage
+  kMaybeTimeoutClaimable,   // an HTLC output we get back after its expiry
+  kRevokedOutputClaimable,  // an output of a revoked commitment we are taking
+};
+std::string balance_kind_name(BalanceKind kind);
+
+struct ClaimableBalance {
+  BalanceKind kind = BalanceKind::kOnChannelClose;
+  AmountMsat amount;
+  uint64_t height = 0;  // from which it is ours (delay, expiry or confirmations); 0: now
+  bool operator==(const ClaimableBalance&) const = default;
+};
+
+// How the funding output was spent.
+enum class FundingSpendKind : uint8_t {
+  kHolderCommitment,
+  kCounterpartyCommitment,
+  kRevokedCommitment,
+  kCooperativeClose,
+  kUnknown,
+};
 
 class ChannelMonitor {
  public:
@@ -129,6 +159,27 @@ class ChannelMonitor {
   Bytes encode() const;
   static util::Result<ChannelMonitor> decode(ByteView encoded);
 
+  // --- the chain (monitor_chain.cpp) ---
+  // The chain state below is not persisted: after a restart the ChainMonitor
+  // replays the best chain into the monitor, which rebuilds it and makes the
+  // same decisions again (event ids are deterministic, so acked events stay
+  // acked). Each block: a spend of the funding output is recognised (our
+  // commitment, a counterparty commitment, a revoked one, the cooperative
+  // close); our claims are (re)broadcast; outbound HTLCs are resolved:
+  // claimed at once when the preimage is known or seen on chain, failed once
+  // our timeout spend, or the commitment that lacks them, has
+  // kAntiReorgDelayBlocks confirmations. A disconnected block removes what it
+  // confirmed and produces no event; a resolution is never taken back.
+  void block_connected(const chain::Block& block, chain::Broadcaster& broadcaster,
+                       const chain::FeeEstimator& fees);
+  void block_disconnected(const chain::BlockHeader& header);
+  std::vector<ClaimableBalance> claimable_balances() const;
+  uint64_t best_height() const { return chain_.best_height; }
+  bool funding_spent() const { return chain_.funding_spend.has_value(); }
+  std::optional<FundingSpendKind> funding_spend_kind() const;
+  // Transactions this monitor broadcast that the chain accepted, by kind.
+  uint64_t punishments_broadcast() const { return chain_.punishments; }
+
  private:
   struct OutboundHtlc {
     PaymentHash payment_hash;
@@ -144,6 +195,34 @@ class ChannelMonitor {
     return id.value() * 4 + (claimed ? 1 : 2);
   }
   static constexpr uint64_t kForceClosedEventId = (1ULL << 62) + 1;
+  static constexpr uint64_t kCommitmentConfirmedEventId = (1ULL << 62) + 2;
+
+  struct ConfirmedTx {
+    chain::Transaction tx;
+    uint64_t height = 0;
+  };
+  struct ChainState {
+    uint64_t best_height = 0;
+    std::optional<ConfirmedTx> funding_spend;
+    FundingSpendKind kind = FundingSpendKind::kUnknown;
+    uint64_t commitment_number = 0;
+    // (offered by us, HTLC id) -> output of the funding spend.
+    std::map<std::pair<bool, uint64_t>, uint32_t> htlc_outputs;
+    // Output of the funding spend -> the confirmed transaction spending it.
+    std::map<uint32_t, ConfirmedTx> output_spends;
+    std::set<uint32_t> punished;  // outputs our accepted punishments spend
+    uint64_t punishments = 0;
+  };
+
+  void on_funding_spend(const chain::Transaction& tx, uint64_t height);
+  void map_htlc_outputs(const std::vector<CommitmentHtlc>& htlcs, bool holder_is_us,
+                        const chain::Transaction& tx);
+  void resolve_onchain();
+  void broadcast_claims(chain::Broadcaster& broadcaster, const chain::FeeEstimator& fees);
+  std::optional<chain::Witness> claim_witness(const chain::TxOut& output, uint32_t* sequence,
+                                              uint32_t* lock_time) const;
+  uint32_t confirmations(uint64_t height) const;
+  std::optional<Secret> revocation_secret(uint64_t number) const;
 
   util::Status check_step(const MonitorStep& step) const;
   void apply_step(const MonitorStep& step);
@@ -176,6 +255,8 @@ class ChannelMonitor {
   std::set<uint64_t> pending_ids_;  // ids of pending_events_, not persisted
   std::set<uint64_t> acked_ids_;
   std::set<uint64_t> released_;  // not persisted
+  bool should_broadcast_ = false;  // closed by us: broadcast our commitment
+  ChainState chain_;               // not persisted: rebuilt from the chain
 };
 
 }  // namespace hashlock::ln

@@ -137,5 +137,210 @@ TEST(OnChain, ChainFieldsSurviveTheirEncodings) {
   EXPECT_EQ(*round_trip, update);
 }
 
+// --- resolution on chain ------------------------------------------------------
+
+constexpr uint64_t kHtlcAmount = 250'000;
+
+// Node 0 pays node 1 over a funded channel; node 1 holds the HTLC without
+// claiming it (no receiver policy), so it stays in both commitments.
+struct PendingHtlc {
+  LnHarness h{2, HarnessOptions{.seed = 3}};
+  ChannelId channel;
+
+  PendingHtlc() {
+    channel = h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(1'000'000));
+    util::Status sent = h.on_node(0, [&](ChannelManager& m) {
+      return m.send_payment(payment_id_of(7), preimage_of(7).payment_hash(),
+                            AmountMsat(kHtlcAmount), channel);
+    });
+    EXPECT_TRUE(sent.is_ok()) << sent.to_string();
+    EXPECT_TRUE(h.settle());
+    EXPECT_EQ(h.count_events(1, "PaymentClaimable"), 1u);
+  }
+
+  const ChannelMonitor& monitor(size_t node) { return *h.node(node).chain_monitor().get(channel); }
+  void force_close(size_t node) {
+    util::Status closed = h.on_node(node, [&](ChannelManager& m) {
+      return m.force_close_channel(channel, "closed by the test");
+    });
+    ASSERT_TRUE(closed.is_ok()) << closed.to_string();
+    ASSERT_TRUE(h.settle());
+  }
+  // Mines until `done` holds, at most `limit` blocks; false if it never did.
+  template <typename Done>
+  bool mine_until(Done done, size_t limit = 400) {
+    for (size_t i = 0; i < limit; ++i) {
+      if (done()) return true;
+      h.mine(1);
+    }
+    return done();
+  }
+  // What the chain holds for node i's key.
+  AmountMsat owned_on_chain(size_t i) {
+    AmountMsat total;
+    const chain::PublicKey key = node_key(h.node_id(i));
+    for (const auto& [outpoint, coin] : h.chain().utxos()) {
+      const auto* c = std::get_if<chain::KeyCondition>(&coin.output.condition);
+      if (c != nullptr && c->key == key) total = total.checked_add(coin.output.value).value();
+    }
+    return total;
+  }
+};
+
+TEST(OnChain, HolderForceCloseTimesOutTheOutboundHtlcAfterSixConfirmations) {
+  PendingHtlc p;
+  p.force_close(0);
+  EXPECT_EQ(p.h.count_events(0, "ChannelClosed"), 1u);
+  // The commitment is broadcast on the next block and confirms on the one after.
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(0).funding_spent(); }, 3));
+  EXPECT_EQ(p.monitor(0).funding_spend_kind(), FundingSpendKind::kHolderCommitment);
+  EXPECT_EQ(p.monitor(1).funding_spend_kind(), FundingSpendKind::kCounterpartyCommitment);
+  EXPECT_EQ(p.h.count_events(1, "ChannelClosed"), 1u);  // the counterparty learns from the chain
+
+  // Until the timeout transaction is buried, nothing is decided.
+  const chain::Transaction commitment = *p.monitor(0).holder_commitment_tx();
+  const chain::OutPoint htlc_output{commitment.txid(), 2};
+  ASSERT_TRUE(p.mine_until([&] { return p.h.chain().spender(htlc_output).has_value(); }));
+  EXPECT_GT(p.h.chain().tip_height().value(), ManagerConfig{}.final_cltv_expiry);
+  for (uint32_t block = 1; block < kAntiReorgDelayBlocks; ++block) {
+    EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 0u) << "after " << block << " confirmations";
+    p.h.mine(1);
+  }
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 1u);
+  EXPECT_EQ(p.h.count_events(0, "PaymentSent"), 0u);
+
+  // The to-local output is swept after its delay; then everything is settled.
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(0).claimable_balances().empty(); }));
+  EXPECT_EQ(p.owned_on_chain(0),
+            AmountMsat(kCapacity - 1'000'000).checked_sub(p.h.chain().confirmed_fees()).value());
+  EXPECT_EQ(p.owned_on_chain(1), AmountMsat(1'000'000));
+  for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+TEST(OnChain, PreimageClaimOnChainYieldsPaymentSentAtOnce) {
+  PendingHtlc p;
+  p.force_close(0);
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(1).funding_spent(); }, 3));
+  // The receiver claims now: its monitor takes the HTLC output with the preimage.
+  util::Status claimed =
+      p.h.on_node(1, [&](ChannelManager& m) { return m.claim_funds(preimage_of(7)); });
+  ASSERT_TRUE(claimed.is_ok()) << claimed.to_string();
+  ASSERT_TRUE(p.h.settle());
+  const chain::Transaction commitment = *p.monitor(0).holder_commitment_tx();
+  const chain::OutPoint htlc_output{commitment.txid(), 2};
+  ASSERT_TRUE(p.mine_until([&] { return p.h.chain().spender(htlc_output).has_value(); }, 3));
+  // One confirmation is enough for a claim: the preimage is known.
+  EXPECT_EQ(p.h.count_events(0, "PaymentSent"), 1u);
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 0u);
+  p.h.mine(ManagerConfig{}.final_cltv_expiry + 10);
+  EXPECT_EQ(p.h.count_events(0, "PaymentSent"), 1u);
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 0u);
+  EXPECT_EQ(p.owned_on_chain(1).value() + 3'000 > 1'000'000 + kHtlcAmount, true);
+  for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+TEST(OnChain, ReorgAfterAnOnChainClaimGivesNoSecondEvent) {
+  PendingHtlc p;
+  p.force_close(0);
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(1).funding_spent(); }, 3));
+  ASSERT_TRUE(
+      p.h.on_node(1, [&](ChannelManager& m) { return m.claim_funds(preimage_of(7)); }).is_ok());
+  ASSERT_TRUE(p.mine_until([&] { return p.h.count_events(0, "PaymentSent") == 1; }, 3));
+  for (size_t depth : {1u, 2u, 3u}) {
+    ASSERT_TRUE(p.h.chain().reorg(depth).is_ok());
+    ASSERT_TRUE(p.h.settle());
+    p.h.mine(2);
+  }
+  p.h.mine(ManagerConfig{}.final_cltv_expiry + 10);
+  EXPECT_EQ(p.h.count_events(0, "PaymentSent"), 1u);
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 0u);
+  EXPECT_EQ(p.h.duplicate_deliveries(), 0u);
+  for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+TEST(OnChain, RestartReplaysTheChainWithoutDuplicateEvents) {
+  PendingHtlc p;
+  p.force_close(0);
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(0).funding_spent(); }, 3));
+  p.h.crash(0);
+  p.h.crash(1);
+  ASSERT_TRUE(p.h.settle());
+  EXPECT_TRUE(p.monitor(0).funding_spent());  // rebuilt from the chain
+  ASSERT_TRUE(p.mine_until([&] { return p.h.count_events(0, "PaymentFailed") == 1; }));
+  p.h.crash(0);
+  ASSERT_TRUE(p.h.settle());
+  p.h.mine(10);
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 1u);
+  EXPECT_EQ(p.h.count_events(0, "ChannelClosed"), 1u);
+  for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+TEST(OnChain, RevokedCommitmentIsPunished) {
+  PendingHtlc p;
+  // Node 0 keeps its current commitment, which the fail below revokes.
+  const chain::Transaction old = *p.monitor(0).holder_commitment_tx();
+  ASSERT_TRUE(p.h.on_node(1,
+                          [&](ChannelManager& m) {
+                            return m.fail_htlc_backwards(preimage_of(7).payment_hash());
+                          })
+                  .is_ok());
+  ASSERT_TRUE(p.h.settle());
+  ASSERT_EQ(p.h.count_events(0, "PaymentFailed"), 1u);
+  ASSERT_NE(p.monitor(0).holder_commitment_tx()->txid(), old.txid());
+  // Node 0 cheats with the revoked commitment.
+  ASSERT_TRUE(p.h.chain().broadcast(old).is_ok());
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(1).funding_spent(); }, 2));
+  EXPECT_EQ(p.monitor(1).funding_spend_kind(), FundingSpendKind::kRevokedCommitment);
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(1).claimable_balances().empty(); }, 20));
+  EXPECT_EQ(p.monitor(1).punishments_broadcast(), 2u);  // to-local and the HTLC
+  // Node 1 owns the whole channel, less the fees of its punishments.
+  EXPECT_EQ(p.owned_on_chain(1),
+            AmountMsat(kCapacity).checked_sub(p.h.chain().confirmed_fees()).value());
+  EXPECT_EQ(p.owned_on_chain(0), AmountMsat(0));
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 1u);
+  for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+TEST(OnChain, ChannelClosedWhileAFulfillIsInFlightIsClaimedOnChain) {
+  PendingHtlc p;
+  p.h.disconnect(0, 1);
+  // The receiver claims, but the fulfill cannot leave; then it force-closes.
+  ASSERT_TRUE(
+      p.h.on_node(1, [&](ChannelManager& m) { return m.claim_funds(preimage_of(7)); }).is_ok());
+  p.force_close(1);
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(0).funding_spent(); }, 3));
+  EXPECT_EQ(p.monitor(0).funding_spend_kind(), FundingSpendKind::kCounterpartyCommitment);
+  ASSERT_TRUE(p.mine_until([&] { return p.h.count_events(0, "PaymentSent") == 1; }, 3));
+  p.h.mine(ManagerConfig{}.final_cltv_expiry + ChannelConfig{}.to_self_delay);
+  EXPECT_EQ(p.h.count_events(0, "PaymentSent"), 1u);
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 0u);
+  EXPECT_EQ(p.h.count_events(1, "PaymentClaimed"), 1u);
+  EXPECT_TRUE(p.monitor(1).claimable_balances().empty());
+  AmountMsat total = p.owned_on_chain(0).checked_add(p.owned_on_chain(1)).value();
+  EXPECT_EQ(total.checked_add(p.h.chain().confirmed_fees()).value(), AmountMsat(kCapacity));
+  EXPECT_GE(p.owned_on_chain(1), AmountMsat(1'000'000));
+  for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+TEST(OnChain, ClaimableBalancesFollowTheClose) {
+  PendingHtlc p;
+  std::vector<ClaimableBalance> open = p.monitor(0).claimable_balances();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].kind, BalanceKind::kOnChannelClose);
+  EXPECT_EQ(open[0].amount, AmountMsat(kCapacity - 1'000'000 - kHtlcAmount));
+  p.force_close(0);
+  ASSERT_TRUE(p.mine_until([&] { return p.monitor(0).funding_spent(); }, 3));
+  std::vector<ClaimableBalance> closed = p.monitor(0).claimable_balances();
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].kind, BalanceKind::kAwaitingConfirmations);  // to-local, delayed
+  EXPECT_EQ(closed[0].height, p.h.chain().tip_height().value() + ChannelConfig{}.to_self_delay);
+  EXPECT_EQ(closed[1].kind, BalanceKind::kMaybeTimeoutClaimable);
+  EXPECT_EQ(closed[1].amount, AmountMsat(kHtlcAmount));
+  // The counterparty's view: its to-remote output is waiting for confirmations.
+  std::vector<ClaimableBalance> theirs = p.monitor(1).claimable_balances();
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0].amount, AmountMsat(1'000'000));
+}
+
 }  // namespace
 }  // namespace hashlock::ln
