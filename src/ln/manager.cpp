@@ -564,6 +564,11 @@ util::Status ChannelManager::give_preimage_to_monitor(ChannelEntry& entry,
 
 util::Status ChannelManager::force_close_channel(const ChannelId& channel_id,
                                                  const std::string& reason) {
+  return in_round([&] { return force_close_channel_now(channel_id, reason); });
+}
+
+util::Status ChannelManager::force_close_channel_now(const ChannelId& channel_id,
+                                                     const std::string& reason) {
   if (!fatal_.is_ok()) return fatal_;
   ChannelEntry* entry = find(channel_id);
   if (entry == nullptr) return util::not_found("no channel " + channel_id.to_hex());

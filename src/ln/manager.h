@@ -284,6 +284,7 @@ class ChannelManager {
   util::Status reconcile_after_load();
   util::Status drop_handled_terminal_events();
 
+  util::Status force_close_channel_now(const ChannelId& channel_id, const std::string& reason);
   ChannelMonitor new_monitor(const Channel& channel) const;
   // A closed channel's monitor learns `preimage` (durably) to claim on chain.
   util::Status give_preimage_to_monitor(ChannelEntry& entry, const PaymentPreimage& preimage);
