@@ -241,13 +241,15 @@ void LnHarness::record(size_t i, const Event& event) {
 }
 
 void LnHarness::after_restart_delivery(Slot& slot, const Event& event) {
-  if (!slot.uncertain) return;
-  // Delivered again: the earlier handling was not durable. Otherwise it was.
-  if (!(*slot.uncertain == event)) {
-    size_t index = static_cast<size_t>(&slot - nodes_.data());
-    record(index, *slot.uncertain);
-  }
-  slot.uncertain.reset();
+  // Delivered again, possibly after other events a restart queued first: the
+  // earlier handling was not durable.
+  auto again = std::find(slot.uncertain.begin(), slot.uncertain.end(), event);
+  if (again != slot.uncertain.end()) slot.uncertain.erase(again);
+}
+
+void LnHarness::settle_uncertain(size_t i) {
+  for (const Event& event : nodes_[i].uncertain) record(i, event);
+  nodes_[i].uncertain.clear();
 }
 
 void LnHarness::handle_one(size_t i, bool* did_something) {
@@ -268,16 +270,16 @@ void LnHarness::handle_one(size_t i, bool* did_something) {
       return HandleResult::kHandled;
     });
   });
-  if (slot.uncertain && status.is_ok() && !delivered_any) {
-    // The node ran again without delivering it: its handling was durable.
-    record(i, *slot.uncertain);
-    slot.uncertain.reset();
+  if (!slot.uncertain.empty() && status.is_ok() && !delivered_any && slot.node &&
+      slot.node->chain_monitor().unacked_events() == 0 && slot.node->manager().in_flight_monitor_updates() == 0) {
+    // The node runs again with nothing left that could deliver it: its handling was durable.
+    settle_uncertain(i);
   }
   if (!handled) return;
   if (status.is_ok()) {
     record(i, *handled);
   } else {
-    slot.uncertain = handled;
+    slot.uncertain.push_back(*handled);
   }
 }
 
@@ -341,12 +343,7 @@ bool LnHarness::settle(size_t max_rounds) {
       continue;
     }
     if (!moved) {
-      for (Slot& slot : nodes_) {
-        if (slot.uncertain) {
-          record(static_cast<size_t>(&slot - nodes_.data()), *slot.uncertain);
-          slot.uncertain.reset();
-        }
-      }
+      for (size_t i = 0; i < nodes_.size(); ++i) settle_uncertain(i);
       return true;
     }
   }

@@ -8,7 +8,8 @@
 // order. User events are recorded exactly as a user would see them durably:
 // the harness handles one event per call, and an event handled in a call
 // that failed (a crash) counts only if it is not delivered again after the
-// restart.
+// restart (a restart may queue other events before it; it counts once the
+// node is idle or the network settles without delivering it again).
 //
 // Invariants (check_quiescent): zero un-acked monitor events, zero pending
 // HTLCs on open channels, exactly one terminal event per resolved payment,
@@ -144,7 +145,9 @@ class LnHarness : private chain::BlockListener {
     store::MemoryStore* memory = nullptr;  // set in memory mode
     std::unique_ptr<Node> node;
     std::vector<Event> committed;
-    std::optional<Event> uncertain;  // handled in a call that crashed
+    // Handled in calls that crashed: they count unless delivered again
+    // before the node is idle or the network settles.
+    std::vector<Event> uncertain;
     int replay_budget = 0;
   };
 
@@ -157,6 +160,7 @@ class LnHarness : private chain::BlockListener {
   void after_restart_delivery(Slot& slot, const Event& event);
   void record(size_t i, const Event& event);
   bool waiting_for_time() const;
+  void settle_uncertain(size_t i);
 
   void attach_chain(Node& node);
   void block_connected(const chain::Block& block) override;
