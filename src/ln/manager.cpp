@@ -263,6 +263,7 @@ Bytes ChannelManager::encode_state() const {
     codec::TlvWriter aw;
     aw.bytes32(0, key.first).u64(2, key.second).u64(4, ack.removed_by_update);
     if (ack.source) aw.bytes32(6, ack.source->channel_id).u64(8, ack.source->event_id);
+    if (ack.awaits_handled) aw.boolean(9, true).boolean(11, ack.handled);
     acks.push_back(aw.take());
   }
   w.bytes(16, codec::encode_list(forwards)).bytes(18, codec::encode_list(acks)).u64(20, tick_);
@@ -380,6 +381,10 @@ util::Status ChannelManager::decode_state(ByteView encoded) {
       HASHLOCK_ASSIGN_OR_RETURN(source.event_id, a.u64(8));
       ack.source = source;
     }
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> awaits, a.optional_u64(9));
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> handled, a.optional_u64(11));
+    ack.awaits_handled = awaits.value_or(0) == 1;
+    ack.handled = handled.value_or(0) == 1;
     HASHLOCK_RETURN_IF_ERROR(a.finish());
     forward_acks_[{channel, htlc}] = ack;
   }
@@ -517,7 +522,8 @@ util::Status ChannelManager::run_forward_acks(const ChannelEntry& entry) {
   bool changed = false;
   for (auto it = forward_acks_.lower_bound({id, 0}); it != forward_acks_.end() && it->first.first == id;) {
     const ForwardAck& ack = it->second;
-    if (ack.removed_by_update == 0 || ack.removed_by_update > durable) {
+    if (ack.removed_by_update == 0 || ack.removed_by_update > durable ||
+        (ack.awaits_handled && !ack.handled)) {
       ++it;
       continue;
     }
@@ -1034,6 +1040,10 @@ util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& sourc
     return in == nullptr ? util::Status::ok() : run_forward_acks(*in);
   }
   ChannelEntry* in = find(prev.channel_id);
+  if (in != nullptr && in->channel.phase() == ChannelPhase::kClosed &&
+      std::holds_alternative<ClaimedResolution>(event.resolution)) {
+    return on_forward_claimed_inbound_closed(source, event, prev, *in);
+  }
   if (in == nullptr || !in->channel.is_open() ||
       in->channel.htlc_state(false, prev.htlc_id) == HtlcState::kRemoved) {
     // The inbound HTLC is already gone: nothing is left to settle.
@@ -1065,6 +1075,35 @@ util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& sourc
   if (persistent) forward_acks_[key] = ForwardAck{source, 0};
   HASHLOCK_RETURN_IF_ERROR(commit(*in, std::move(out)));
   return persistent ? util::Status::ok() : ack_now(source);
+}
+
+util::Status ChannelManager::on_forward_claimed_inbound_closed(const MonitorEventSource& source,
+                                                               const HtlcEvent& event,
+                                                               const PreviousHop& prev,
+                                                               ChannelEntry& in) {
+  // The inbound HTLC is taken on chain: its monitor needs the preimage.
+  const auto& claimed = std::get<ClaimedResolution>(event.resolution);
+  HASHLOCK_RETURN_IF_ERROR(give_preimage_to_monitor(in, claimed.preimage));
+  HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
+  HASHLOCK_ASSIGN_OR_RETURN(
+      std::optional<Bytes> done,
+      store_->get(kForwardsDoneNamespace, forward_key(prev.channel_id, prev.htlc_id)));
+  const ChannelEntry* out = find(source.channel_id);
+  const bool onchain = out == nullptr || out->channel.phase() == ChannelPhase::kClosed;
+  if (!done) {
+    queue_event(
+        PaymentForwarded{prev.channel_id, prev.htlc_id, source.channel_id, event.payment_hash, fee,
+                         prev.skimmed_fee, onchain, event.htlc_value},
+        {});
+  }
+  const bool persistent = config_.persistent_monitor_events;
+  if (persistent) {
+    forward_acks_[{prev.channel_id, prev.htlc_id.value()}] =
+        ForwardAck{source, std::max<uint64_t>(in.channel.latest_monitor_update_id(), 1), true,
+                   done.has_value()};
+  }
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  return persistent ? run_forward_acks(in) : ack_now(source);
 }
 
 util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
@@ -1101,6 +1140,7 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
   if (!fatal_.is_ok()) return fatal_;
   HASHLOCK_RETURN_IF_ERROR(process_completions_now());
   HASHLOCK_RETURN_IF_ERROR(process_monitor_events());
+  std::vector<ChannelId> handled_forwards;  // inbound channels whose forward acks may be due
   std::vector<MonitorEventSource> acks;
   std::vector<HtlcRelease> releases;
   for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty();
@@ -1115,6 +1155,11 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
     acks.insert(acks.end(), event_acks.begin(), event_acks.end());
     releases.insert(releases.end(), event_releases.begin(), event_releases.end());
     if (const auto* forwarded = std::get_if<PaymentForwarded>(&queued.event)) {
+      auto ack = forward_acks_.find({forwarded->prev_channel_id, forwarded->prev_htlc_id.value()});
+      if (ack != forward_acks_.end()) {
+        ack->second.handled = true;
+        handled_forwards.push_back(forwarded->prev_channel_id);
+      }
       codec::TlvWriter fields;
       fields.amount(0, forwarded->total_fee_earned_msat);
       done.put(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id),
@@ -1122,6 +1167,15 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
     }
     events_.pop_front();
     HASHLOCK_RETURN_IF_ERROR(persist(std::move(done)));
+  }
+  if (!handled_forwards.empty()) {
+    // Recorded as handled first; then the acks that waited for it.
+    HASHLOCK_RETURN_IF_ERROR(commit_mid_round());
+    for (const ChannelId& channel_id : handled_forwards) {
+      if (const ChannelEntry* entry = find(channel_id)) {
+        HASHLOCK_RETURN_IF_ERROR(run_forward_acks(*entry));
+      }
+    }
   }
   if (acks.empty() && releases.empty()) return util::Status::ok();
   // First record that they were handled (one commit for all of them), then

@@ -227,9 +227,14 @@ class ChannelManager {
   };
   // A forward's outbound resolution, acked once the inbound HTLC is
   // irrevocably removed and that removal's monitor update is durable.
+  // With the inbound channel closed, the update is the one giving the
+  // inbound monitor the preimage, and the ack also waits for the user to
+  // have handled the PaymentForwarded.
   struct ForwardAck {
     std::optional<MonitorEventSource> source;
     uint64_t removed_by_update = 0;  // 0: the inbound HTLC is not removed yet
+    bool awaits_handled = false;
+    bool handled = false;
   };
   struct ChannelEntry {
     Channel channel;
@@ -284,6 +289,9 @@ class ChannelManager {
   util::Status reconcile_after_load();
   util::Status drop_handled_terminal_events();
 
+  util::Status on_forward_claimed_inbound_closed(const MonitorEventSource& source,
+                                                 const HtlcEvent& event, const PreviousHop& prev,
+                                                 ChannelEntry& in);
   util::Status force_close_channel_now(const ChannelId& channel_id, const std::string& reason);
   ChannelMonitor new_monitor(const Channel& channel) const;
   // A closed channel's monitor learns `preimage` (durably) to claim on chain.

@@ -44,8 +44,13 @@ util::Status ChannelManager::refuse_if_known(const PaymentId& payment_id) {
 util::Status ChannelManager::send_part(const PaymentId& payment_id, OutboundPayment& payment,
                                        const std::vector<RouteHop>& route, AmountMsat amount) {
   if (route.empty()) return util::invalid_argument("a route needs at least one channel");
-  HASHLOCK_ASSIGN_OR_RETURN(BuiltRoute built,
-                            build_route(route, amount, config_.final_cltv_expiry, payment.amount));
+  // Expiries are absolute heights: the final hop's is counted from the chain's tip.
+  const uint64_t final_expiry = chain_monitor_->best_height() + config_.final_cltv_expiry;
+  if (final_expiry > UINT32_MAX / 2)
+    return util::overflow("the final expiry " + std::to_string(final_expiry) + " is too high");
+  HASHLOCK_ASSIGN_OR_RETURN(
+      BuiltRoute built,
+      build_route(route, amount, static_cast<uint32_t>(final_expiry), payment.amount));
   ChannelEntry* entry = find(route.front().channel_id);
   if (entry == nullptr) return util::not_found("no channel " + route.front().channel_id.to_hex());
   const uint64_t part_id = payment.next_part_id;

@@ -322,6 +322,41 @@ TEST(OnChain, ChannelClosedWhileAFulfillIsInFlightIsClaimedOnChain) {
   for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
 }
 
+TEST(OnChain, ForwardWhoseInboundChannelClosedIsClaimedOnChainAndAckedOnce) {
+  LnHarness h(3, HarnessOptions{.seed = 4});
+  const ChannelId ab = h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(1'000'000));
+  const ChannelId bc = h.open_funded_channel(1, 2, AmountMsat(kCapacity), AmountMsat(1'000'000));
+  util::Status sent = h.on_node(0, [&](ChannelManager& m) {
+    return m.send_payment_route(payment_id_of(9), preimage_of(9).payment_hash(),
+                                AmountMsat(kHtlcAmount),
+                                {RouteHop{ab, FeePolicy{}}, RouteHop{bc, FeePolicy{}}});
+  });
+  ASSERT_TRUE(sent.is_ok()) << sent.to_string();
+  ASSERT_TRUE(h.settle());
+  ASSERT_EQ(h.count_events(2, "PaymentClaimable"), 1u);
+  // The sender closes the inbound channel of the forwarder.
+  ASSERT_TRUE(
+      h.on_node(0, [&](ChannelManager& m) { return m.force_close_channel(ab, "test"); }).is_ok());
+  ASSERT_TRUE(h.settle());
+  const ChannelMonitor& forwarder_in = *h.node(1).chain_monitor().get(ab);
+  for (int i = 0; i < 3 && !forwarder_in.funding_spent(); ++i) h.mine(1);
+  ASSERT_TRUE(forwarder_in.funding_spent());
+  // The receiver claims: the forwarder learns the preimage off-chain and takes
+  // its inbound HTLC on chain.
+  ASSERT_TRUE(
+      h.on_node(2, [&](ChannelManager& m) { return m.claim_funds(preimage_of(9)); }).is_ok());
+  ASSERT_TRUE(h.settle());
+  for (int i = 0; i < 4 && h.count_events(0, "PaymentSent") == 0; ++i) h.mine(1);
+  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
+  h.mine(ManagerConfig{}.final_cltv_expiry + 2 * FeePolicy{}.cltv_expiry_delta +
+         ChannelConfig{}.to_self_delay);
+  EXPECT_EQ(h.count_events(1, "PaymentForwarded"), 1u);
+  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
+  EXPECT_EQ(h.count_events(0, "PaymentFailed"), 0u);
+  EXPECT_TRUE(forwarder_in.claimable_balances().empty());
+  for (const std::string& problem : h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
 TEST(OnChain, ClaimableBalancesFollowTheClose) {
   PendingHtlc p;
   std::vector<ClaimableBalance> open = p.monitor(0).claimable_balances();
