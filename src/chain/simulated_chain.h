@@ -58,6 +58,9 @@ class SimulatedChain final : public Broadcaster, public ChainSource {
 
   // New coins from outside the model, confirmed in the next block.
   util::Result<Txid> deposit(std::vector<TxOut> outputs);
+  // A deposit prepared by the caller (no inputs), whose txid it knew in
+  // advance; refused if that txid is already known.
+  util::Status deposit_transaction(const Transaction& tx);
   util::Status broadcast(const Transaction& tx) override;
 
   const Block& mine_block();

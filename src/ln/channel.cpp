@@ -185,6 +185,17 @@ ChannelState Channel::state_at(const CommitmentView& view) const {
   return state_after(view.ours, view.theirs);
 }
 
+std::vector<LogEntry> Channel::uncommitted_offered_htlcs() const {
+  std::vector<LogEntry> out;
+  for (uint64_t i = std::max(remote_.ours, base_ours_); i < our_log_end(); ++i) {
+    if (our_entry(i).kind == UpdateKind::kAdd) out.push_back(our_entry(i));
+  }
+  for (const LogEntry& entry : holding_cell_) {
+    if (entry.kind == UpdateKind::kAdd) out.push_back(entry);
+  }
+  return out;
+}
+
 ChannelState Channel::latest_state() const {
   return state_after(our_log_end(), their_log_end());
 }

@@ -186,6 +186,10 @@ class Channel {
   ChannelState latest_state() const;
   ChannelState local_state() const { return state_at(local_); }
   HtlcState htlc_state(bool offered_by_us, HtlcId id) const;
+  // Our HTLCs that no counterparty commitment ever held (in the holding cell
+  // or sent after the last commitment_signed): on a close they can never be
+  // claimed, so they fail at once.
+  std::vector<LogEntry> uncommitted_offered_htlcs() const;
   // HTLCs in the latest state or in either commitment: zero at quiescence.
   size_t pending_htlcs() const;
   AmountMsat capacity() const { return capacity_; }

@@ -44,13 +44,21 @@ void LnHarness::mine(size_t blocks) {
   }
 }
 
-ChannelId LnHarness::open_funded_channel(size_t from, size_t to, AmountMsat capacity,
-                                         AmountMsat push) {
-  auto txid =
-      chain_.deposit({funding_output(node_key(node_id(from)), node_key(node_id(to)), capacity)});
-  HASHLOCK_CHECK(txid.is_ok(), txid.status().to_string().c_str());
+std::optional<ChannelId> LnHarness::open_funded_channel(size_t from, size_t to, AmountMsat capacity,
+                                                        AmountMsat push) {
+  chain::Transaction funding;
+  funding.outputs.push_back(
+      funding_output(node_key(node_id(from)), node_key(node_id(to)), capacity));
+  funding.lock_time = ++fundings_;
+  const ChannelId id = open_channel(from, to, capacity, push, chain::OutPoint{funding.txid(), 0});
+  for (size_t end : {from, to}) {
+    const Channel* channel = node(end).manager().channel(id);
+    if (channel == nullptr || !channel->is_open()) return std::nullopt;
+  }
+  util::Status deposited = chain_.deposit_transaction(funding);
+  HASHLOCK_CHECK(deposited.is_ok(), deposited.to_string().c_str());
   chain_.mine_block();
-  return open_channel(from, to, capacity, push, chain::OutPoint{*txid, 0});
+  return id;
 }
 
 void LnHarness::open_store(size_t i) {

@@ -80,10 +80,11 @@ class LnHarness : private chain::BlockListener {
                          AmountMsat push = AmountMsat(0),
                          std::optional<chain::OutPoint> funding = std::nullopt);
 
-  // A channel funded on the harness chain: the funding output is deposited
-  // and confirmed before the channel opens.
-  ChannelId open_funded_channel(size_t from, size_t to, AmountMsat capacity,
-                                AmountMsat push = AmountMsat(0));
+  // A channel funded on the harness chain: once both ends have the channel
+  // open, its funding output (known in advance) is deposited and confirmed.
+  // Nullopt when a crash cut the open short: then nothing is deposited.
+  std::optional<ChannelId> open_funded_channel(size_t from, size_t to, AmountMsat capacity,
+                                               AmountMsat push = AmountMsat(0));
   chain::SimulatedChain& chain() { return chain_; }
   const chain::FeeEstimator& fees() const { return fees_; }
   // Mines `blocks` blocks (each node's monitors hear them), settling after each.
@@ -170,6 +171,7 @@ class LnHarness : private chain::BlockListener {
   chain::SimulatedChain chain_;
   chain::FixedFeeEstimator fees_{AmountMsat(kHarnessFeeMsatPerByte)};
   util::Rng rng_;
+  uint32_t fundings_ = 0;  // numbers the prepared funding deposits
   InProcessNetwork network_;
   std::vector<Slot> nodes_;
   std::vector<bool> persistent_mode_;

@@ -540,19 +540,24 @@ util::Status ChannelManager::flush(ChannelEntry& entry) {
   return commit(entry, std::move(out));
 }
 
-util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string& reason) {
+util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string& reason,
+                                         bool keep_in_flight) {
   const ChannelId id = entry.channel.id();
   if (const ChannelMonitor* monitor = chain_monitor_->get(id)) {
     entry.channel.skip_monitor_update_ids_to(monitor->latest_update_id());
   }
   entry.channel.mark_closed();
-  entry.in_flight.clear();
+  // A stale state's in-flight updates are behind the monitor; ours are not,
+  // and must still become durable before the close that follows them.
+  if (!keep_in_flight) entry.in_flight.clear();
   entry.outbox.clear();
   ++stats_.channels_force_closed;
   queue_event(ChannelClosed{id, reason}, {});
+  HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(entry));
   ChannelOutput out;
   out.steps.push_back(ChannelForceClosed{true, reason});
-  return commit(entry, std::move(out));
+  HASHLOCK_RETURN_IF_ERROR(commit(entry, std::move(out)));
+  return run_forward_acks(entry);
 }
 
 // --- local actions ----------------------------------------------------------
@@ -581,7 +586,32 @@ util::Status ChannelManager::force_close_channel_now(const ChannelId& channel_id
   if (entry->channel.phase() == ChannelPhase::kClosed) {
     return util::failed_precondition("channel " + channel_id.to_hex() + " is already closed");
   }
-  return force_close(*entry, reason);
+  return force_close(*entry, reason, /*keep_in_flight=*/true);
+}
+
+util::Status ChannelManager::fail_uncommitted_htlcs(ChannelEntry& entry) {
+  const ChannelId id = entry.channel.id();
+  // Forwards whose inbound fulfill or fail was in flight here: their monitor
+  // has the preimage (or nothing to claim); ack once the updates so far are durable.
+  const uint64_t latest = std::max<uint64_t>(entry.channel.latest_monitor_update_id(), 1);
+  for (auto it = forward_acks_.lower_bound({id, 0});
+       it != forward_acks_.end() && it->first.first == id; ++it) {
+    if (it->second.removed_by_update == 0) it->second.removed_by_update = latest;
+  }
+  const FailureReason reason{FailureCode::kChannelClosed, 0, {}};
+  for (const LogEntry& htlc : entry.channel.uncommitted_offered_htlcs()) {
+    if (!htlc.source) continue;
+    const HtlcEvent failed{htlc.payment_hash, *htlc.source, htlc.amount, htlc.htlc_id,
+                           FailedResolution{reason}};
+    if (const auto* route = std::get_if<OutboundRoute>(&*htlc.source)) {
+      HASHLOCK_RETURN_IF_ERROR(on_outbound_resolved(std::nullopt, id, failed, *route));
+    } else {
+      const auto& prev = std::get<PreviousHop>(*htlc.source);
+      HASHLOCK_RETURN_IF_ERROR(
+          fail_inbound(prev.channel_id, prev.htlc_id, htlc.payment_hash, reason));
+    }
+  }
+  return util::Status::ok();
 }
 
 ChannelMonitor ChannelManager::new_monitor(const Channel& channel) const {
@@ -1120,6 +1150,8 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
     if (entry != nullptr && entry->channel.phase() != ChannelPhase::kClosed) {
       entry->channel.mark_closed();
       entry->outbox.clear();
+      HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(*entry));
+      HASHLOCK_RETURN_IF_ERROR(run_forward_acks(*entry));
       queue_event(
           ChannelClosed{released.source.channel_id, "a commitment transaction confirmed on chain"},
           {});

@@ -292,6 +292,8 @@ class ChannelManager {
   util::Status on_forward_claimed_inbound_closed(const MonitorEventSource& source,
                                                  const HtlcEvent& event, const PreviousHop& prev,
                                                  ChannelEntry& in);
+  // On a close: fails back our HTLCs no counterparty commitment holds.
+  util::Status fail_uncommitted_htlcs(ChannelEntry& entry);
   util::Status force_close_channel_now(const ChannelId& channel_id, const std::string& reason);
   ChannelMonitor new_monitor(const Channel& channel) const;
   // A closed channel's monitor learns `preimage` (durably) to claim on chain.
@@ -310,7 +312,8 @@ class ChannelManager {
   util::Status fail_inbound(const ChannelId& channel_id, HtlcId htlc_id, const PaymentHash& hash, FailureReason reason);
   util::Status on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event, const PreviousHop& prev);
   util::Status run_forward_acks(const ChannelEntry& entry);
-  util::Status force_close(ChannelEntry& entry, const std::string& reason);
+  util::Status force_close(ChannelEntry& entry, const std::string& reason,
+                           bool keep_in_flight = false);
 
   util::Status process_monitor_events();
   util::Status on_monitor_event(const ReleasedEvent& released);

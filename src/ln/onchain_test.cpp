@@ -148,7 +148,7 @@ struct PendingHtlc {
   ChannelId channel;
 
   PendingHtlc() {
-    channel = h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(1'000'000));
+    channel = h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(1'000'000)).value();
     util::Status sent = h.on_node(0, [&](ChannelManager& m) {
       return m.send_payment(payment_id_of(7), preimage_of(7).payment_hash(),
                             AmountMsat(kHtlcAmount), channel);
@@ -324,8 +324,10 @@ TEST(OnChain, ChannelClosedWhileAFulfillIsInFlightIsClaimedOnChain) {
 
 TEST(OnChain, ForwardWhoseInboundChannelClosedIsClaimedOnChainAndAckedOnce) {
   LnHarness h(3, HarnessOptions{.seed = 4});
-  const ChannelId ab = h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(1'000'000));
-  const ChannelId bc = h.open_funded_channel(1, 2, AmountMsat(kCapacity), AmountMsat(1'000'000));
+  const ChannelId ab =
+      h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(1'000'000)).value();
+  const ChannelId bc =
+      h.open_funded_channel(1, 2, AmountMsat(kCapacity), AmountMsat(1'000'000)).value();
   util::Status sent = h.on_node(0, [&](ChannelManager& m) {
     return m.send_payment_route(payment_id_of(9), preimage_of(9).payment_hash(),
                                 AmountMsat(kHtlcAmount),

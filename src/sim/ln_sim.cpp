@@ -41,6 +41,16 @@ struct PaymentRecord {
   bool multipart = false;  // sent with send_payment_mpp; routes chosen by the router
 };
 
+// With the chain (--force-close-rate or --reorg-rate): one block per payment,
+// reorganisations up to this deep (shallower than the anti-reorg delay), and
+// after the workload enough blocks for every on-chain resolution: the
+// longest expiry, the to-local delay and the anti-reorg delay, with room.
+constexpr uint64_t kMaxReorgDepth = 3;
+constexpr size_t kOpenAttemptsMax = 5;
+const uint64_t kChainSettleBlocks =
+    ln::ManagerConfig{}.final_cltv_expiry + 4 * ln::FeePolicy{}.cltv_expiry_delta +
+    ln::ChannelConfig{}.to_self_delay + 4 * ln::kAntiReorgDelayBlocks;
+
 constexpr double kMultipartShare = 0.4;    // with --mpp, this share of payments is split
 constexpr uint64_t kTickEverySteps = 200;  // with --mpp, timer ticks (receivers time out parts)
 constexpr size_t kStaleFeeEvery = 3;
@@ -69,6 +79,7 @@ class Simulation {
     open_ring();
     for (uint64_t k = 0; k < config_.payments; ++k) {
       maybe_inject_faults();
+      if (chain_enabled()) maybe_chain_faults();
       send_one(k);
       const size_t steps = rng_.below(kStepsBetweenPaymentsMax + 1);
       for (size_t s = 0; s < steps; ++s) harness_.step();
@@ -78,6 +89,8 @@ class Simulation {
     if (!harness_.settle(kSimSettleRounds))
       violation("no convergence: the network did not settle within " +
                 std::to_string(kSimSettleRounds) + " rounds");
+    // What closed channels left on chain resolves as blocks pass.
+    if (chain_enabled()) harness_.mine(kChainSettleBlocks);
     check();
   }
 
@@ -88,14 +101,61 @@ class Simulation {
 
   void violation(const std::string& what) { report_.violations.push_back(what); }
 
+  bool chain_enabled() const { return config_.force_close_rate > 0 || config_.reorg_rate > 0; }
+
+  // With the chain, channels are funded on it; an open a crash cut short is
+  // tried again (it deposited nothing).
+  std::optional<ChannelId> open(size_t a, size_t b) {
+    const AmountMsat capacity(kChannelCapacityMsat);
+    const AmountMsat push(kChannelCapacityMsat / 2);
+    if (!chain_enabled()) return harness_.open_channel(a, b, capacity, push);
+    for (size_t attempt = 0; attempt < kOpenAttemptsMax; ++attempt) {
+      if (auto id = harness_.open_funded_channel(a, b, capacity, push)) return id;
+    }
+    return std::nullopt;
+  }
+
+  // A block per payment; now and then a force close (replaced by a new
+  // channel between the same nodes, so the ring stays connected) or a reorg.
+  void maybe_chain_faults() {
+    harness_.chain().mine_block();
+    if (rng_.chance(config_.force_close_rate)) {
+      std::vector<Link>& list =
+          parallel_links_.empty() || rng_.chance(0.5) ? links_ : parallel_links_;
+      Link& link = list[rng_.below(list.size())];
+      const size_t closer = rng_.chance(0.5) ? link.a : link.b;
+      util::Status closed = harness_.on_node(closer, [&](ChannelManager& m) {
+        return m.force_close_channel(link.channel, "closed by the simulation");
+      });
+      if (closed.is_ok()) {
+        closed_links_.push_back(link);
+        if (auto replacement = open(link.a, link.b)) {
+          link.channel = *replacement;
+          capacity_[link.channel] = kChannelCapacityMsat;
+        }
+      }
+    }
+    if (rng_.chance(config_.reorg_rate)) {
+      const uint64_t depth = 1 + rng_.below(kMaxReorgDepth);
+      if (depth < harness_.chain().tip_height().value() && harness_.chain().reorg(depth).is_ok()) {
+        ++report_.reorgs;
+      }
+    }
+  }
+
   void open_ring() {
     const size_t n = config_.nodes;
     const size_t links = n == 2 ? 1 : n;
     for (size_t i = 0; i < links; ++i) {
       const size_t a = i;
       const size_t b = (i + 1) % n;
-      const ChannelId channel = harness_.open_channel(a, b, AmountMsat(kChannelCapacityMsat),
-                                                      AmountMsat(kChannelCapacityMsat / 2));
+      const std::optional<ChannelId> opened = open(a, b);
+      if (!opened) {
+        violation("the channel between " + harness_.node_id(a).to_string() + " and " +
+                  harness_.node_id(b).to_string() + " could not be opened");
+        continue;
+      }
+      const ChannelId channel = *opened;
       links_.push_back(Link{a, b, channel});
       capacity_[channel] = kChannelCapacityMsat;
     }
@@ -106,8 +166,9 @@ class Simulation {
     // retried over other routes.
     for (size_t i = 0; i < links; ++i) {
       const Link& first = links_[i];
-      const ChannelId channel = harness_.open_channel(
-          first.b, first.a, AmountMsat(kChannelCapacityMsat), AmountMsat(kChannelCapacityMsat / 2));
+      const std::optional<ChannelId> opened = open(first.b, first.a);
+      if (!opened) continue;
+      const ChannelId channel = *opened;
       parallel_links_.push_back(Link{first.b, first.a, channel});
       capacity_[channel] = kChannelCapacityMsat;
       if (i % kStaleFeeEvery == 0) advertise_no_fee(channel);
@@ -318,7 +379,7 @@ class Simulation {
     std::set<ln::PaymentHash> claimed_by_receiver;
     for (size_t i = 0; i < harness_.size(); ++i) {
       const ln::Node& node = harness_.node(i);
-      report_.force_closes += node.manager().stats().channels_force_closed;
+      if (!chain_enabled()) report_.force_closes += node.manager().stats().channels_force_closed;
       for (const Event& event : harness_.events(i)) {
         if (const auto* sent = std::get_if<ln::PaymentSent>(&event)) {
           ++outcomes[sent->payment_id].first;
@@ -359,6 +420,68 @@ class Simulation {
     for (const std::string& problem : harness_.check_quiescent()) violation(problem + rerun);
     check_forwards(outcomes, fees_paid, rerun);
     check_funds(rerun);
+    if (chain_enabled()) check_chain(rerun);
+  }
+
+  bool closed(const Link& link) {
+    for (size_t end : {link.a, link.b}) {
+      const ln::Channel* channel = harness_.node(end).manager().channel(link.channel);
+      if (channel != nullptr && channel->phase() == ln::ChannelPhase::kClosed) return true;
+    }
+    return false;
+  }
+
+  // Invariant 4 on chain: every channel the simulation closed is resolved
+  // (its funding spent, nothing left for either monitor to claim), every
+  // unspent output is an open channel's funding output or belongs to a node,
+  // nothing waits in the mempool, and what was deposited is exactly what is
+  // unspent plus the fees paid.
+  void check_chain(const std::string& rerun) {
+    chain::SimulatedChain& chain = harness_.chain();
+    std::vector<Link> all = links_;
+    all.insert(all.end(), parallel_links_.begin(), parallel_links_.end());
+    all.insert(all.end(), closed_links_.begin(), closed_links_.end());
+    std::set<chain::OutPoint> open_funding;
+    std::set<chain::PublicKey> node_keys;
+    for (size_t i = 0; i < harness_.size(); ++i)
+      node_keys.insert(ln::node_key(harness_.node_id(i)));
+    for (const Link& link : all) {
+      const bool is_closed = closed(link);
+      report_.force_closes += is_closed ? 1 : 0;
+      for (size_t end : {link.a, link.b}) {
+        const ln::ChannelMonitor* monitor = harness_.node(end).chain_monitor().get(link.channel);
+        if (monitor == nullptr || !monitor->tx_params()) continue;
+        if (!is_closed) {
+          open_funding.insert(monitor->tx_params()->funding_outpoint);
+          continue;
+        }
+        if (!monitor->funding_spent() || !monitor->claimable_balances().empty()) {
+          report_.funds_conserved = false;
+          violation("closed channel " + link.channel.to_hex().substr(0, 16) +
+                    " is not resolved on " + "chain at " + harness_.node_id(end).to_string() +
+                    rerun);
+        }
+      }
+    }
+    if (!chain.mempool().empty()) {
+      violation(std::to_string(chain.mempool().size()) + " transactions never confirmed" + rerun);
+    }
+    AmountMsat unspent;
+    for (const auto& [outpoint, coin] : chain.utxos()) {
+      unspent = unspent.checked_add(coin.output.value).value();
+      const auto* key = std::get_if<chain::KeyCondition>(&coin.output.condition);
+      if (open_funding.count(outpoint) > 0 || (key != nullptr && node_keys.count(key->key) > 0))
+        continue;
+      report_.funds_conserved = false;
+      violation("output " + outpoint.to_string().substr(0, 16) + " of " +
+                coin.output.value.to_string() + " is left unclaimed on chain" + rerun);
+    }
+    if (unspent.checked_add(chain.confirmed_fees()).value() != chain.confirmed_deposits()) {
+      report_.funds_conserved = false;
+      violation("on chain, " + unspent.to_string() + " unspent and " +
+                chain.confirmed_fees().to_string() + " in fees do not add up to the " +
+                chain.confirmed_deposits().to_string() + " deposited" + rerun);
+    }
   }
 
   void check_funds(const std::string& rerun) {
@@ -373,6 +496,7 @@ class Simulation {
                   rerun);
         continue;
       }
+      if (closed(link)) continue;  // on chain now: check_chain
       const ln::ChannelState a = at_a->local_state();
       const ln::ChannelState b = at_b->local_state();
       uint64_t in_htlcs = 0;
@@ -395,6 +519,7 @@ class Simulation {
   ln::LnHarness harness_;
   std::vector<Link> links_;           // the ring, in order
   std::vector<Link> parallel_links_;  // with --mpp: a second channel beside each
+  std::vector<Link> closed_links_;    // force-closed by the simulation
   std::map<ChannelId, uint64_t> capacity_;
   std::map<PaymentId, PaymentRecord> payments_;
   std::set<std::pair<size_t, size_t>> down_links_;
@@ -425,11 +550,6 @@ util::Status validate(const LnSimConfig& config) {
   }
   if (config.forwarding && config.nodes < 3)
     return util::invalid_argument("--forwarding needs --nodes 3 or more");
-  if (config.force_close_rate > 0 || config.reorg_rate > 0) {
-    return util::unsupported(
-        "--force-close-rate and --reorg-rate need the on-chain layer, which this build does not "
-        "have yet");
-  }
   return util::Status::ok();
 }
 
@@ -441,6 +561,9 @@ std::string reproduce_command(const LnSimConfig& config) {
   if (config.async_persist) command += " --async-persist";
   if (config.forwarding) command += " --forwarding";
   if (config.mpp) command += " --mpp";
+  if (config.force_close_rate > 0)
+    command += " --force-close-rate " + std::to_string(config.force_close_rate);
+  if (config.reorg_rate > 0) command += " --reorg-rate " + std::to_string(config.reorg_rate);
   if (config.stale_snapshot_rate >= 0)
     command += " --stale-snapshot-rate " + std::to_string(config.stale_snapshot_rate);
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");

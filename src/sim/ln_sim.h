@@ -10,8 +10,15 @@
 // applies is checked. Now and then a node is restarted from an older copy
 // of its manager state, taken before it handled a few user events: only if
 // its monitors have not moved since, so the stale state lags in payments,
-// events and claims but never needs a force close (whose HTLCs would need
-// the chain). The run is single-threaded and deterministic.
+// events and claims but never needs a force close. With --force-close-rate
+// or --reorg-rate the channels are funded on the harness's simulated chain,
+// a block is mined per payment, random channels are force-closed (and
+// replaced, so the ring stays connected) and the chain reorganises up to
+// three blocks deep; after the workload enough blocks are mined for every
+// on-chain resolution, and invariant 4 is checked on chain too (closed
+// channels resolved, every output owned by a node or an open channel, the
+// deposits equal to what is unspent plus the fees). The run is
+// single-threaded and deterministic.
 // Limits on steps and settle rounds are named constants; a run that cannot
 // settle is a violation ("no convergence"), not a hang.
 #pragma once
