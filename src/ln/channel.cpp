@@ -196,6 +196,53 @@ std::vector<LogEntry> Channel::uncommitted_offered_htlcs() const {
   return out;
 }
 
+const ChannelState& Channel::cached_state_after(uint64_t ours, uint64_t theirs) const {
+  StateMemo& memo = memo_;
+  const bool reusable = memo.state && memo.log_version == log_version_ && memo.ours <= ours &&
+                        memo.theirs <= theirs && memo.ours >= base_ours_ &&
+                        memo.theirs >= base_theirs_;
+  bool advanced = reusable;
+  // Advance the last state by the entries appended since, in log order.
+  for (uint64_t i = memo.ours; advanced && i < ours; ++i)
+    advanced = apply(*memo.state, our_entry(i), true).is_ok();
+  for (uint64_t i = memo.theirs; advanced && i < theirs; ++i)
+    advanced = apply(*memo.state, their_entry(i), false).is_ok();
+  if (!advanced) memo.state = state_after(ours, theirs);
+  memo.ours = ours;
+  memo.theirs = theirs;
+  memo.log_version = log_version_;
+  return *memo.state;
+}
+
+std::optional<PaymentHash> Channel::htlc_after(bool offered_by_us, HtlcId id, uint64_t ours,
+                                               uint64_t theirs) const {
+  std::optional<PaymentHash> hash;
+  if (auto it = base_.htlcs.find({offered_by_us, id.value()}); it != base_.htlcs.end())
+    hash = it->second.payment_hash;
+  // Added in the offerer's log, removed in the other side's.
+  const uint64_t adds_end = offered_by_us ? ours : theirs;
+  for (uint64_t i = offered_by_us ? base_ours_ : base_theirs_; i < adds_end; ++i) {
+    const LogEntry& e = offered_by_us ? our_entry(i) : their_entry(i);
+    if (e.kind == UpdateKind::kAdd && e.htlc_id == id) hash = e.payment_hash;
+  }
+  const uint64_t removals_end = offered_by_us ? theirs : ours;
+  for (uint64_t i = offered_by_us ? base_theirs_ : base_ours_; i < removals_end; ++i) {
+    const LogEntry& e = offered_by_us ? their_entry(i) : our_entry(i);
+    if (e.kind != UpdateKind::kAdd && e.htlc_id == id) return std::nullopt;
+  }
+  return hash;
+}
+
+Channel::SideTotals Channel::totals_of(const ChannelState& state, bool offered_by_us) {
+  SideTotals totals{.balance = offered_by_us ? state.to_us : state.to_them};
+  for (const auto& [key, htlc] : state.htlcs) {
+    if (key.first != offered_by_us) continue;
+    ++totals.count;
+    totals.in_flight = totals.in_flight.checked_add(htlc.amount).value();
+  }
+  return totals;
+}
+
 ChannelState Channel::latest_state() const {
   return state_after(our_log_end(), their_log_end());
 }
@@ -208,10 +255,9 @@ bool Channel::removal_pending(bool offered_by_us, HtlcId id) const {
 }
 
 HtlcState Channel::htlc_state(bool offered_by_us, HtlcId id) const {
-  const std::pair<bool, uint64_t> key{offered_by_us, id.value()};
-  const bool in_local = state_at(local_).htlcs.count(key) > 0;
-  const bool in_remote = state_at(remote_).htlcs.count(key) > 0;
-  const bool in_latest = latest_state().htlcs.count(key) > 0;
+  const bool in_local = htlc_after(offered_by_us, id, local_.ours, local_.theirs).has_value();
+  const bool in_remote = htlc_after(offered_by_us, id, remote_.ours, remote_.theirs).has_value();
+  const bool in_latest = htlc_after(offered_by_us, id, our_log_end(), their_log_end()).has_value();
   if (!in_local && !in_remote) {
     if (!in_latest) return HtlcState::kRemoved;
     return offered_by_us ? HtlcState::kLocalAnnounced : HtlcState::kRemoteAnnounced;
@@ -231,7 +277,7 @@ size_t Channel::pending_htlcs() const {
 
 // --- checks -----------------------------------------------------------------
 
-util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amount,
+util::Status Channel::check_new_htlc(const SideTotals& totals, AmountMsat amount,
                                      bool offered_by_us) const {
   const ChannelLimits& receiver = offered_by_us ? their_limits_ : our_limits_;
   const std::string who = offered_by_us ? "our" : "their";
@@ -239,13 +285,8 @@ util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amoun
     return util::invalid_argument(who + " HTLC of " + amount.to_string() +
                                   " is below the minimum " + receiver.htlc_minimum.to_string());
   }
-  size_t count = 0;
-  AmountMsat in_flight = amount;
-  for (const auto& [key, htlc] : state.htlcs) {
-    if (key.first != offered_by_us) continue;
-    ++count;
-    HASHLOCK_ASSIGN_OR_RETURN(in_flight, in_flight.checked_add(htlc.amount));
-  }
+  const size_t count = totals.count;
+  HASHLOCK_ASSIGN_OR_RETURN(AmountMsat in_flight, totals.in_flight.checked_add(amount));
   if (count + 1 > receiver.max_accepted_htlcs) {
     return util::invalid_argument(who + " HTLC would exceed max_accepted_htlcs " +
                                   std::to_string(receiver.max_accepted_htlcs));
@@ -255,7 +296,7 @@ util::Status Channel::check_new_htlc(const ChannelState& state, AmountMsat amoun
                                   " would exceed the limit " +
                                   receiver.max_htlc_value_in_flight.to_string());
   }
-  const AmountMsat balance = offered_by_us ? state.to_us : state.to_them;
+  const AmountMsat balance = totals.balance;
   auto required = amount.checked_add(receiver.channel_reserve);
   if (!required.is_ok() || balance < *required) {
     return util::invalid_argument(who + " balance " + balance.to_string() + " cannot pay " +
@@ -276,9 +317,20 @@ util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint
   // The worst case for our balance: every update of ours (the holding cell
   // too) with only those of theirs we have acknowledged. That is the next
   // remote commitment, where this HTLC will land first.
-  ChannelState projected = state_after(our_log_end(), local_.theirs);
-  for (const LogEntry& e : holding_cell_)
-    HASHLOCK_CHECK(apply(projected, e, true).is_ok(), "holding cell applies");
+  const ChannelState& committed = cached_state_after(our_log_end(), local_.theirs);
+  SideTotals projected = totals_of(committed, true);
+  for (const LogEntry& e : holding_cell_) {
+    if (e.kind == UpdateKind::kAdd) {
+      ++projected.count;
+      projected.in_flight = projected.in_flight.checked_add(e.amount).value();
+      projected.balance = projected.balance.checked_sub(e.amount).value();
+      continue;
+    }
+    if (e.kind != UpdateKind::kFulfill) continue;  // a fail pays them, not us
+    auto removed = committed.htlcs.find({false, e.htlc_id.value()});
+    HASHLOCK_CHECK(removed != committed.htlcs.end(), "holding cell applies");
+    projected.balance = projected.balance.checked_add(removed->second.amount).value();
+  }
   HASHLOCK_RETURN_IF_ERROR(check_new_htlc(projected, amount, true));
   LogEntry entry{.kind = UpdateKind::kAdd,
                  .htlc_id = HtlcId(next_htlc_id_++),
@@ -295,14 +347,11 @@ util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint
 
 util::Status Channel::check_removal(bool by_us, HtlcId id, const PaymentHash* hash,
                                     const PaymentPreimage* preimage) const {
-  const std::pair<bool, uint64_t> key{!by_us, id.value()};
-  const ChannelState local = state_at(local_);
-  const ChannelState remote = state_at(remote_);
-  auto in_local = local.htlcs.find(key);
-  if (in_local == local.htlcs.end() || remote.htlcs.count(key) == 0) {
+  const std::optional<PaymentHash> in_local = htlc_after(!by_us, id, local_.ours, local_.theirs);
+  if (!in_local || !htlc_after(!by_us, id, remote_.ours, remote_.theirs)) {
     return util::failed_precondition(id.to_string() + " is not committed in both commitments");
   }
-  if (preimage != nullptr && preimage->payment_hash() != in_local->second.payment_hash) {
+  if (preimage != nullptr && preimage->payment_hash() != *in_local) {
     return util::invalid_argument("preimage does not match the payment hash of " + id.to_string());
   }
   (void)hash;
@@ -415,7 +464,8 @@ util::Result<ChannelOutput> Channel::on_update_add(const UpdateAddHtlc& msg) {
   }
   if (their_log_.size() >= kMaxLogEntries) return peer_error(id_, "too many uncommitted updates");
   // The peer's worst case: all of its updates with only those of ours it has acknowledged.
-  util::Status fits = check_new_htlc(state_after(our_acked_, their_log_end()), msg.amount, false);
+  util::Status fits = check_new_htlc(
+      totals_of(cached_state_after(our_acked_, their_log_end()), false), msg.amount, false);
   if (!fits.is_ok()) return peer_error(id_, "update_add_htlc: " + fits.message());
   their_log_.push_back(LogEntry{.kind = UpdateKind::kAdd,
                                 .htlc_id = msg.htlc_id,
@@ -553,6 +603,7 @@ void Channel::compact() {
   const uint64_t fold_theirs = std::min({local_.theirs, remote_.theirs, their_committed_});
   if (fold_ours == base_ours_ && fold_theirs == base_theirs_) return;
   base_ = state_after(fold_ours, fold_theirs);
+  ++log_version_;
   our_log_.erase(our_log_.begin(),
                  our_log_.begin() + static_cast<std::ptrdiff_t>(fold_ours - base_ours_));
   their_log_.erase(their_log_.begin(),
@@ -565,6 +616,7 @@ void Channel::compact() {
 
 void Channel::on_disconnect() {
   connected_ = false;
+  ++log_version_;
   // Updates from the peer that no commitment_signed covered are forgotten by
   // both sides; the peer sends them again with their commitment.
   while (their_log_end() > local_.theirs) {

@@ -207,6 +207,20 @@ class Channel {
 
   ChannelState state_at(const CommitmentView& view) const;
   ChannelState state_after(uint64_t ours, uint64_t theirs) const;
+  // state_after, reusing the last one built: while no entry has left a log,
+  // a state further along is the last one plus the entries appended since.
+  const ChannelState& cached_state_after(uint64_t ours, uint64_t theirs) const;
+  // Whether an HTLC is in state_after(ours, theirs), and its payment hash,
+  // without building that state.
+  std::optional<PaymentHash> htlc_after(bool offered_by_us, HtlcId id, uint64_t ours,
+                                        uint64_t theirs) const;
+  // What check_new_htlc needs of one side of a state.
+  struct SideTotals {
+    size_t count = 0;
+    AmountMsat in_flight;
+    AmountMsat balance;
+  };
+  static SideTotals totals_of(const ChannelState& state, bool offered_by_us);
   util::Status apply(ChannelState& state, const LogEntry& entry, bool ours) const;
   const LogEntry& our_entry(uint64_t absolute) const { return our_log_[absolute - base_ours_]; }
   const LogEntry& their_entry(uint64_t absolute) const {
@@ -223,7 +237,7 @@ class Channel {
   Message entry_message(const LogEntry& entry) const;
   RevokeAndAck revoke_message(uint64_t revoked) const;
   CommitmentSigned commitment_message() const;
-  util::Status check_new_htlc(const ChannelState& state, AmountMsat amount,
+  util::Status check_new_htlc(const SideTotals& totals, AmountMsat amount,
                               bool offered_by_us) const;
   util::Status check_removal(bool by_us, HtlcId id, const PaymentHash* hash,
                              const PaymentPreimage* preimage) const;
@@ -263,6 +277,16 @@ class Channel {
   std::optional<chain::OutPoint> funding_outpoint_;
   uint32_t our_to_self_delay_ = 0;    // required of the peer's to-local
   uint32_t their_to_self_delay_ = 0;  // required of ours
+
+  // Not persisted: the last state cached_state_after built.
+  struct StateMemo {
+    std::optional<ChannelState> state;
+    uint64_t ours = 0;
+    uint64_t theirs = 0;
+    uint64_t log_version = 0;
+  };
+  mutable StateMemo memo_;
+  uint64_t log_version_ = 0;  // grows whenever an entry leaves a log
 };
 
 }  // namespace hashlock::ln

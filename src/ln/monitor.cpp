@@ -95,6 +95,20 @@ util::Status ChannelMonitor::apply_update(const ChannelMonitorUpdate& update) {
                                   " out of order (latest is " + std::to_string(latest_update_id_) +
                                   ")");
   }
+  // Only holder commitments and secrets can be refused, and only steps that
+  // queue events can overflow the queue; any other update applies in place.
+  const bool may_fail =
+      std::any_of(update.steps.begin(), update.steps.end(), [](const MonitorStep& step) {
+        return std::holds_alternative<LatestHolderCommitment>(step) ||
+               std::holds_alternative<CommitmentSecretStep>(step) ||
+               std::holds_alternative<ChannelForceClosed>(step);
+      });
+  if (!may_fail) {
+    for (const MonitorStep& step : update.steps) apply_step(step);
+    latest_update_id_ = update.update_id;
+    prune_after(update);
+    return util::Status::ok();
+  }
   // Check every step against the state as it will be when the step applies.
   ChannelMonitor scratch = *this;
   for (const MonitorStep& step : update.steps) {
@@ -105,9 +119,24 @@ util::Status ChannelMonitor::apply_update(const ChannelMonitorUpdate& update) {
     return util::unavailable("monitor holds too many un-acked events");
   }
   scratch.latest_update_id_ = update.update_id;
-  scratch.prune();
+  scratch.prune_after(update);
   *this = std::move(scratch);
   return util::Status::ok();
+}
+
+void ChannelMonitor::prune_after(const ChannelMonitorUpdate& update) {
+  const bool preimages_only = std::all_of(
+      update.steps.begin(), update.steps.end(),
+      [](const MonitorStep& step) { return std::holds_alternative<PaymentPreimageStep>(step); });
+  if (!preimages_only) {
+    prune();
+    return;
+  }
+  // New preimages change nothing else prune() looks at: only they may go.
+  for (const MonitorStep& step : update.steps) {
+    const PaymentHash hash = std::get<PaymentPreimageStep>(step).preimage.payment_hash();
+    if (!preimage_needed(hash)) preimages_.erase(hash);
+  }
 }
 
 void ChannelMonitor::apply_step(const MonitorStep& step) {
@@ -217,7 +246,46 @@ void ChannelMonitor::ack_event(uint64_t event_id) {
   }
   released_.erase(event_id);
   acked_ids_.insert(event_id);
-  prune();
+  // Only the acked event's HTLC (and its preimage) can become prunable.
+  if (event_id % 4 == 1 || event_id % 4 == 2) prune_htlc(event_id / 4);
+}
+
+void ChannelMonitor::prune_htlc(uint64_t htlc_id) {
+  auto it = outbound_.find(htlc_id);
+  if (it == outbound_.end()) return;
+  const uint64_t claim_id = htlc_event_id(HtlcId(htlc_id), true);
+  const uint64_t fail_id = htlc_event_id(HtlcId(htlc_id), false);
+  const bool handled = persistent_events_ || it->second.released;
+  if (!it->second.resolved || !handled || pending_ids_.count(claim_id) > 0 ||
+      pending_ids_.count(fail_id) > 0)
+    return;
+  auto holds = [&](const std::vector<CommitmentHtlc>& htlcs, bool offered_by_holder) {
+    return std::any_of(htlcs.begin(), htlcs.end(), [&](const CommitmentHtlc& h) {
+      return h.offered_by_holder == offered_by_holder && h.id.value() == htlc_id;
+    });
+  };
+  if (holds(holder_htlcs_, true)) return;
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    if (holds(htlcs, false)) return;
+  }
+  acked_ids_.erase(claim_id);
+  acked_ids_.erase(fail_id);
+  const PaymentHash hash = it->second.payment_hash;
+  outbound_.erase(it);
+  if (!preimage_needed(hash)) preimages_.erase(hash);
+}
+
+bool ChannelMonitor::preimage_needed(const PaymentHash& hash) const {
+  auto holds = [&](const std::vector<CommitmentHtlc>& htlcs) {
+    return std::any_of(htlcs.begin(), htlcs.end(),
+                       [&](const CommitmentHtlc& h) { return h.payment_hash == hash; });
+  };
+  if (holds(holder_htlcs_)) return true;
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    if (holds(htlcs)) return true;
+  }
+  return std::any_of(outbound_.begin(), outbound_.end(),
+                     [&](const auto& entry) { return entry.second.payment_hash == hash; });
 }
 
 std::vector<HtlcEvent> ChannelMonitor::unreleased_resolutions() const {

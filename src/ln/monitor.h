@@ -233,6 +233,12 @@ class ChannelMonitor {
                std::variant<ClaimedResolution, FailedResolution> resolution);
   void queue(MonitorEvent event);
   void prune();
+  // What prune() would drop after `update`, done only where it can change.
+  void prune_after(const ChannelMonitorUpdate& update);
+  // prune() for one outbound HTLC (the one an ack concerned).
+  void prune_htlc(uint64_t htlc_id);
+  // Whether a commitment or a tracked outbound HTLC still has this hash.
+  bool preimage_needed(const PaymentHash& hash) const;
 
   ChannelId channel_id_;
   NodeId counterparty_;
