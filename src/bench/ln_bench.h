@@ -28,7 +28,7 @@ namespace hashlock::bench {
 inline constexpr uint64_t kMaxInflightPayments = 483;
 inline constexpr uint64_t kDefaultPayments = 5'000;
 inline constexpr uint64_t kQuickPayments = 20;
-inline constexpr uint64_t kDefaultInflight = 64;
+inline constexpr uint64_t kDefaultInflight = 400;
 inline constexpr uint64_t kRssInflightHtlcs = 400;
 inline constexpr uint64_t kHistoryRealPayments = 1'000;
 inline constexpr uint64_t kHistoryLargePayments = 1'000'000;

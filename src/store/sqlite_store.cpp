@@ -97,9 +97,14 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
   HASHLOCK_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL"));
   HASHLOCK_RETURN_IF_ERROR(store->exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                                 : "PRAGMA synchronous=NORMAL"));
+  // A rowid table: its (ns, key) index holds only the keys. (In a WITHOUT
+  // ROWID table the whole row is the index entry, so finding any key could
+  // read through a large value on the way, such as the channel manager's
+  // state.) Files created with the older WITHOUT ROWID schema keep it and
+  // work as before.
   HASHLOCK_RETURN_IF_ERROR(store->exec(
       "CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
-      " PRIMARY KEY (ns, key)) WITHOUT ROWID"));
+      " PRIMARY KEY (ns, key))"));
   // A file that is not a database, or a damaged one, fails here or on first read.
   HASHLOCK_RETURN_IF_ERROR(store->exec("SELECT count(*) FROM kv WHERE 0"));
   return store;
