@@ -1,7 +1,7 @@
-// The `hashlock bench` measurements: what the Lightning engine does today
-// between two nodes on SQLite and on the memory store, what a raw synced
-// SQLite write costs in the same run, restart times, and memory per HTLC in
-// flight. docs/performance.md describes the method and the results.
+// The `hashlock bench` measurements: what the Lightning engine does between
+// two nodes on SQLite and on the memory store and through a forwarding third
+// node on SQLite, what a raw synced SQLite write costs in the same run,
+// restart and replay times, and memory per HTLC in flight. docs/performance.md describes the method and the results.
 //
 // A figure that cannot be measured yet is left empty (printed as null) with
 // the reason in `notes`; nothing is estimated in its place. Timing uses the
