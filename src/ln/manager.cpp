@@ -1145,23 +1145,33 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
     return on_forward_resolved(released.source, *htlc, std::get<PreviousHop>(htlc->source));
   }
   if (std::holds_alternative<CommitmentTxConfirmed>(released.kind)) {
-    // A commitment confirmed: the channel is over, whoever broadcast it.
     ChannelEntry* entry = find(released.source.channel_id);
-    if (entry != nullptr && entry->channel.phase() != ChannelPhase::kClosed) {
-      entry->channel.mark_closed();
-      entry->outbox.clear();
-      HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(*entry));
-      HASHLOCK_RETURN_IF_ERROR(run_forward_acks(*entry));
-      queue_event(
-          ChannelClosed{released.source.channel_id, "a commitment transaction confirmed on chain"},
-          {});
-      HASHLOCK_RETURN_IF_ERROR(persist());
-    }
+    if (entry != nullptr) HASHLOCK_RETURN_IF_ERROR(close_after_funding_spent(*entry));
   }
   return ack_now(released.source);
 }
 
+util::Status ChannelManager::close_after_funding_spent(ChannelEntry& entry) {
+  // A commitment confirmed: the channel is over, whoever broadcast it.
+  if (entry.channel.phase() == ChannelPhase::kClosed) return util::Status::ok();
+  entry.channel.mark_closed();
+  entry.outbox.clear();
+  HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(entry));
+  HASHLOCK_RETURN_IF_ERROR(run_forward_acks(entry));
+  queue_event(ChannelClosed{entry.channel.id(), "a commitment transaction confirmed on chain"}, {});
+  return persist();
+}
+
 util::Status ChannelManager::process_monitor_events() {
+  // A stale manager state may hold a channel open whose CommitmentTxConfirmed
+  // was handled (and acked) by a later state: the monitor still knows.
+  for (auto& [id, entry] : channels_) {
+    const ChannelMonitor* monitor = chain_monitor_->get(id);
+    if (monitor != nullptr && monitor->funding_spent() &&
+        monitor->funding_spend_kind() != FundingSpendKind::kCooperativeClose) {
+      HASHLOCK_RETURN_IF_ERROR(close_after_funding_spent(entry));
+    }
+  }
   for (const ReleasedEvent& released : chain_monitor_->release_pending_monitor_events()) {
     HASHLOCK_RETURN_IF_ERROR(on_monitor_event(released));
   }

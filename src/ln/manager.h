@@ -294,6 +294,7 @@ class ChannelManager {
                                                  ChannelEntry& in);
   // On a close: fails back our HTLCs no counterparty commitment holds.
   util::Status fail_uncommitted_htlcs(ChannelEntry& entry);
+  util::Status close_after_funding_spent(ChannelEntry& entry);
   util::Status force_close_channel_now(const ChannelId& channel_id, const std::string& reason);
   ChannelMonitor new_monitor(const Channel& channel) const;
   // A closed channel's monitor learns `preimage` (durably) to claim on chain.

@@ -17,6 +17,7 @@ using ln::Event;
 
 constexpr size_t kMaxScenarioLines = 10'000;
 constexpr size_t kMaxNodes = 16;
+constexpr uint64_t kMaxScenarioBlocks = 5000;  // per mine line
 constexpr size_t kHoldForever = 1'000'000'000;
 
 // Command name -> (minimum words, maximum words), the name included.
@@ -27,8 +28,8 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"persistence", {2, 2}},
       {"seed", {2, 2}},
       {"nodes", {3, 1 + kMaxNodes}},
-      {"channel", {4, 8}},
-      {"send", {5, 8}},
+      {"channel", {4, 9}},
+      {"send", {5, 9}},
       {"send-mpp", {5, 10}},
       {"send-parts", {5, 5 + ln::kMaxPaymentParts}},
       {"tick", {1, 2}},
@@ -49,6 +50,10 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"settle", {1, 1}},
       {"switch-mode", {3, 4}},
       {"expect", {2, 16}},
+      {"mine", {2, 2}},
+      {"reorg", {2, 2}},
+      {"force-close", {3, 3}},
+      {"claim", {3, 3}},
   };
   return kGrammar;
 }
@@ -152,6 +157,10 @@ class Runner {
       return util::Status::ok();
     }
     if (c == "crash") return crash(w);
+    if (c == "mine") return mine(w);
+    if (c == "reorg") return reorg(w);
+    if (c == "force-close") return force_close(w);
+    if (c == "claim") return claim(w);
     if (c == "snapshot" || c == "restore") return snapshot(w);
     if (c == "complete") return complete(w);
     if (c == "process") {
@@ -205,25 +214,81 @@ class Runner {
     return util::Status::ok();
   }
 
-  // channel A B CAPACITY [push AMOUNT] [as NAME]
+  // channel A B CAPACITY [push AMOUNT] [as NAME] [funded]
   util::Status open_channel(const std::vector<std::string>& w) {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
     HASHLOCK_ASSIGN_OR_RETURN(size_t b, node(w[2]));
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t capacity, number(w[3], "capacity "));
     uint64_t push = 0;
     std::string name = w[1] + "-" + w[2];
-    for (size_t i = 4; i + 1 < w.size(); i += 2) {
-      if (w[i] == "push") {
+    bool funded = false;
+    for (size_t i = 4; i < w.size(); i += 2) {
+      if (w[i] == "funded") {
+        funded = true;
+        --i;
+      } else if (i + 1 >= w.size()) {
+        return util::invalid_argument("channel option '" + w[i] + "' needs a value");
+      } else if (w[i] == "push") {
         HASHLOCK_ASSIGN_OR_RETURN(push, number(w[i + 1], "push "));
       } else if (w[i] == "as") {
         name = w[i + 1];
       } else {
-        return util::invalid_argument("unknown channel option '" + w[i] + "' (push, as)");
+        return util::invalid_argument("unknown channel option '" + w[i] + "' (push, as, funded)");
       }
     }
     if (push > capacity || capacity == 0)
       return util::invalid_argument("push must not exceed a positive capacity");
-    channels_[name] = harness_->open_channel(a, b, AmountMsat(capacity), AmountMsat(push));
+    if (!funded) {
+      channels_[name] = harness_->open_channel(a, b, AmountMsat(capacity), AmountMsat(push));
+      return util::Status::ok();
+    }
+    auto id = harness_->open_funded_channel(a, b, AmountMsat(capacity), AmountMsat(push));
+    if (!id) return fail("the funded channel " + name + " did not open at both ends");
+    channels_[name] = *id;
+    return util::Status::ok();
+  }
+
+  // mine N: N blocks, the network settling after each.
+  util::Status mine(const std::vector<std::string>& w) {
+    if (w.size() != 2) return util::invalid_argument("use 'mine N'");
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t blocks, number(w[1], "block count "));
+    if (blocks > kMaxScenarioBlocks)
+      return util::invalid_argument("'mine' takes at most " + std::to_string(kMaxScenarioBlocks) +
+                                    " blocks at once");
+    harness_->mine(blocks);
+    return util::Status::ok();
+  }
+
+  // reorg DEPTH: the top DEPTH blocks are replaced by DEPTH + 1 new ones.
+  util::Status reorg(const std::vector<std::string>& w) {
+    if (w.size() != 2) return util::invalid_argument("use 'reorg DEPTH'");
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t depth, number(w[1], "reorg depth "));
+    util::Status done = harness_->chain().reorg(depth);
+    if (!done.is_ok()) return util::invalid_argument(done.message());
+    harness_->settle();
+    return util::Status::ok();
+  }
+
+  // force-close A CHANNEL
+  util::Status force_close(const std::vector<std::string>& w) {
+    if (w.size() != 3) return util::invalid_argument("use 'force-close A CHANNEL'");
+    HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(w[2]));
+    util::Status closed = harness_->on_node(a, [&](ln::ChannelManager& m) {
+      return m.force_close_channel(id, "closed by the scenario");
+    });
+    if (!closed.is_ok()) return fail("force-close " + w[2] + " was refused: " + closed.message());
+    return util::Status::ok();
+  }
+
+  // claim B PAYMENT: the receiver of a payment sent with 'hold' claims it now.
+  util::Status claim(const std::vector<std::string>& w) {
+    if (w.size() != 3) return util::invalid_argument("use 'claim B PAYMENT'");
+    HASHLOCK_ASSIGN_OR_RETURN(size_t b, node(w[1]));
+    const PaymentInfo info = payment(w[2]);
+    util::Status claimed =
+        harness_->on_node(b, [&](ln::ChannelManager& m) { return m.claim_funds(info.preimage); });
+    if (!claimed.is_ok()) return fail("claim " + w[2] + " was refused: " + claimed.message());
     return util::Status::ok();
   }
 
@@ -249,16 +314,19 @@ class Runner {
     (void)b;
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, number(w[4], "amount "));
     bool claim = true;
+    bool hold = false;
     std::string via = w[1] + "-" + w[2];
     if (channels_.count(via) == 0) via = w[2] + "-" + w[1];
     for (size_t i = 5; i < w.size(); ++i) {
-      if (w[i] == "claim" || w[i] == "fail") {
+      if (w[i] == "hold") {
+        hold = true;
+      } else if (w[i] == "claim" || w[i] == "fail") {
         claim = w[i] == "claim";
       } else if (w[i] == "via" && i + 1 < w.size()) {
         via = w[++i];
       } else {
         return util::invalid_argument("unknown send option '" + w[i] +
-                                      "' (claim, fail, via CHANNEL[,CHANNEL...])");
+                                      "' (claim, fail, hold, via CHANNEL[,CHANNEL...])");
       }
     }
     std::vector<ln::RouteHop> route;
@@ -269,7 +337,7 @@ class Runner {
       start = comma + 1;
     }
     const PaymentInfo info = payment(w[3]);
-    harness_->expect_payment(info.preimage, claim);
+    if (!hold) harness_->expect_payment(info.preimage, claim);
     util::Status sent = harness_->on_node(a, [&](ln::ChannelManager& m) {
       return m.send_payment_route(info.id, info.preimage.payment_hash(), AmountMsat(amount), route);
     });
