@@ -317,9 +317,11 @@ class Simulation {
         if (f == nullptr) continue;
         ++report_.forwards;
         // Every forwarder skims kSkimMsat when the forward leaves more than that.
-        const bool skim_right = f->skimmed_fee_msat == AmountMsat(kSkimMsat) ||
+        // (Forwarders skim only with --forwarding; --mpp alone forwards without.)
+        const uint64_t skim = config_.forwarding ? kSkimMsat : 0;
+        const bool skim_right = f->skimmed_fee_msat == AmountMsat(skim) ||
                                 (f->skimmed_fee_msat.value() == 0 &&
-                                 f->outbound_amount_forwarded_msat.value() <= kSkimMsat);
+                                 f->outbound_amount_forwarded_msat.value() <= skim);
         auto fee = f->total_fee_earned_msat.checked_sub(f->skimmed_fee_msat);
         if (!skim_right || !fee.is_ok()) {
           violation("PaymentForwarded at " + harness_.node_id(i).to_string() +

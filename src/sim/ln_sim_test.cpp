@@ -105,6 +105,18 @@ TEST(LnSim, ChainSweepHoldsEveryInvariantWithForceClosesAndReorgs) {
   EXPECT_GT(crashes, 20u);
 }
 
+TEST(LnSim, MultiPartWithoutForwardingFlagStillChecksItsForwards) {
+  // Parts may still cross several hops round the ring; nobody skims then.
+  uint64_t forwards = 0;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    LnSimConfig config{.seed = seed, .nodes = 5, .payments = 80, .crash_rate = 0.02, .mpp = true};
+    const LnSimReport report = run_ln_sim(config);
+    ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
+    forwards += report.forwards;
+  }
+  EXPECT_GT(forwards, 0u);
+}
+
 TEST(LnSim, SameSeedSameRun) {
   LnSimConfig config{
       .seed = 42, .nodes = 4, .payments = 200, .crash_rate = 0.05, .async_persist = true};
