@@ -308,7 +308,10 @@ bool LnHarness::step() {
     handle_one(i, &did_something);
   }
   did_something |= run_claims();
-  if (options_.tick_every_steps > 0 && ++steps_ % options_.tick_every_steps == 0) tick();
+  if (options_.tick_every_steps > 0 && ++steps_ % options_.tick_every_steps == 0) {
+    tick();
+    did_something = true;  // a tick may fail parts back: look again
+  }
   return did_something;
 }
 
