@@ -4,21 +4,19 @@
 #include <gtest/gtest.h>
 
 #include "ln/harness.h"
+#include "ln/test_modes.h"
 
 namespace hashlock::ln {
 namespace {
 
-struct Mode {
-  bool persistent;
-  bool async;
-};
-
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
-  return std::string(info.param.persistent ? "Persistent" : "Legacy") + (info.param.async ? "Async" : "Sync");
+using test_modes::Mode;
+using test_modes::mode_name;
+PaymentPreimage preimage_of(int n) {
+  return test_modes::preimage_for("fwd ", n);
 }
-
-PaymentPreimage preimage_of(int n) { return PaymentPreimage(util::sha256(util::as_bytes("fwd preimage " + std::to_string(n)))); }
-PaymentId payment_id_of(int n) { return PaymentId(util::sha256(util::as_bytes("fwd payment " + std::to_string(n)))); }
+PaymentId payment_id_of(int n) {
+  return test_modes::payment_id_for("fwd ", n);
+}
 
 constexpr uint64_t kCapacity = 100'000'000;
 constexpr uint64_t kAmount = 500'000;
@@ -30,13 +28,16 @@ class Forwarding : public ::testing::TestWithParam<Mode> {
     bc_ = h.open_channel(1, 2, AmountMsat(kCapacity));
   }
   HarnessOptions options(uint64_t seed = 1) const {
-    return HarnessOptions{.persistent_monitor_events = GetParam().persistent, .async_persistence = GetParam().async, .seed = seed};
+    return HarnessOptions{.persistent_monitor_events = GetParam().persistent,
+                          .async_persistence = GetParam().async,
+                          .seed = seed};
   }
   util::Status pay(LnHarness& h, int n, bool claim, std::vector<RouteHop> route = {}) {
     if (route.empty()) route = {RouteHop{ab_, FeePolicy{}}, RouteHop{bc_, FeePolicy{}}};
     h.expect_payment(preimage_of(n), claim);
     return h.on_node(0, [&](ChannelManager& m) {
-      return m.send_payment_route(payment_id_of(n), preimage_of(n).payment_hash(), AmountMsat(kAmount), route);
+      return m.send_payment_route(payment_id_of(n), preimage_of(n).payment_hash(),
+                                  AmountMsat(kAmount), route);
     });
   }
   static uint64_t fee() { return FeePolicy{}.fee_for(AmountMsat(kAmount)).value().value(); }
@@ -66,7 +67,8 @@ TEST_P(Forwarding, PaymentCrossesOneHopAndEveryoneIsPaidExactly) {
     }
   }
   EXPECT_EQ(h.count_events(2, "PaymentClaimed"), 1u);
-  EXPECT_EQ(h.node(0).manager().channel(ab_)->local_state().to_us, AmountMsat(kCapacity - kAmount - fee()));
+  EXPECT_EQ(h.node(0).manager().channel(ab_)->local_state().to_us,
+            AmountMsat(kCapacity - kAmount - fee()));
   EXPECT_EQ(h.node(1).manager().channel(ab_)->local_state().to_us, AmountMsat(kAmount + fee()));
   EXPECT_EQ(h.node(1).manager().channel(bc_)->local_state().to_us, AmountMsat(kCapacity - kAmount));
   EXPECT_EQ(h.node(2).manager().channel(bc_)->local_state().to_us, AmountMsat(kAmount));
@@ -91,7 +93,8 @@ TEST_P(Forwarding, ForwarderRejectsWithItsOwnReason) {
   LnHarness h(3, options());
   open(h);
   const ChannelId unknown(util::sha256(util::as_bytes("no such channel")));
-  ASSERT_TRUE(pay(h, 3, true, {RouteHop{ab_, FeePolicy{}}, RouteHop{unknown, FeePolicy{}}}).is_ok());
+  ASSERT_TRUE(
+      pay(h, 3, true, {RouteHop{ab_, FeePolicy{}}, RouteHop{unknown, FeePolicy{}}}).is_ok());
   FeePolicy stingy;
   stingy.base_fee = AmountMsat(0);
   stingy.proportional_millionths = 0;
@@ -135,7 +138,8 @@ TEST_P(Forwarding, ForwarderRestartsAtEveryPersistencePoint) {
     EXPECT_GE(h.crashes(), 1u);
     const size_t sent = h.count_events(0, "PaymentSent");
     EXPECT_EQ(sent + h.count_events(0, "PaymentFailed"), 1u);
-    EXPECT_EQ(h.count_events(1, "PaymentForwarded"), sent) << "one PaymentForwarded per settled forward";
+    EXPECT_EQ(h.count_events(1, "PaymentForwarded"), sent)
+        << "one PaymentForwarded per settled forward";
     if (h.count_events(2, "PaymentClaimed") > 0) {
       EXPECT_EQ(sent, 1u) << "the receiver was paid, so the sender must know";
     }
@@ -191,7 +195,8 @@ TEST_P(Forwarding, SkimmedHtlcIsRefusedByAReceiverThatDidNotAgree) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, Forwarding,
-                         ::testing::Values(Mode{true, false}, Mode{true, true}, Mode{false, false}, Mode{false, true}),
+                         ::testing::Values(Mode{true, false}, Mode{true, true}, Mode{false, false},
+                                           Mode{false, true}),
                          mode_name);
 
 }  // namespace

@@ -6,25 +6,18 @@
 #include <gtest/gtest.h>
 
 #include "ln/harness.h"
+#include "ln/test_modes.h"
 
 namespace hashlock::ln {
 namespace {
 
-struct Mode {
-  bool persistent;
-  bool async;
-};
-
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
-  return std::string(info.param.persistent ? "Persistent" : "Legacy") +
-         (info.param.async ? "Async" : "Sync");
-}
-
+using test_modes::Mode;
+using test_modes::mode_name;
 PaymentPreimage preimage_of(int n) {
-  return PaymentPreimage(util::sha256(util::as_bytes("preimage " + std::to_string(n))));
+  return test_modes::preimage_for("", n);
 }
 PaymentId payment_id_of(int n) {
-  return PaymentId(util::sha256(util::as_bytes("payment " + std::to_string(n))));
+  return test_modes::payment_id_for("", n);
 }
 
 constexpr uint64_t kCapacity = 100'000'000;
