@@ -39,13 +39,7 @@ class MultiPart : public ::testing::TestWithParam<Mode> {
   // Makes the graph claim that B forwards for free: routes through B look
   // cheapest, and B refuses them (fee_insufficient).
   static void advertise_free_forwarding_at_b(LnHarness& h, const ChannelId& bd) {
-    std::vector<GraphEdge> edges = h.graph().edges();
-    h.graph() = NetworkGraph();
-    for (GraphEdge edge : edges) {
-      if (edge.channel_id == bd && edge.from == h.node_id(kB))
-        edge.policy = FeePolicy{AmountMsat(0), 0, 40};
-      h.graph().add_edge(edge);
-    }
+    ASSERT_EQ(h.graph().set_fees(bd, h.node_id(kB), AmountMsat(0), 0), 1u);
   }
   util::Status pay(LnHarness& h, int n, bool claim, size_t parts, uint32_t retries = 3) {
     h.expect_payment(preimage_of(n), claim);

@@ -9,23 +9,38 @@ namespace {
 
 // The cheapest known way from a node to the payee.
 struct Label {
-  AmountMsat send;      // what the node puts into its next channel
-  uint32_t cltv = 0;    // the expiry of that HTLC
-  AmountMsat fees;      // fees paid from here to the payee
+  AmountMsat send;              // what the node puts into its next channel
+  uint32_t cltv = 0;            // the expiry of that HTLC
+  AmountMsat fees;              // fees paid from here to the payee
   size_t next_edge = SIZE_MAX;  // SIZE_MAX: this node is the payee
 };
 
 }  // namespace
 
 void NetworkGraph::remove_channel(const ChannelId& channel_id) {
-  edges_.erase(std::remove_if(edges_.begin(), edges_.end(), [&](const GraphEdge& e) { return e.channel_id == channel_id; }),
+  edges_.erase(std::remove_if(edges_.begin(), edges_.end(),
+                              [&](const GraphEdge& e) { return e.channel_id == channel_id; }),
                edges_.end());
 }
 
-util::Result<FoundRoute> find_route(const NetworkGraph& graph, NodeId payer, NodeId payee, AmountMsat amount,
-                                    uint32_t final_cltv, uint32_t max_total_cltv) {
+size_t NetworkGraph::set_fees(const ChannelId& channel_id, std::optional<NodeId> from,
+                              AmountMsat base_fee, uint32_t proportional_millionths) {
+  size_t changed = 0;
+  for (GraphEdge& edge : edges_) {
+    if (edge.channel_id != channel_id || (from && edge.from != *from)) continue;
+    edge.policy.base_fee = base_fee;
+    edge.policy.proportional_millionths = proportional_millionths;
+    ++changed;
+  }
+  return changed;
+}
+
+util::Result<FoundRoute> find_route(const NetworkGraph& graph, NodeId payer, NodeId payee,
+                                    AmountMsat amount, uint32_t final_cltv,
+                                    uint32_t max_total_cltv) {
   if (payer == payee) return util::invalid_argument("a route needs a payee other than the payer");
-  if (graph.edges().size() > kMaxGraphEdges) return util::invalid_argument("the graph is too large to search");
+  if (graph.edges().size() > kMaxGraphEdges)
+    return util::invalid_argument("the graph is too large to search");
   const auto& edges = graph.edges();
   std::map<NodeId, Label> best;
   using Entry = std::tuple<uint64_t, uint32_t, uint64_t>;  // fees, cltv, node
@@ -68,8 +83,9 @@ util::Result<FoundRoute> find_route(const NetworkGraph& graph, NodeId payer, Nod
   }
   auto start = best.find(payer);
   if (start == best.end()) {
-    return util::not_found("no route from " + payer.to_string() + " to " + payee.to_string() + " for " +
-                           amount.to_string() + " within an expiry of " + std::to_string(max_total_cltv));
+    return util::not_found("no route from " + payer.to_string() + " to " + payee.to_string() +
+                           " for " + amount.to_string() + " within an expiry of " +
+                           std::to_string(max_total_cltv));
   }
   FoundRoute route;
   route.fees = start->second.fees;
@@ -79,7 +95,8 @@ util::Result<FoundRoute> find_route(const NetworkGraph& graph, NodeId payer, Nod
     const GraphEdge& edge = edges[label.next_edge];
     route.hops.push_back(RouteHop{edge.channel_id, edge.policy});
     at = edge.to;
-    if (route.hops.size() > kMaxRouteHops) return util::not_found("no route within " + std::to_string(kMaxRouteHops) + " hops");
+    if (route.hops.size() > kMaxRouteHops)
+      return util::not_found("no route within " + std::to_string(kMaxRouteHops) + " hops");
   }
   return route;
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "ln/onion.h"
@@ -30,6 +31,10 @@ class NetworkGraph {
  public:
   void add_edge(const GraphEdge& edge) { edges_.push_back(edge); }
   void remove_channel(const ChannelId& channel_id);
+  // Sets the fees advertised for forwarding into `channel_id` (by `from`, or
+  // by either end), keeping each edge's expiry delta. Returns the edges changed.
+  size_t set_fees(const ChannelId& channel_id, std::optional<NodeId> from, AmountMsat base_fee,
+                  uint32_t proportional_millionths);
   const std::vector<GraphEdge>& edges() const { return edges_; }
 
  private:
@@ -44,7 +49,8 @@ struct FoundRoute {
 
 inline constexpr size_t kMaxGraphEdges = 1'000'000;
 
-util::Result<FoundRoute> find_route(const NetworkGraph& graph, NodeId payer, NodeId payee, AmountMsat amount,
-                                    uint32_t final_cltv, uint32_t max_total_cltv);
+util::Result<FoundRoute> find_route(const NetworkGraph& graph, NodeId payer, NodeId payee,
+                                    AmountMsat amount, uint32_t final_cltv,
+                                    uint32_t max_total_cltv);
 
 }  // namespace hashlock::ln

@@ -5,7 +5,9 @@
 namespace hashlock::ln {
 namespace {
 
-ChannelId channel(const std::string& name) { return ChannelId(util::sha256(util::as_bytes(name))); }
+ChannelId channel(const std::string& name) {
+  return ChannelId(util::sha256(util::as_bytes(name)));
+}
 
 FeePolicy policy(uint64_t base, uint32_t ppm, uint32_t delta) {
   FeePolicy p;
@@ -15,7 +17,8 @@ FeePolicy policy(uint64_t base, uint32_t ppm, uint32_t delta) {
   return p;
 }
 
-void both_ways(NetworkGraph& g, const std::string& name, uint64_t a, uint64_t b, uint64_t capacity, FeePolicy p) {
+void both_ways(NetworkGraph& g, const std::string& name, uint64_t a, uint64_t b, uint64_t capacity,
+               FeePolicy p) {
   g.add_edge(GraphEdge{channel(name), NodeId(a), NodeId(b), AmountMsat(capacity), p});
   g.add_edge(GraphEdge{channel(name), NodeId(b), NodeId(a), AmountMsat(capacity), p});
 }
@@ -44,6 +47,24 @@ TEST(Router, FindsTheCheapestRouteThatCanCarryTheAmount) {
   auto built = build_route(route->hops, AmountMsat(1'000'000), 40);
   ASSERT_TRUE(built.is_ok());
   EXPECT_EQ(built->fees, route->fees);
+}
+
+TEST(Router, AdvertisedFeesChangeForOneEndOrBothAndKeepTheExpiryDelta) {
+  NetworkGraph g = diamond();
+  EXPECT_EQ(g.set_fees(channel("24"), NodeId(2), AmountMsat(0), 0), 1u);
+  EXPECT_EQ(g.set_fees(channel("34"), std::nullopt, AmountMsat(7), 3), 2u);
+  EXPECT_EQ(g.set_fees(channel("none"), std::nullopt, AmountMsat(7), 3), 0u);
+  for (const GraphEdge& e : g.edges()) {
+    if (e.channel_id == channel("24")) {
+      EXPECT_EQ(e.policy.base_fee, AmountMsat(e.from == NodeId(2) ? 0 : 100));
+      EXPECT_EQ(e.policy.cltv_expiry_delta, 200u);
+    }
+    if (e.channel_id == channel("34")) {
+      EXPECT_EQ(e.policy.base_fee, AmountMsat(7));
+      EXPECT_EQ(e.policy.proportional_millionths, 3u);
+      EXPECT_EQ(e.policy.cltv_expiry_delta, 20u);
+    }
+  }
 }
 
 TEST(Router, RespectsTheExpiryLimit) {

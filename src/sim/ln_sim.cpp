@@ -176,13 +176,7 @@ class Simulation {
   }
 
   void advertise_no_fee(const ChannelId& channel) {
-    std::vector<ln::GraphEdge> edges = harness_.graph().edges();
-    harness_.graph() = ln::NetworkGraph();
-    for (ln::GraphEdge edge : edges) {
-      if (edge.channel_id == channel)
-        edge.policy = ln::FeePolicy{AmountMsat(0), 0, ln::FeePolicy{}.cltv_expiry_delta};
-      harness_.graph().add_edge(edge);
-    }
+    harness_.graph().set_fees(channel, std::nullopt, AmountMsat(0), 0);
   }
 
   void maybe_inject_faults() {
@@ -319,9 +313,9 @@ class Simulation {
         // Every forwarder skims kSkimMsat when the forward leaves more than that.
         // (Forwarders skim only with --forwarding; --mpp alone forwards without.)
         const uint64_t skim = config_.forwarding ? kSkimMsat : 0;
-        const bool skim_right = f->skimmed_fee_msat == AmountMsat(skim) ||
-                                (f->skimmed_fee_msat.value() == 0 &&
-                                 f->outbound_amount_forwarded_msat.value() <= skim);
+        const bool skim_right =
+            f->skimmed_fee_msat == AmountMsat(skim) ||
+            (f->skimmed_fee_msat.value() == 0 && f->outbound_amount_forwarded_msat.value() <= skim);
         auto fee = f->total_fee_earned_msat.checked_sub(f->skimmed_fee_msat);
         if (!skim_right || !fee.is_ok()) {
           violation("PaymentForwarded at " + harness_.node_id(i).to_string() +

@@ -437,18 +437,9 @@ class Runner {
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t base, number(w[4], "base fee "));
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t ppm, number(w[5], "proportional fee "));
     if (ppm > 1'000'000) return util::invalid_argument("proportional fee above 1,000,000 ppm");
-    std::vector<ln::GraphEdge> edges = harness_->graph().edges();
-    harness_->graph() = ln::NetworkGraph();
-    bool found = false;
-    for (ln::GraphEdge edge : edges) {
-      if (edge.channel_id == id && edge.from == harness_->node_id(from)) {
-        edge.policy = ln::FeePolicy{AmountMsat(base), static_cast<uint32_t>(ppm),
-                                    edge.policy.cltv_expiry_delta};
-        found = true;
-      }
-      harness_->graph().add_edge(edge);
-    }
-    return found ? util::Status::ok() : fail(w[2] + " is not an end of channel " + w[1]);
+    const size_t changed = harness_->graph().set_fees(id, harness_->node_id(from), AmountMsat(base),
+                                                      static_cast<uint32_t>(ppm));
+    return changed > 0 ? util::Status::ok() : fail(w[2] + " is not an end of channel " + w[1]);
   }
 
   // deliver all | deliver A B [N|all]
