@@ -18,7 +18,7 @@ ExternalProject_Add(hashlock_fuzzers
   USES_TERMINAL_BUILD ON)
 
 set(HASHLOCK_FUZZ_SMOKE_SECONDS 10 CACHE STRING "Seconds each fuzzer runs in the test suite")
-foreach(target fuzz_record fuzz_ln_consistency)
+foreach(target fuzz_record fuzz_ln_consistency fuzz_manager_records)
   add_test(NAME ${target}_smoke
     COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
       ${HASHLOCK_FUZZ_BINARY_DIR}/fuzz/${target}

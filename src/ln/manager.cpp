@@ -1,16 +1,16 @@
 #include "ln/manager.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "codec/record.h"
 #include "ln/manager_records.h"
+#include "ln/manager_store.h"
 #include "util/check.h"
 
 namespace hashlock::ln {
 namespace {
 
-constexpr const char* kManagerNamespace = "manager";
-constexpr const char* kStateKey = "state";
 constexpr const char* kForwardsDoneNamespace = "forwards_done";
 constexpr codec::RecordKind kForwardDoneRecord{
     .type = 46, .min_version = 1, .current_version = 1, .name = "handled forward"};
@@ -18,12 +18,6 @@ constexpr codec::RecordKind kForwardDoneRecord{
 std::string forward_key(const ChannelId& prev_channel, HtlcId prev_htlc) {
   return prev_channel.to_hex() + "/" + std::to_string(prev_htlc.value());
 }
-// Version 2: payments are kept part by part (multi-part payments).
-constexpr codec::RecordKind kManagerRecord{
-    .type = 44, .min_version = 2, .current_version = 2, .name = "channel manager"};
-constexpr size_t kMaxItems = 10'000'000;
-
-// The per-hop payload of the final hop: the total amount of the payment.
 // The secret seed of a channel's per-commitment secrets: private to the node.
 Secret channel_seed(const Secret& node_seed, const ChannelId& id) {
   codec::ByteWriter w;
@@ -43,8 +37,9 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const Manag
                                                                      store::KVStore& store,
                                                                      ChainMonitor& chain_monitor,
                                                                      PeerTransport& transport) {
-  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> existing, store.get(kManagerNamespace, kStateKey));
-  if (existing)
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> existing, store.get(kManagerNamespace, kManagerNodeKey));
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> old, store.get(kManagerNamespace, kOldManagerStateKey));
+  if (existing || old)
     return util::failed_precondition(
         "the store already holds a node; load it instead of creating one");
   std::unique_ptr<ChannelManager> manager(
@@ -57,11 +52,9 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
                                                                    store::KVStore& store,
                                                                    ChainMonitor& chain_monitor,
                                                                    PeerTransport& transport) {
-  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> state, store.get(kManagerNamespace, kStateKey));
-  if (!state) return util::not_found("the store holds no channel manager state");
   std::unique_ptr<ChannelManager> manager(
       new ChannelManager(config, store, chain_monitor, transport));
-  HASHLOCK_RETURN_IF_ERROR(manager->decode_state(*state).with_context("manager/state"));
+  HASHLOCK_RETURN_IF_ERROR(manager->load_records());
   HASHLOCK_RETURN_IF_ERROR(manager->in_round([&] { return manager->reconcile_after_load(); }));
   return manager;
 }
@@ -70,10 +63,10 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
 
 util::Status ChannelManager::persist(store::WriteBatch extra, store::Durability durability) {
   if (round_depth_ == 0) {
-    extra.put(kManagerNamespace, kStateKey, encode_state());
+    write_changed_records(extra, /*end_of_round=*/true);
     return store_->write(extra, durability);
   }
-  // In a round the state is encoded once, when the round commits.
+  // In a round the changed records are encoded once, when the round commits.
   state_dirty_ = true;
   if (durability == store::Durability::kSynced) state_durability_ = durability;
   return extra.empty() ? util::Status::ok() : store_->write(extra, durability);
@@ -106,20 +99,21 @@ util::Status ChannelManager::end_round() {
 
 util::Status ChannelManager::commit_mid_round() {
   if (round_depth_ == 0) return util::Status::ok();  // every write was its own
-  HASHLOCK_RETURN_IF_ERROR(commit_round());
+  HASHLOCK_RETURN_IF_ERROR(commit_round(/*end_of_round=*/false));
   store_->begin_group();
   return util::Status::ok();
 }
 
-util::Status ChannelManager::commit_round() {
+util::Status ChannelManager::commit_round(bool end_of_round) {
   // A failed commit earlier in this round stopped the node.
   if (!store_->in_group()) return fatal_;
-  util::Status written = util::Status::ok();
-  if (state_dirty_) {
-    written = store_->put(kManagerNamespace, kStateKey, encode_state(), state_durability_);
-    state_dirty_ = false;
-    state_durability_ = store::Durability::kBuffered;
-  }
+  // Objects changed without a persist() call are written too (buffered):
+  // never less durable than riding on a later write.
+  store::WriteBatch records;
+  write_changed_records(records, end_of_round);
+  util::Status written = records.empty() ? util::Status::ok() : store_->write(records, state_durability_);
+  state_dirty_ = false;
+  state_durability_ = store::Durability::kBuffered;
   if (written.is_ok()) written = store_->commit_group();
   if (!written.is_ok()) {
     // The round's writes are lost; so must be everything that depends on
@@ -212,185 +206,164 @@ util::Result<std::optional<PaymentState>> ChannelManager::completed_payment(
   return std::optional<PaymentState>(succeeded ? PaymentState::kSucceeded : PaymentState::kFailed);
 }
 
-Bytes ChannelManager::encode_state() const {
-  std::vector<Bytes> channels, payments, claimable, events;
-  for (const auto& [id, entry] : channels_) {
-    std::vector<Bytes> updates;
-    for (const ChannelMonitorUpdate& update : entry.in_flight)
-      updates.push_back(encode_update(update));
-    codec::TlvWriter w;
-    w.bytes(0, entry.channel.encode()).bytes(2, codec::encode_list(updates));
-    channels.push_back(w.take());
-  }
-  for (const auto& [id, p] : payments_) payments.push_back(encode_outbound_payment(id, p));
-  for (const auto& [hash, c] : claimable_) {
-    codec::ByteWriter htlcs;
-    for (const ClaimableHtlc& h : c.htlcs) {
-      htlcs.raw(h.channel_id.view());
-      htlcs.u64(h.htlc_id.value());
-      htlcs.u64(h.amount.value());
-      htlcs.u8(h.removed ? 1 : 0);
-      htlcs.u64(h.skimmed_fee.value());
-    }
-    codec::TlvWriter w;
-    w.bytes32(0, hash)
-        .amount(2, c.total)
-        .bytes(4, htlcs.bytes())
-        .u64(6, static_cast<uint64_t>(c.state))
-        .u64(8, c.hop_index)
-        .u64(10, c.first_tick);
-    if (c.preimage) w.bytes32(13, *c.preimage);
-    claimable.push_back(w.take());
-  }
-  for (const QueuedEvent& e : events_) events.push_back(encode_queued_event(e));
-  codec::TlvWriter w;
-  w.u64(0, config_.node_id.value())
-      .boolean(2, config_.persistent_monitor_events)
-      .bytes(4, codec::encode_list(channels))
-      .bytes(6, codec::encode_list(payments))
-      .bytes(8, codec::encode_list(claimable))
-      .bytes(10, codec::encode_list(events))
-      .u64(12, next_event_sequence_)
-      .u64(14, channels_opened_);
-  std::vector<Bytes> forwards, acks;
-  for (const PendingForward& f : pending_forwards_) {
-    codec::TlvWriter fw;
-    fw.bytes32(0, f.in_channel).u64(2, f.htlc.id.value()).amount(4, f.htlc.amount)
-        .bytes32(6, f.htlc.payment_hash).u64(8, f.htlc.cltv_expiry).bytes(10, f.htlc.onion);
-    forwards.push_back(fw.take());
-  }
-  for (const auto& [key, ack] : forward_acks_) {
-    codec::TlvWriter aw;
-    aw.bytes32(0, key.first).u64(2, key.second).u64(4, ack.removed_by_update);
-    if (ack.source) aw.bytes32(6, ack.source->channel_id).u64(8, ack.source->event_id);
-    if (ack.awaits_handled) aw.boolean(9, true).boolean(11, ack.handled);
-    acks.push_back(aw.take());
-  }
-  w.bytes(16, codec::encode_list(forwards)).bytes(18, codec::encode_list(acks)).u64(20, tick_);
-  return codec::encode_record(kManagerRecord, w);
+ManagerNode ChannelManager::node_record() const {
+  return ManagerNode{config_.node_id, config_.persistent_monitor_events, next_event_sequence_,
+                     channels_opened_, tick_, pending_forwards_};
 }
 
-util::Status ChannelManager::decode_state(ByteView encoded) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
-                            codec::open_record(kManagerRecord, encoded));
-  codec::TlvReader& r = record.fields;
-  HASHLOCK_ASSIGN_OR_RETURN(uint64_t node, r.u64(0));
-  if (NodeId(node) != config_.node_id) {
-    return util::failed_precondition("the store belongs to " + NodeId(node).to_string() + ", not " +
+void ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of_round) {
+  auto write = [&](const char* ns, std::string key, const Bytes* value) {
+    if (!written_this_round_.empty()) {
+      auto it = written_this_round_.find({ns, key});
+      if (value != nullptr && it != written_this_round_.end() && it->second == *value) return;
+    }
+    if (value == nullptr) {
+      batch.remove(ns, key);
+    } else {
+      batch.put(ns, key, *value);
+    }
+    if (!end_of_round) written_this_round_[{ns, std::move(key)}] = value ? *value : Bytes();
+  };
+  channels_.for_each_change([&](const ChannelId& id, const ChannelEntry* entry) {
+    const Bytes value = entry ? encode_manager_channel(entry->channel, entry->in_flight) : Bytes();
+    write(kManagerChannelsNamespace, channel_record_key(id), entry ? &value : nullptr);
+  });
+  payments_.for_each_change([&](const PaymentId& id, const OutboundPayment* payment) {
+    const Bytes value = payment ? encode_payment_record(id, *payment) : Bytes();
+    write(kManagerPaymentsNamespace, payment_record_key(id), payment ? &value : nullptr);
+  });
+  claimable_.for_each_change([&](const PaymentHash& hash, const ClaimablePayment* payment) {
+    const Bytes value = payment ? encode_claimable_record(hash, *payment) : Bytes();
+    write(kManagerClaimableNamespace, claimable_record_key(hash), payment ? &value : nullptr);
+  });
+  forward_acks_.for_each_change([&](const ForwardKey& key, const ForwardAck* ack) {
+    const Bytes value = ack ? encode_forward_ack_record(key, *ack) : Bytes();
+    write(kManagerForwardAcksNamespace, forward_ack_record_key(key), ack ? &value : nullptr);
+  });
+  events_.for_each_change([&](uint64_t sequence, const QueuedEvent* event) {
+    const Bytes value = event ? encode_event_record(*event) : Bytes();
+    write(kManagerEventsNamespace, event_record_key(sequence), event ? &value : nullptr);
+  });
+  Bytes node = encode_manager_node(node_record());
+  if (node != written_node_record_) {
+    batch.put(kManagerNamespace, kManagerNodeKey, node);
+    written_node_record_ = std::move(node);
+  }
+  if (!end_of_round) return;
+  channels_.forget_changes();
+  payments_.forget_changes();
+  claimable_.forget_changes();
+  forward_acks_.forget_changes();
+  events_.forget_changes();
+  written_this_round_.clear();
+}
+
+util::Status ChannelManager::verify_records() const {
+  if (round_depth_ > 0) return util::failed_precondition("verify_records inside a round");
+  std::map<std::string, std::map<std::string, Bytes>> expected;
+  expected[kManagerNamespace][kManagerNodeKey] = encode_manager_node(node_record());
+  for (const auto& [id, entry] : channels_)
+    expected[kManagerChannelsNamespace][channel_record_key(id)] = encode_manager_channel(entry.channel, entry.in_flight);
+  for (const auto& [id, payment] : payments_)
+    expected[kManagerPaymentsNamespace][payment_record_key(id)] = encode_payment_record(id, payment);
+  for (const auto& [hash, payment] : claimable_)
+    expected[kManagerClaimableNamespace][claimable_record_key(hash)] = encode_claimable_record(hash, payment);
+  for (const auto& [key, ack] : forward_acks_)
+    expected[kManagerForwardAcksNamespace][forward_ack_record_key(key)] = encode_forward_ack_record(key, ack);
+  for (const QueuedEvent& event : events_)
+    expected[kManagerEventsNamespace][event_record_key(event.sequence)] = encode_event_record(event);
+  for (const char* ns : kManagerNamespaces) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> stored, store_->list(ns));
+    const std::map<std::string, Bytes>& want = expected[ns];
+    for (const store::Entry& entry : stored) {
+      auto it = want.find(entry.key);
+      if (it == want.end())
+        return util::corruption(std::string(ns) + "/" + store::printable_key(entry.key) + " is stored but gone from memory");
+      if (it->second != entry.value)
+        return util::corruption(std::string(ns) + "/" + store::printable_key(entry.key) + " differs from memory");
+    }
+    if (stored.size() != want.size())
+      return util::corruption(std::string(ns) + ": " + std::to_string(want.size() - stored.size()) +
+                              " records in memory were never written");
+  }
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::load_records() {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> old, store_->get(kManagerNamespace, kOldManagerStateKey));
+  if (old) {
+    return util::unsupported(
+        "manager/state: the store holds the channel manager as one record (type 44) of an older "
+        "build; this build keeps it as one record per object and does not read the old form");
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw_node, store_->get(kManagerNamespace, kManagerNodeKey));
+  if (!raw_node) return util::not_found("the store holds no channel manager state");
+  util::Result<ManagerNode> decoded_node = decode_manager_node(*raw_node);
+  if (!decoded_node.is_ok()) return decoded_node.status().with_context("manager/node");
+  ManagerNode node = std::move(decoded_node).value();
+  if (node.node_id != config_.node_id) {
+    return util::failed_precondition("the store belongs to " + node.node_id.to_string() + ", not " +
                                      config_.node_id.to_string());
   }
-  HASHLOCK_ASSIGN_OR_RETURN(bool stored_flag, r.boolean(2));
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView channels, r.bytes(4));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> channel_items,
-                            codec::decode_list(channels, kMaxItems, "channels"));
-  for (ByteView item : channel_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c, codec::TlvReader::parse(item, "manager channel"));
-    HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, c.bytes(0));
-    HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode(raw_channel));
-    HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, c.bytes(2));
-    HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> updates,
-                              codec::decode_list(raw_updates, kMaxItems, "in-flight updates"));
-    ChannelEntry entry{std::move(channel), {}, {}};
-    for (ByteView u : updates) {
-      HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(u));
-      entry.in_flight.push_back(std::move(update));
+  next_event_sequence_ = node.next_event_sequence;
+  channels_opened_ = node.channels_opened;
+  tick_ = node.tick;
+  pending_forwards_ = std::move(node.pending_forwards);
+  written_node_record_ = std::move(*raw_node);
+  // Each record, checked against the key it is stored under.
+  auto each = [&](const char* ns, auto&& load_one) -> util::Status {
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> entries, store_->list(ns));
+    for (store::Entry& entry : entries) {
+      util::Status loaded = load_one(entry);
+      if (!loaded.is_ok()) return loaded.with_context(std::string(ns) + "/" + store::printable_key(entry.key));
     }
-    HASHLOCK_RETURN_IF_ERROR(c.finish());
-    const ChannelId id = entry.channel.id();
-    channels_.emplace(id, std::move(entry));
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView payments, r.bytes(6));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> payment_items,
-                            codec::decode_list(payments, kMaxItems, "payments"));
-  for (ByteView item : payment_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(auto payment, decode_outbound_payment(item));
-    payments_[payment.first] = std::move(payment.second);
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView claimable, r.bytes(8));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> claimable_items,
-                            codec::decode_list(claimable, kMaxItems, "claimable"));
-  for (ByteView item : claimable_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader c,
-                              codec::TlvReader::parse(item, "claimable payment"));
-    HASHLOCK_ASSIGN_OR_RETURN(PaymentHash hash, c.bytes32<PaymentHash>(0));
-    ClaimablePayment payment;
-    HASHLOCK_ASSIGN_OR_RETURN(payment.total, c.amount(2));
-    HASHLOCK_ASSIGN_OR_RETURN(ByteView htlcs, c.bytes(4));
-    codec::ByteReader in(htlcs);
-    while (!in.at_end()) {
-      HASHLOCK_ASSIGN_OR_RETURN(ByteView channel, in.raw(32, "claimable channel"));
-      HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, in.u64("claimable htlc"));
-      HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, in.u64("claimable amount"));
-      HASHLOCK_ASSIGN_OR_RETURN(uint8_t removed, in.u8("claimable removed"));
-      HASHLOCK_ASSIGN_OR_RETURN(uint64_t skimmed, in.u64("claimable skimmed fee"));
-      HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel_id, ChannelId::from_bytes(channel));
-      payment.htlcs.push_back(
-          ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount), removed != 0, AmountMsat(skimmed)});
-    }
-    HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, c.u64(6));
-    if (state > 3)
-      return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
-    payment.state = static_cast<ClaimState>(state);
-    HASHLOCK_ASSIGN_OR_RETURN(uint64_t hop, c.u64(8));
-    payment.hop_index = static_cast<uint32_t>(std::min<uint64_t>(hop, kMaxRouteHops));
-    HASHLOCK_ASSIGN_OR_RETURN(payment.first_tick, c.u64(10));
-    if (c.has(13)) {
-      HASHLOCK_ASSIGN_OR_RETURN(PaymentPreimage preimage, c.bytes32<PaymentPreimage>(13));
-      payment.preimage = preimage;
-    }
-    HASHLOCK_RETURN_IF_ERROR(c.finish());
-    claimable_[hash] = std::move(payment);
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView events, r.bytes(10));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> event_items,
-                            codec::decode_list(events, kMaxQueuedUserEvents, "user events"));
-  for (ByteView item : event_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(QueuedEvent event, decode_queued_event(item));
-    events_.push_back(std::move(event));
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(next_event_sequence_, r.u64(12));
-  HASHLOCK_ASSIGN_OR_RETURN(channels_opened_, r.u64(14));
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView forwards, r.bytes(16));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> forward_items, codec::decode_list(forwards, kMaxItems, "pending forwards"));
-  for (ByteView item : forward_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader f, codec::TlvReader::parse(item, "pending forward"));
-    PendingForward forward;
-    HASHLOCK_ASSIGN_OR_RETURN(forward.in_channel, f.bytes32<ChannelId>(0));
-    HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, f.u64(2));
-    forward.htlc.id = HtlcId(id);
-    HASHLOCK_ASSIGN_OR_RETURN(forward.htlc.amount, f.amount(4));
-    HASHLOCK_ASSIGN_OR_RETURN(forward.htlc.payment_hash, f.bytes32<PaymentHash>(6));
-    HASHLOCK_ASSIGN_OR_RETURN(uint64_t cltv, f.u64(8));
-    forward.htlc.cltv_expiry = static_cast<uint32_t>(cltv);
-    HASHLOCK_ASSIGN_OR_RETURN(ByteView onion, f.bytes(10));
-    forward.htlc.onion.assign(onion.begin(), onion.end());
-    HASHLOCK_RETURN_IF_ERROR(f.finish());
-    pending_forwards_.push_back(std::move(forward));
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView acks, r.bytes(18));
-  HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> ack_items, codec::decode_list(acks, kMaxItems, "forward acks"));
-  for (ByteView item : ack_items) {
-    HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader a, codec::TlvReader::parse(item, "forward ack"));
-    HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel, a.bytes32<ChannelId>(0));
-    HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, a.u64(2));
-    ForwardAck ack;
-    HASHLOCK_ASSIGN_OR_RETURN(ack.removed_by_update, a.u64(4));
-    if (a.has(6)) {
-      MonitorEventSource source;
-      HASHLOCK_ASSIGN_OR_RETURN(source.channel_id, a.bytes32<ChannelId>(6));
-      HASHLOCK_ASSIGN_OR_RETURN(source.event_id, a.u64(8));
-      ack.source = source;
-    }
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> awaits, a.optional_u64(9));
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> handled, a.optional_u64(11));
-    ack.awaits_handled = awaits.value_or(0) == 1;
-    ack.handled = handled.value_or(0) == 1;
-    HASHLOCK_RETURN_IF_ERROR(a.finish());
-    forward_acks_[{channel, htlc}] = ack;
-  }
-  HASHLOCK_ASSIGN_OR_RETURN(tick_, r.u64(20));
-  HASHLOCK_RETURN_IF_ERROR(r.finish());
-  if (stored_flag && !config_.persistent_monitor_events && chain_monitor_->unacked_events() > 0) {
+    return util::Status::ok();
+  };
+  auto check_key = [](const store::Entry& entry, const std::string& expected) {
+    return entry.key == expected ? util::Status::ok()
+                                 : util::corruption("the record is of " + expected + ", stored under another key");
+  };
+  auto load_channel = [&](const store::Entry& entry) -> util::Status {
+    HASHLOCK_ASSIGN_OR_RETURN(ManagerChannel decoded, decode_manager_channel(entry.value));
+    const ChannelId id = decoded.channel.id();
+    HASHLOCK_RETURN_IF_ERROR(check_key(entry, channel_record_key(id)));
+    channels_.load(id, ChannelEntry{std::move(decoded.channel), std::move(decoded.in_flight), {}});
+    return util::Status::ok();
+  };
+  auto load_payment = [&](const store::Entry& entry) -> util::Status {
+    HASHLOCK_ASSIGN_OR_RETURN(auto payment, decode_payment_record(entry.value));
+    HASHLOCK_RETURN_IF_ERROR(check_key(entry, payment_record_key(payment.first)));
+    payments_.load(payment.first, std::move(payment.second));
+    return util::Status::ok();
+  };
+  auto load_claimable = [&](const store::Entry& entry) -> util::Status {
+    HASHLOCK_ASSIGN_OR_RETURN(auto payment, decode_claimable_record(entry.value));
+    HASHLOCK_RETURN_IF_ERROR(check_key(entry, claimable_record_key(payment.first)));
+    claimable_.load(payment.first, std::move(payment.second));
+    return util::Status::ok();
+  };
+  auto load_forward_ack = [&](const store::Entry& entry) -> util::Status {
+    HASHLOCK_ASSIGN_OR_RETURN(auto ack, decode_forward_ack_record(entry.value));
+    HASHLOCK_RETURN_IF_ERROR(check_key(entry, forward_ack_record_key(ack.first)));
+    forward_acks_.load(ack.first, ack.second);
+    return util::Status::ok();
+  };
+  auto load_event = [&](const store::Entry& entry) -> util::Status {
+    HASHLOCK_ASSIGN_OR_RETURN(QueuedEvent event, decode_event_record(entry.value));
+    HASHLOCK_RETURN_IF_ERROR(check_key(entry, event_record_key(event.sequence)));
+    if (event.sequence >= next_event_sequence_)
+      return util::corruption("event " + std::to_string(event.sequence) + " is not below the next sequence " +
+                              std::to_string(next_event_sequence_));
+    events_.load(std::move(event));
+    return util::Status::ok();
+  };
+  HASHLOCK_RETURN_IF_ERROR(each(kManagerChannelsNamespace, load_channel));
+  HASHLOCK_RETURN_IF_ERROR(each(kManagerPaymentsNamespace, load_payment));
+  HASHLOCK_RETURN_IF_ERROR(each(kManagerClaimableNamespace, load_claimable));
+  HASHLOCK_RETURN_IF_ERROR(each(kManagerForwardAcksNamespace, load_forward_ack));
+  HASHLOCK_RETURN_IF_ERROR(each(kManagerEventsNamespace, load_event));
+  if (node.persistent_monitor_events && !config_.persistent_monitor_events &&
+      chain_monitor_->unacked_events() > 0) {
     return util::failed_precondition("refusing to downgrade to legacy monitor events: " +
                                      std::to_string(chain_monitor_->unacked_events()) +
                                      " monitor events are not acked yet and would be lost");
@@ -519,19 +492,23 @@ util::Status ChannelManager::run_forward_acks(const ChannelEntry& entry) {
   const ChannelId& id = entry.channel.id();
   const uint64_t durable =
       entry.in_flight.empty() ? UINT64_MAX : entry.in_flight.front().update_id - 1;
-  bool changed = false;
-  for (auto it = forward_acks_.lower_bound({id, 0}); it != forward_acks_.end() && it->first.first == id;) {
+  // Read without marking; only the acks that run change (they go).
+  std::vector<ForwardKey> due;
+  const auto& acks = std::as_const(forward_acks_);
+  for (auto it = acks.lower_bound({id, 0}); it != acks.end() && it->first.first == id; ++it) {
     const ForwardAck& ack = it->second;
     if (ack.removed_by_update == 0 || ack.removed_by_update > durable ||
         (ack.awaits_handled && !ack.handled)) {
-      ++it;
       continue;
     }
-    if (ack.source) HASHLOCK_RETURN_IF_ERROR(ack_now(*ack.source));
-    it = forward_acks_.erase(it);
-    changed = true;
+    due.push_back(it->first);
   }
-  return changed ? persist() : util::Status::ok();
+  for (const ForwardKey& key : due) {
+    const std::optional<MonitorEventSource> source = acks.find(key)->second.source;
+    if (source) HASHLOCK_RETURN_IF_ERROR(ack_now(*source));
+    forward_acks_.erase(key);
+  }
+  return due.empty() ? util::Status::ok() : persist();
 }
 
 util::Status ChannelManager::flush(ChannelEntry& entry) {
@@ -819,7 +796,18 @@ void ChannelManager::on_inbound_removed(const ChannelId& channel_id,
     auto ack = forward_acks_.find({channel_id, id.value()});
     if (ack != forward_acks_.end() && ack->second.removed_by_update == 0) ack->second.removed_by_update = update_id;
   }
-  for (auto it = claimable_.begin(); it != claimable_.end();) {
+  // Only the payments holding one of these HTLCs change.
+  std::vector<PaymentHash> touched;
+  for (const auto& [hash, payment] : std::as_const(claimable_)) {
+    for (const ClaimableHtlc& h : payment.htlcs) {
+      if (h.channel_id == channel_id && std::find(htlcs.begin(), htlcs.end(), h.htlc_id) != htlcs.end()) {
+        touched.push_back(hash);
+        break;
+      }
+    }
+  }
+  for (const PaymentHash& hash : touched) {
+    auto it = claimable_.find(hash);
     bool all_removed = true;
     for (ClaimableHtlc& h : it->second.htlcs) {
       if (h.channel_id == channel_id &&
@@ -829,8 +817,7 @@ void ChannelManager::on_inbound_removed(const ChannelId& channel_id,
     }
     const bool finished =
         it->second.state == ClaimState::kClaimed || it->second.state == ClaimState::kFailed;
-    it = (finished && all_removed && !it->second.htlcs.empty()) ? claimable_.erase(it)
-                                                                : std::next(it);
+    if (finished && all_removed) claimable_.erase(it);
   }
 }
 
@@ -903,7 +890,7 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
 
 util::Status ChannelManager::peer_connected_now(NodeId peer) {
   if (!fatal_.is_ok()) return fatal_;
-  for (auto& [id, entry] : channels_) {
+  for (const auto& [id, entry] : std::as_const(channels_)) {
     if (entry.channel.peer() != peer || !entry.channel.is_open()) continue;
     send_to(peer, entry.channel.reestablish_message());
   }
@@ -1165,13 +1152,16 @@ util::Status ChannelManager::close_after_funding_spent(ChannelEntry& entry) {
 util::Status ChannelManager::process_monitor_events() {
   // A stale manager state may hold a channel open whose CommitmentTxConfirmed
   // was handled (and acked) by a later state: the monitor still knows.
-  for (auto& [id, entry] : channels_) {
+  std::vector<ChannelId> spent;
+  for (const auto& [id, entry] : std::as_const(channels_)) {
     const ChannelMonitor* monitor = chain_monitor_->get(id);
     if (monitor != nullptr && monitor->funding_spent() &&
-        monitor->funding_spend_kind() != FundingSpendKind::kCooperativeClose) {
-      HASHLOCK_RETURN_IF_ERROR(close_after_funding_spent(entry));
+        monitor->funding_spend_kind() != FundingSpendKind::kCooperativeClose &&
+        entry.channel.phase() != ChannelPhase::kClosed) {
+      spent.push_back(id);
     }
   }
+  for (const ChannelId& id : spent) HASHLOCK_RETURN_IF_ERROR(close_after_funding_spent(*find(id)));
   for (const ReleasedEvent& released : chain_monitor_->release_pending_monitor_events()) {
     HASHLOCK_RETURN_IF_ERROR(on_monitor_event(released));
   }

@@ -9,19 +9,21 @@
 // mode, acks the monitor event only when the consequence is safe (for our
 // own payments: after the user handled PaymentSent / PaymentFailed).
 //
-// Durability: the manager's state is one record (namespace "manager", key
-// "state") holding only what is pending; a payment whose terminal event was
-// handled moves to its own record (namespace "payments_done"), and so does a
-// handled PaymentForwarded ("forwards_done"), so the state does not grow with
-// history and a stale state cannot deliver either again. Every call runs in a
-// round (group commit): the state is encoded once per round and goes to the
-// store in one atomic synced batch with the round's monitor updates, acks and
-// completed payments; the round's monitor updates count as in flight until
-// that batch is durable, and its messages leave only after it. A stale copy
-// of the state (an older snapshot) is survivable: on load, channels whose
-// monitor is ahead are force-closed with a clear reason, in-flight updates
-// are replayed, and every un-acked monitor event is processed again;
-// handlers are idempotent.
+// Durability: the manager's state is a set of records (ln/manager_store.h):
+// one for the node, one per channel, pending outbound payment, claimable
+// payment, forward awaiting its ack and queued user event, holding only what
+// is pending; a payment whose terminal event was handled moves to its own
+// record (namespace "payments_done"), and so does a handled PaymentForwarded
+// ("forwards_done"), so the state does not grow with history and a stale
+// state cannot deliver either again. Every call runs in a round (group
+// commit): the records of the objects the round changed are encoded once and
+// go to the store in one atomic synced batch with the round's monitor
+// updates, acks and completed payments; the round's monitor updates count as
+// in flight until that batch is durable, and its messages leave only after
+// it. A stale copy of the state (an older snapshot of the whole set) is
+// survivable: on load, channels whose monitor is ahead are force-closed with
+// a clear reason, in-flight updates are replayed, and every un-acked monitor
+// event is processed again; handlers are idempotent.
 //
 // Invariants: exactly one terminal event per payment; a terminal event that
 // was handled is never delivered again; messages that depend on a monitor
@@ -39,6 +41,7 @@
 #include "ln/chain_monitor.h"
 #include "ln/channel.h"
 #include "ln/events.h"
+#include "ln/manager_store.h"
 #include "ln/onion.h"
 #include "ln/outbound_payment.h"
 #include "ln/router.h"
@@ -199,43 +202,19 @@ class ChannelManager {
   uint64_t ticks() const { return tick_; }
   size_t in_flight_monitor_updates() const;
   const ManagerStats& stats() const { return stats_; }
+  // Checks that the store holds exactly the records of the state in memory
+  // (no change missed, nothing left over); for tests, between rounds.
+  util::Status verify_records() const;
   // Set once a monitor update could not be applied or persisted: the node
   // has stopped and every call returns this error.
   const util::Status& fatal_error() const { return fatal_; }
 
  private:
-  enum class ClaimState : uint8_t { kWaiting = 0, kClaimable = 1, kClaimed = 2, kFailed = 3 };
-  struct ClaimableHtlc {
-    ChannelId channel_id;
-    HtlcId htlc_id;
-    AmountMsat amount;
-    bool removed = false;  // our fulfill or fail of it is irrevocable
-    AmountMsat skimmed_fee;  // kept by the forwarder before us, with our agreement
-  };
-  struct ClaimablePayment {
-    AmountMsat total;
-    std::vector<ClaimableHtlc> htlcs;
-    ClaimState state = ClaimState::kWaiting;
-    uint32_t hop_index = 0;  // our place on the route, named in failures
-    uint64_t first_tick = 0;  // when its first part arrived
-    std::optional<PaymentPreimage> preimage;  // set once claimed
-  };
-  // An inbound HTLC to forward, recorded durably before it is acted on.
-  struct PendingForward {
-    ChannelId in_channel;
-    InboundHtlc htlc;  // its onion holds our payload
-  };
-  // A forward's outbound resolution, acked once the inbound HTLC is
-  // irrevocably removed and that removal's monitor update is durable.
-  // With the inbound channel closed, the update is the one giving the
-  // inbound monitor the preimage, and the ack also waits for the user to
-  // have handled the PaymentForwarded.
-  struct ForwardAck {
-    std::optional<MonitorEventSource> source;
-    uint64_t removed_by_update = 0;  // 0: the inbound HTLC is not removed yet
-    bool awaits_handled = false;
-    bool handled = false;
-  };
+  using ClaimState = ln::ClaimState;
+  using ClaimableHtlc = ln::ClaimableHtlc;
+  using ClaimablePayment = ln::ClaimablePayment;
+  using PendingForward = ln::PendingForward;
+  using ForwardAck = ln::ForwardAck;
   struct ChannelEntry {
     Channel channel;
     std::deque<ChannelMonitorUpdate> in_flight;       // persisted with the manager
@@ -258,7 +237,8 @@ class ChannelManager {
     if (result.is_ok() && !ended.is_ok()) return ended;
     return result;
   }
-  util::Status commit_round();
+  // `end_of_round`: false for a commit mid-round (commit_mid_round).
+  util::Status commit_round(bool end_of_round = true);
   // Commits the round so far and opens the next group in the same round:
   // what follows becomes durable only after what came before.
   util::Status commit_mid_round();
@@ -284,8 +264,12 @@ class ChannelManager {
   util::Status send_payment_parts_now(const PaymentId& payment_id, const PaymentParams& params,
                                       const std::vector<PartSpec>& parts);
   util::Result<std::optional<PaymentState>> completed_payment(const PaymentId& id) const;
-  Bytes encode_state() const;
-  util::Status decode_state(ByteView encoded);
+  // The records (manager_store.h): read them all; add the changed ones to
+  // `batch`. A commit mid-round keeps the marks (a reference taken before
+  // it may still change its object) and remembers what it wrote.
+  util::Status load_records();
+  void write_changed_records(store::WriteBatch& batch, bool end_of_round);
+  ManagerNode node_record() const;
   util::Status reconcile_after_load();
   util::Status drop_handled_terminal_events();
 
@@ -350,12 +334,12 @@ class ChannelManager {
   store::KVStore* store_;
   ChainMonitor* chain_monitor_;
   PeerTransport* transport_;
-  std::map<ChannelId, ChannelEntry> channels_;
-  std::map<PaymentId, OutboundPayment> payments_;
-  std::map<PaymentHash, ClaimablePayment> claimable_;
-  std::deque<QueuedEvent> events_;
+  TrackedMap<ChannelId, ChannelEntry> channels_;
+  TrackedMap<PaymentId, OutboundPayment> payments_;
+  TrackedMap<PaymentHash, ClaimablePayment> claimable_;
+  TrackedEvents events_;
   std::vector<PendingForward> pending_forwards_;
-  std::map<std::pair<ChannelId, uint64_t>, ForwardAck> forward_acks_;  // by (inbound channel, inbound HTLC id)
+  TrackedMap<ForwardKey, ForwardAck> forward_acks_;  // by (inbound channel, inbound HTLC id)
   bool processing_forwards_ = false;
   uint64_t next_event_sequence_ = 0;
   uint64_t channels_opened_ = 0;
@@ -365,6 +349,9 @@ class ChannelManager {
   size_t round_depth_ = 0;
   bool state_dirty_ = false;
   store::Durability state_durability_ = store::Durability::kBuffered;
+  Bytes written_node_record_;  // as last written (or read)
+  // What commits earlier in this round wrote, by namespace and key.
+  std::map<std::pair<const char*, std::string>, Bytes> written_this_round_;
   std::vector<std::pair<NodeId, Message>> pending_sends_;  // sent when the round commits
 };
 

@@ -3,6 +3,7 @@
 // timeout and claim resumption; timer ticks. The rest of the manager is in
 // manager.cpp.
 #include <algorithm>
+#include <utility>
 
 #include "ln/manager.h"
 #include "ln/manager_records.h"
@@ -271,21 +272,30 @@ util::Status ChannelManager::reconcile_payments_after_load() {
   // The records of handled events are written apart from the state, so a
   // stale state may lag behind them; they decide.
   std::vector<std::pair<PaymentId, uint64_t>> failed_parts_of;
-  for (auto it = payments_.begin(); it != payments_.end();) {
-    const PaymentId id = it->first;
-    OutboundPayment& payment = it->second;
+  std::vector<PaymentId> ids;
+  for (const auto& [id, payment] : std::as_const(payments_)) ids.push_back(id);
+  for (const PaymentId& id : ids) {
+    // Read first: only payments the records change are touched (and rewritten).
+    const OutboundPayment& stored = std::as_const(payments_).find(id)->second;
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(id));
+    std::vector<std::pair<uint64_t, Bytes>> handled_parts;
+    for (const PaymentPart& part : stored.parts) {
+      if (!stored.multipath || part.path_handled) continue;
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
+                                store_->get(kPartsDoneNamespace, part_key(id, part.part_id)));
+      if (raw) handled_parts.emplace_back(part.part_id, std::move(*raw));
+    }
+    if (!done && handled_parts.empty() && !stored.finished()) continue;
+    auto it = payments_.find(id);
+    OutboundPayment& payment = it->second;
     if (done) {
       payment.state = *done;
       payment.terminal_handled = true;
     }
-    for (PaymentPart& part : payment.parts) {
-      if (!payment.multipath || part.path_handled) continue;
-      HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
-                                store_->get(kPartsDoneNamespace, part_key(id, part.part_id)));
-      if (!raw) continue;
+    for (const auto& [part_id, raw] : handled_parts) {
+      PaymentPart& part = *payment.part(part_id);
       HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
-                                codec::open_record(kPartDoneRecord, *raw));
+                                codec::open_record(kPartDoneRecord, raw));
       HASHLOCK_ASSIGN_OR_RETURN(bool succeeded, record.fields.boolean(0));
       HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> failure, record.fields.optional_bytes(1));
       HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
@@ -300,11 +310,7 @@ util::Status ChannelManager::reconcile_payments_after_load() {
       }
       part.path_handled = true;
     }
-    if (payment.finished()) {
-      it = payments_.erase(it);
-      continue;
-    }
-    ++it;
+    if (payment.finished()) payments_.erase(it);
   }
   // Drop queued events whose handling is recorded.
   for (auto it = events_.begin(); it != events_.end();) {

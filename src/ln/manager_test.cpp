@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "ln/harness.h"
+#include "ln/manager_store.h"
 #include "ln/test_modes.h"
 
 namespace hashlock::ln {
@@ -306,8 +307,8 @@ TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
   h.expect_payment(preimage_of(10), true);
-  auto stale = h.store(0).get("manager", "state");
-  ASSERT_TRUE(stale.is_ok() && stale->has_value());
+  auto stale = snapshot_manager_records(h.store(0));
+  ASSERT_TRUE(stale.is_ok());
   ASSERT_TRUE(h.node(0)
                   .manager()
                   .send_payment(payment_id_of(10), preimage_of(10).payment_hash(), AmountMsat(7000),
@@ -316,7 +317,7 @@ TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
   h.replay_next(0, 1'000'000);
   for (int i = 0; i < 200; ++i) h.step();
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
-  ASSERT_TRUE(h.store(0).put("manager", "state", **stale).is_ok());
+  ASSERT_TRUE(restore_manager_records(h.store(0), *stale).is_ok());
   h.crash(0);
   h.replay_next(0, 0);
   ASSERT_TRUE(h.settle());

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "ln/manager_store.h"
 #include "util/random.h"
 
 namespace hashlock::sim {
@@ -214,18 +215,18 @@ class Simulation {
     return ids;
   }
 
-  // Takes a copy of node i's manager state, lets the node handle a few user
+  // Takes a copy of node i's manager state (every manager record), lets the node handle a few user
   // events, then writes the older copy back and restarts the node, if its
   // monitors have not moved meanwhile.
   void stale_snapshot_step(size_t i) {
     if (harness_.node(i).manager().in_flight_monitor_updates() > 0) return;
-    auto state = harness_.kv(i).get("manager", "state");
-    if (!state.is_ok() || !state->has_value()) return;
+    auto state = ln::snapshot_manager_records(harness_.kv(i));
+    if (!state.is_ok()) return;
     const std::vector<uint64_t> ids = monitor_update_ids(i);
     const size_t events = 1 + rng_.below(kStaleEventsHandledMax);
     for (size_t e = 0; e < events; ++e) harness_.process(i);
     if (monitor_update_ids(i) != ids) return;
-    if (!harness_.kv(i).put("manager", "state", **state).is_ok()) return;
+    if (!ln::restore_manager_records(harness_.kv(i), *state).is_ok()) return;
     ++report_.stale_restores;
     harness_.crash(i);
   }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ln/harness.h"
+#include "ln/manager_store.h"
 
 namespace hashlock::sim {
 namespace {
@@ -500,16 +501,14 @@ class Runner {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
     const std::string key = w[1] + "/" + w[2];
     if (w[0] == "snapshot") {
-      HASHLOCK_ASSIGN_OR_RETURN(std::optional<util::Bytes> state,
-                                harness_->kv(a).get("manager", "state"));
-      if (!state) return fail("node " + w[1] + " has no manager state to snapshot");
-      snapshots_[key] = *state;
+      HASHLOCK_ASSIGN_OR_RETURN(ln::ManagerSnapshot state, ln::snapshot_manager_records(harness_->kv(a)));
+      snapshots_[key] = std::move(state);
       return util::Status::ok();
     }
     auto it = snapshots_.find(key);
     if (it == snapshots_.end())
       return util::invalid_argument("no snapshot '" + w[2] + "' of node " + w[1]);
-    HASHLOCK_RETURN_IF_ERROR(harness_->kv(a).put("manager", "state", it->second));
+    HASHLOCK_RETURN_IF_ERROR(ln::restore_manager_records(harness_->kv(a), it->second));
     harness_->crash(a);
     return util::Status::ok();
   }
@@ -725,7 +724,7 @@ class Runner {
   std::map<std::string, size_t> names_;
   std::map<std::string, ChannelId> channels_;
   std::map<std::string, PaymentInfo> payments_;
-  std::map<std::string, util::Bytes> snapshots_;
+  std::map<std::string, ln::ManagerSnapshot> snapshots_;  // every manager record
   int line_ = 0;
   size_t checked_ = 0;
 };

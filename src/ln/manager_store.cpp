@@ -1,0 +1,297 @@
+// The channel manager's records (manager_store.h).
+#include "ln/manager_store.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "codec/record.h"
+
+namespace hashlock::ln {
+namespace {
+
+// Version 1 of each: the manager as one record per object (before, one
+// record of type 44 held everything; it is refused on load).
+constexpr codec::RecordKind kNodeRecord{
+    .type = 48, .min_version = 1, .current_version = 1, .name = "manager node"};
+constexpr codec::RecordKind kChannelEntryRecord{
+    .type = 49, .min_version = 1, .current_version = 1, .name = "manager channel"};
+constexpr codec::RecordKind kPaymentRecord{
+    .type = 50, .min_version = 1, .current_version = 1, .name = "outbound payment"};
+constexpr codec::RecordKind kClaimableRecord{
+    .type = 51, .min_version = 1, .current_version = 1, .name = "claimable payment"};
+constexpr codec::RecordKind kForwardAckRecord{
+    .type = 52, .min_version = 1, .current_version = 1, .name = "forward ack"};
+constexpr codec::RecordKind kEventRecord{
+    .type = 53, .min_version = 1, .current_version = 1, .name = "queued user event"};
+
+constexpr size_t kMaxInFlightUpdates = 1'000'000;
+constexpr size_t kMaxPendingForwards = 1'000'000;
+
+Bytes encode_pending_forward(const PendingForward& f) {
+  codec::TlvWriter w;
+  w.bytes32(0, f.in_channel)
+      .u64(2, f.htlc.id.value())
+      .amount(4, f.htlc.amount)
+      .bytes32(6, f.htlc.payment_hash)
+      .u64(8, f.htlc.cltv_expiry)
+      .bytes(10, f.htlc.onion);
+  if (f.htlc.skimmed_fee.value() != 0) w.amount(13, f.htlc.skimmed_fee);
+  return w.take();
+}
+
+util::Result<PendingForward> decode_pending_forward(ByteView item) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::TlvReader f, codec::TlvReader::parse(item, "pending forward"));
+  PendingForward forward;
+  HASHLOCK_ASSIGN_OR_RETURN(forward.in_channel, f.bytes32<ChannelId>(0));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, f.u64(2));
+  forward.htlc.id = HtlcId(id);
+  HASHLOCK_ASSIGN_OR_RETURN(forward.htlc.amount, f.amount(4));
+  HASHLOCK_ASSIGN_OR_RETURN(forward.htlc.payment_hash, f.bytes32<PaymentHash>(6));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t cltv, f.u64(8));
+  if (cltv > UINT32_MAX)
+    return util::corruption("pending forward: expiry " + std::to_string(cltv) + " is too high");
+  forward.htlc.cltv_expiry = static_cast<uint32_t>(cltv);
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView onion, f.bytes(10));
+  forward.htlc.onion.assign(onion.begin(), onion.end());
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> skimmed, f.optional_u64(13));
+  forward.htlc.skimmed_fee = AmountMsat(skimmed.value_or(0));
+  HASHLOCK_RETURN_IF_ERROR(f.finish());
+  return forward;
+}
+
+util::Status mismatch(const char* what, const std::string& expected, const std::string& found) {
+  return util::corruption(std::string(what) + " under key " + expected + " holds " + found);
+}
+
+}  // namespace
+
+std::string channel_record_key(const ChannelId& id) {
+  return id.to_hex();
+}
+std::string payment_record_key(const PaymentId& id) {
+  return id.to_hex();
+}
+std::string claimable_record_key(const PaymentHash& hash) {
+  return hash.to_hex();
+}
+std::string forward_ack_record_key(const ForwardKey& key) {
+  return key.first.to_hex() + "/" + event_record_key(key.second);
+}
+std::string event_record_key(uint64_t sequence) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(sequence));
+  return std::string(hex, 16);
+}
+
+// --- node ---------------------------------------------------------------------
+
+Bytes encode_manager_node(const ManagerNode& node) {
+  codec::TlvWriter w;
+  w.u64(0, node.node_id.value())
+      .boolean(2, node.persistent_monitor_events)
+      .u64(4, node.next_event_sequence)
+      .u64(6, node.channels_opened)
+      .u64(8, node.tick)
+      .bytes(10, codec::encode_items(node.pending_forwards, encode_pending_forward));
+  return codec::encode_record(kNodeRecord, w);
+}
+
+util::Result<ManagerNode> decode_manager_node(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kNodeRecord, encoded));
+  codec::TlvReader& r = record.fields;
+  ManagerNode node;
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(0));
+  node.node_id = NodeId(id);
+  HASHLOCK_ASSIGN_OR_RETURN(node.persistent_monitor_events, r.boolean(2));
+  HASHLOCK_ASSIGN_OR_RETURN(node.next_event_sequence, r.u64(4));
+  HASHLOCK_ASSIGN_OR_RETURN(node.channels_opened, r.u64(6));
+  HASHLOCK_ASSIGN_OR_RETURN(node.tick, r.u64(8));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView forwards, r.bytes(10));
+  HASHLOCK_ASSIGN_OR_RETURN(node.pending_forwards, codec::decode_items<PendingForward>(
+                                                       forwards, kMaxPendingForwards,
+                                                       "pending forwards", decode_pending_forward));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  return node;
+}
+
+// --- channel ------------------------------------------------------------------
+
+Bytes encode_manager_channel(const Channel& channel,
+                             const std::deque<ChannelMonitorUpdate>& in_flight) {
+  codec::TlvWriter w;
+  w.bytes(0, channel.encode()).bytes(2, codec::encode_items(in_flight, encode_update));
+  return codec::encode_record(kChannelEntryRecord, w);
+}
+
+util::Result<ManagerChannel> decode_manager_channel(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kChannelEntryRecord, encoded));
+  codec::TlvReader& r = record.fields;
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, r.bytes(0));
+  HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode(raw_channel));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, r.bytes(2));
+  HASHLOCK_ASSIGN_OR_RETURN(
+      std::vector<ByteView> updates,
+      codec::decode_list(raw_updates, kMaxInFlightUpdates, "in-flight updates"));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  ManagerChannel out{std::move(channel), {}};
+  for (ByteView raw : updates) {
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(raw));
+    if (update.channel_id != out.channel.id())
+      return mismatch("manager channel: an in-flight update", out.channel.id().to_hex(),
+                      update.channel_id.to_hex());
+    out.in_flight.push_back(std::move(update));
+  }
+  return out;
+}
+
+// --- outbound payment ---------------------------------------------------------
+
+Bytes encode_payment_record(const PaymentId& id, const OutboundPayment& payment) {
+  codec::TlvWriter w;
+  w.bytes(0, encode_outbound_payment(id, payment));
+  return codec::encode_record(kPaymentRecord, w);
+}
+
+util::Result<std::pair<PaymentId, OutboundPayment>> decode_payment_record(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kPaymentRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView payment, record.fields.bytes(0));
+  HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
+  return decode_outbound_payment(payment);
+}
+
+// --- claimable payment --------------------------------------------------------
+
+Bytes encode_claimable_record(const PaymentHash& hash, const ClaimablePayment& c) {
+  codec::ByteWriter htlcs;
+  for (const ClaimableHtlc& h : c.htlcs) {
+    htlcs.raw(h.channel_id.view());
+    htlcs.u64(h.htlc_id.value());
+    htlcs.u64(h.amount.value());
+    htlcs.u8(h.removed ? 1 : 0);
+    htlcs.u64(h.skimmed_fee.value());
+  }
+  codec::TlvWriter w;
+  w.bytes32(0, hash)
+      .amount(2, c.total)
+      .bytes(4, htlcs.bytes())
+      .u64(6, static_cast<uint64_t>(c.state))
+      .u64(8, c.hop_index)
+      .u64(10, c.first_tick);
+  if (c.preimage) w.bytes32(13, *c.preimage);
+  return codec::encode_record(kClaimableRecord, w);
+}
+
+util::Result<std::pair<PaymentHash, ClaimablePayment>> decode_claimable_record(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kClaimableRecord, encoded));
+  codec::TlvReader& c = record.fields;
+  HASHLOCK_ASSIGN_OR_RETURN(PaymentHash hash, c.bytes32<PaymentHash>(0));
+  ClaimablePayment payment;
+  HASHLOCK_ASSIGN_OR_RETURN(payment.total, c.amount(2));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView htlcs, c.bytes(4));
+  codec::ByteReader in(htlcs);
+  while (!in.at_end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView channel, in.raw(32, "claimable channel"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, in.u64("claimable htlc"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, in.u64("claimable amount"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint8_t removed, in.u8("claimable removed"));
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t skimmed, in.u64("claimable skimmed fee"));
+    if (removed > 1)
+      return util::corruption("claimable payment: removed flag " + std::to_string(removed));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel_id, ChannelId::from_bytes(channel));
+    payment.htlcs.push_back(ClaimableHtlc{channel_id, HtlcId(htlc), AmountMsat(amount),
+                                          removed != 0, AmountMsat(skimmed)});
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t state, c.u64(6));
+  if (state > 3)
+    return util::corruption("claimable payment state " + std::to_string(state) + " is unknown");
+  payment.state = static_cast<ClaimState>(state);
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t hop, c.u64(8));
+  if (hop > kMaxRouteHops)
+    return util::corruption("claimable payment: hop index " + std::to_string(hop));
+  payment.hop_index = static_cast<uint32_t>(hop);
+  HASHLOCK_ASSIGN_OR_RETURN(payment.first_tick, c.u64(10));
+  if (c.has(13)) {
+    HASHLOCK_ASSIGN_OR_RETURN(PaymentPreimage preimage, c.bytes32<PaymentPreimage>(13));
+    payment.preimage = preimage;
+  }
+  HASHLOCK_RETURN_IF_ERROR(c.finish());
+  return std::make_pair(hash, std::move(payment));
+}
+
+// --- forward ack --------------------------------------------------------------
+
+Bytes encode_forward_ack_record(const ForwardKey& key, const ForwardAck& ack) {
+  codec::TlvWriter w;
+  w.bytes32(0, key.first).u64(2, key.second).u64(4, ack.removed_by_update);
+  if (ack.source) w.bytes32(6, ack.source->channel_id).u64(8, ack.source->event_id);
+  if (ack.awaits_handled) w.boolean(9, true).boolean(11, ack.handled);
+  return codec::encode_record(kForwardAckRecord, w);
+}
+
+util::Result<std::pair<ForwardKey, ForwardAck>> decode_forward_ack_record(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kForwardAckRecord, encoded));
+  codec::TlvReader& a = record.fields;
+  HASHLOCK_ASSIGN_OR_RETURN(ChannelId channel, a.bytes32<ChannelId>(0));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t htlc, a.u64(2));
+  ForwardAck ack;
+  HASHLOCK_ASSIGN_OR_RETURN(ack.removed_by_update, a.u64(4));
+  if (a.has(6)) {
+    MonitorEventSource source;
+    HASHLOCK_ASSIGN_OR_RETURN(source.channel_id, a.bytes32<ChannelId>(6));
+    HASHLOCK_ASSIGN_OR_RETURN(source.event_id, a.u64(8));
+    ack.source = source;
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> awaits, a.optional_u64(9));
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> handled, a.optional_u64(11));
+  if (awaits.value_or(0) > 1 || handled.value_or(0) > 1)
+    return util::corruption("forward ack: a flag is neither 0 nor 1");
+  ack.awaits_handled = awaits.value_or(0) == 1;
+  ack.handled = handled.value_or(0) == 1;
+  HASHLOCK_RETURN_IF_ERROR(a.finish());
+  return std::make_pair(ForwardKey{channel, htlc}, ack);
+}
+
+// --- queued event -------------------------------------------------------------
+
+Bytes encode_event_record(const QueuedEvent& event) {
+  codec::TlvWriter w;
+  w.bytes(0, encode_queued_event(event));
+  return codec::encode_record(kEventRecord, w);
+}
+
+util::Result<QueuedEvent> decode_event_record(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kEventRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView event, record.fields.bytes(0));
+  HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
+  return decode_queued_event(event);
+}
+
+// --- snapshots ----------------------------------------------------------------
+
+util::Result<ManagerSnapshot> snapshot_manager_records(store::KVStore& store) {
+  ManagerSnapshot snapshot;
+  for (const char* ns : kManagerNamespaces) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> entries, store.list(ns));
+    snapshot.namespaces.emplace_back(ns, std::move(entries));
+  }
+  return snapshot;
+}
+
+util::Status restore_manager_records(store::KVStore& store, const ManagerSnapshot& snapshot) {
+  store::WriteBatch batch;
+  for (const char* ns : kManagerNamespaces) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> now, store.list(ns));
+    for (const store::Entry& entry : now) batch.remove(ns, entry.key);
+  }
+  // A later put of a key replaces its removal in the same batch.
+  for (const auto& [ns, entries] : snapshot.namespaces) {
+    for (const store::Entry& entry : entries) batch.put(ns, entry.key, entry.value);
+  }
+  return store.write(batch, store::Durability::kSynced);
+}
+
+}  // namespace hashlock::ln
