@@ -50,5 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       input, ln::decode_forward_ack_record,
       [](const auto& p) { return ln::encode_forward_ack_record(p.first, p.second); });
   check<ln::QueuedEvent>(input, ln::decode_event_record, ln::encode_event_record);
+  check<util::Bytes>(input, ln::decode_channel_item,
+                     [](const util::Bytes& item) { return ln::encode_channel_item(item); });
   return 0;
 }

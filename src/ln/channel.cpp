@@ -617,6 +617,7 @@ void Channel::compact() {
 void Channel::on_disconnect() {
   connected_ = false;
   ++log_version_;
+  ++log_rewinds_;
   // Updates from the peer that no commitment_signed covered are forgotten by
   // both sides; the peer sends them again with their commitment.
   while (their_log_end() > local_.theirs) {

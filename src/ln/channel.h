@@ -202,8 +202,40 @@ class Channel {
   Bytes encode() const;
   static util::Result<Channel> decode(ByteView encoded);
 
+  // Persistence in parts (ln/manager_store.h), so that a write costs what
+  // changed rather than every HTLC. The core is the channel record without
+  // the HTLCs of its base state and without its update logs (it counts
+  // them instead, in even fields that decode() refuses); those are items
+  // that never change while they exist: each log entry by (side, absolute
+  // index), each base HTLC by (offered_by_us, id).
+  Bytes encode_core() const;
+  uint64_t log_begin(bool ours) const { return ours ? base_ours_ : base_theirs_; }
+  uint64_t log_end(bool ours) const { return ours ? our_log_end() : their_log_end(); }
+  Bytes encode_log_item(bool ours, uint64_t absolute) const;
+  const std::map<std::pair<bool, uint64_t>, Htlc>& base_htlcs() const { return base_.htlcs; }
+  static Bytes encode_base_item(const Htlc& htlc);
+  // Grows whenever entries leave the end of a log (so an index may later
+  // hold another entry); not persisted.
+  uint64_t log_rewinds() const { return log_rewinds_; }
+  // Items by index (log entries) or by id (base HTLCs), in order.
+  struct Items {
+    std::vector<std::pair<uint64_t, ByteView>> our_log;
+    std::vector<std::pair<uint64_t, ByteView>> their_log;
+    std::vector<std::pair<uint64_t, ByteView>> base_offered;   // offered by us
+    std::vector<std::pair<uint64_t, ByteView>> base_received;  // offered by the peer
+  };
+  static util::Result<Channel> decode_parts(ByteView core, const Items& items);
+
  private:
   Channel() = default;
+  struct CoreCounts {
+    uint64_t our_log = 0;
+    uint64_t their_log = 0;
+    uint64_t base_htlcs = 0;
+  };
+  Bytes encode_record(bool core) const;
+  static util::Result<Channel> decode_record(ByteView encoded, CoreCounts* counts);
+  util::Status check_views() const;
 
   ChannelState state_at(const CommitmentView& view) const;
   ChannelState state_after(uint64_t ours, uint64_t theirs) const;
@@ -287,6 +319,7 @@ class Channel {
   };
   mutable StateMemo memo_;
   uint64_t log_version_ = 0;  // grows whenever an entry leaves a log
+  uint64_t log_rewinds_ = 0;  // grows whenever entries leave the end of a log
 };
 
 }  // namespace hashlock::ln

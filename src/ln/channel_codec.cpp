@@ -45,6 +45,11 @@ enum Field : uint64_t {
   kFundingIndex = 63,
   kOurToSelfDelay = 65,
   kTheirToSelfDelay = 67,
+  // Only in the core of a channel kept in parts (encode_core): even, so
+  // that decode() refuses a core instead of reading a channel without HTLCs.
+  kCoreOurLogSize = 1000,
+  kCoreTheirLogSize = 1002,
+  kCoreBaseHtlcs = 1004,
 };
 enum EntryField : uint64_t {
   kKind = 0,
@@ -169,17 +174,34 @@ util::Result<util::Sha256Digest> read_digest(ByteView raw, const char* what) {
 }  // namespace
 
 Bytes Channel::encode() const {
+  return encode_record(false);
+}
+
+Bytes Channel::encode_core() const {
+  return encode_record(true);
+}
+
+Bytes Channel::encode_log_item(bool ours, uint64_t absolute) const {
+  return encode_entry(ours ? our_entry(absolute) : their_entry(absolute));
+}
+
+Bytes Channel::encode_base_item(const Htlc& h) {
+  LogEntry as_entry{.kind = UpdateKind::kAdd,
+                    .htlc_id = h.id,
+                    .amount = h.amount,
+                    .payment_hash = h.payment_hash,
+                    .cltv_expiry = h.cltv_expiry,
+                    .onion = h.onion,
+                    .source = h.source};
+  return encode_entry(as_entry, h.offered_by_us);
+}
+
+Bytes Channel::encode_record(bool core) const {
   std::vector<Bytes> base_htlcs;
-  for (const auto& [key, h] : base_.htlcs) {
-    LogEntry as_entry{.kind = UpdateKind::kAdd,
-                      .htlc_id = h.id,
-                      .amount = h.amount,
-                      .payment_hash = h.payment_hash,
-                      .cltv_expiry = h.cltv_expiry,
-                      .onion = h.onion,
-                      .source = h.source};
-    base_htlcs.push_back(encode_entry(as_entry, h.offered_by_us));
+  if (!core) {
+    for (const auto& [key, h] : base_.htlcs) base_htlcs.push_back(encode_base_item(h));
   }
+  static const std::deque<LogEntry> kNoEntries;
   codec::ByteWriter points;
   for (const auto& [number, point] : their_points_) {
     points.u64(number);
@@ -201,8 +223,8 @@ Bytes Channel::encode() const {
       .bytes(kBaseHtlcs, codec::encode_list(base_htlcs))
       .u64(kBaseOurs, base_ours_)
       .u64(kBaseTheirs, base_theirs_)
-      .bytes(kOurLog, encode_entries(our_log_))
-      .bytes(kTheirLog, encode_entries(their_log_))
+      .bytes(kOurLog, encode_entries(core ? kNoEntries : our_log_))
+      .bytes(kTheirLog, encode_entries(core ? kNoEntries : their_log_))
       .bytes(kLocal, encode_view(local_))
       .bytes(kRemote, encode_view(remote_))
       .u64(kPrevRemoteOurs, prev_remote_ours_)
@@ -220,10 +242,19 @@ Bytes Channel::encode() const {
     w.bytes32(kFundingTxid, funding_outpoint_->txid).u64(kFundingIndex, funding_outpoint_->index);
   }
   w.u64(kOurToSelfDelay, our_to_self_delay_).u64(kTheirToSelfDelay, their_to_self_delay_);
+  if (core) {
+    w.u64(kCoreOurLogSize, our_log_.size())
+        .u64(kCoreTheirLogSize, their_log_.size())
+        .u64(kCoreBaseHtlcs, base_.htlcs.size());
+  }
   return codec::encode_record(kChannelRecord, w);
 }
 
 util::Result<Channel> Channel::decode(ByteView encoded) {
+  return decode_record(encoded, nullptr);
+}
+
+util::Result<Channel> Channel::decode_record(ByteView encoded, CoreCounts* counts) {
   HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
                             codec::open_record(kChannelRecord, encoded));
   codec::TlvReader& r = record.fields;
@@ -295,16 +326,71 @@ util::Result<Channel> Channel::decode(ByteView encoded) {
   }
   HASHLOCK_ASSIGN_OR_RETURN(c.our_to_self_delay_, optional_u32(kOurToSelfDelay));
   HASHLOCK_ASSIGN_OR_RETURN(c.their_to_self_delay_, optional_u32(kTheirToSelfDelay));
+  if (counts != nullptr) {
+    HASHLOCK_ASSIGN_OR_RETURN(counts->our_log, r.u64(kCoreOurLogSize));
+    HASHLOCK_ASSIGN_OR_RETURN(counts->their_log, r.u64(kCoreTheirLogSize));
+    HASHLOCK_ASSIGN_OR_RETURN(counts->base_htlcs, r.u64(kCoreBaseHtlcs));
+    if (!c.our_log_.empty() || !c.their_log_.empty() || !c.base_.htlcs.empty())
+      return util::corruption("channel core: holds HTLCs or log entries of its own");
+  }
   HASHLOCK_RETURN_IF_ERROR(r.finish());
+  if (counts == nullptr) HASHLOCK_RETURN_IF_ERROR(c.check_views());
+  return c;
+}
+
+util::Status Channel::check_views() const {
   // Views must lie within the logs, or every later step would be wrong.
-  const uint64_t our_end = c.base_ours_ + c.our_log_.size();
-  const uint64_t their_end = c.base_theirs_ + c.their_log_.size();
-  for (const CommitmentView* v : {&c.local_, &c.remote_}) {
-    if (v->ours < c.base_ours_ || v->ours > our_end || v->theirs < c.base_theirs_ ||
+  const uint64_t our_end = our_log_end();
+  const uint64_t their_end = their_log_end();
+  for (const CommitmentView* v : {&local_, &remote_}) {
+    if (v->ours < base_ours_ || v->ours > our_end || v->theirs < base_theirs_ ||
         v->theirs > their_end) {
       return util::corruption("channel: commitment view outside its update logs");
     }
   }
+  return util::Status::ok();
+}
+
+util::Result<Channel> Channel::decode_parts(ByteView core, const Items& items) {
+  CoreCounts counts;
+  HASHLOCK_ASSIGN_OR_RETURN(Channel c, decode_record(core, &counts));
+  auto read_log = [](const std::vector<std::pair<uint64_t, ByteView>>& from, uint64_t begin,
+                     uint64_t count, const char* side, std::deque<LogEntry>& into) -> util::Status {
+    if (from.size() != count) {
+      return util::corruption(std::string("channel: ") + side + " log has " +
+                              std::to_string(from.size()) + " entries stored, its core counts " +
+                              std::to_string(count));
+    }
+    for (size_t i = 0; i < from.size(); ++i) {
+      if (from[i].first != begin + i)
+        return util::corruption(std::string("channel: ") + side + " log entry " +
+                                std::to_string(begin + i) + " is missing");
+      HASHLOCK_ASSIGN_OR_RETURN(LogEntry entry, decode_entry(from[i].second));
+      into.push_back(std::move(entry));
+    }
+    return util::Status::ok();
+  };
+  HASHLOCK_RETURN_IF_ERROR(
+      read_log(items.our_log, c.base_ours_, counts.our_log, "our", c.our_log_));
+  HASHLOCK_RETURN_IF_ERROR(
+      read_log(items.their_log, c.base_theirs_, counts.their_log, "their", c.their_log_));
+  if (items.base_offered.size() + items.base_received.size() != counts.base_htlcs) {
+    return util::corruption(
+        "channel: " + std::to_string(items.base_offered.size() + items.base_received.size()) +
+        " base HTLCs stored, its core counts " + std::to_string(counts.base_htlcs));
+  }
+  for (bool offered : {true, false}) {
+    for (const auto& [id, raw] : offered ? items.base_offered : items.base_received) {
+      bool offered_by_us = false;
+      HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(raw, &offered_by_us));
+      if (offered_by_us != offered || e.htlc_id.value() != id || e.kind != UpdateKind::kAdd)
+        return util::corruption("channel: base HTLC " + std::to_string(id) +
+                                " is stored as another");
+      c.base_.htlcs[{offered_by_us, id}] = Htlc{offered_by_us, e.htlc_id, e.amount, e.payment_hash,
+                                                e.cltv_expiry, e.onion,   e.source};
+    }
+  }
+  HASHLOCK_RETURN_IF_ERROR(c.check_views());
   return c;
 }
 

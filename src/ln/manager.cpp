@@ -63,7 +63,7 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
 
 util::Status ChannelManager::persist(store::WriteBatch extra, store::Durability durability) {
   if (round_depth_ == 0) {
-    write_changed_records(extra, /*end_of_round=*/true);
+    HASHLOCK_RETURN_IF_ERROR(write_changed_records(extra, /*end_of_round=*/true));
     return store_->write(extra, durability);
   }
   // In a round the changed records are encoded once, when the round commits.
@@ -110,8 +110,8 @@ util::Status ChannelManager::commit_round(bool end_of_round) {
   // Objects changed without a persist() call are written too (buffered):
   // never less durable than riding on a later write.
   store::WriteBatch records;
-  write_changed_records(records, end_of_round);
-  util::Status written = records.empty() ? util::Status::ok() : store_->write(records, state_durability_);
+  util::Status written = write_changed_records(records, end_of_round);
+  if (written.is_ok() && !records.empty()) written = store_->write(records, state_durability_);
   state_dirty_ = false;
   state_durability_ = store::Durability::kBuffered;
   if (written.is_ok()) written = store_->commit_group();
@@ -211,7 +211,7 @@ ManagerNode ChannelManager::node_record() const {
                      channels_opened_, tick_, pending_forwards_};
 }
 
-void ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of_round) {
+util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of_round) {
   auto write = [&](const char* ns, std::string key, const Bytes* value) {
     if (!written_this_round_.empty()) {
       auto it = written_this_round_.find({ns, key});
@@ -224,10 +224,22 @@ void ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of
     }
     if (!end_of_round) written_this_round_[{ns, std::move(key)}] = value ? *value : Bytes();
   };
+  util::Status status;
   channels_.for_each_change([&](const ChannelId& id, const ChannelEntry* entry) {
     const Bytes value = entry ? encode_manager_channel(entry->channel, entry->in_flight) : Bytes();
     write(kManagerChannelsNamespace, channel_record_key(id), entry ? &value : nullptr);
+    if (entry != nullptr) {
+      write_channel_items(entry->channel, entry->items_written, batch);
+      return;
+    }
+    auto items = store_->list(kManagerChannelItemsNamespace, channel_items_prefix(id));
+    if (!items.is_ok()) {
+      status = items.status();
+      return;
+    }
+    for (const store::Entry& item : *items) batch.remove(kManagerChannelItemsNamespace, item.key);
   });
+  HASHLOCK_RETURN_IF_ERROR(status);
   payments_.for_each_change([&](const PaymentId& id, const OutboundPayment* payment) {
     const Bytes value = payment ? encode_payment_record(id, *payment) : Bytes();
     write(kManagerPaymentsNamespace, payment_record_key(id), payment ? &value : nullptr);
@@ -249,21 +261,25 @@ void ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of
     batch.put(kManagerNamespace, kManagerNodeKey, node);
     written_node_record_ = std::move(node);
   }
-  if (!end_of_round) return;
+  if (!end_of_round) return util::Status::ok();
   channels_.forget_changes();
   payments_.forget_changes();
   claimable_.forget_changes();
   forward_acks_.forget_changes();
   events_.forget_changes();
   written_this_round_.clear();
+  return util::Status::ok();
 }
 
 util::Status ChannelManager::verify_records() const {
   if (round_depth_ > 0) return util::failed_precondition("verify_records inside a round");
   std::map<std::string, std::map<std::string, Bytes>> expected;
   expected[kManagerNamespace][kManagerNodeKey] = encode_manager_node(node_record());
-  for (const auto& [id, entry] : channels_)
-    expected[kManagerChannelsNamespace][channel_record_key(id)] = encode_manager_channel(entry.channel, entry.in_flight);
+  for (const auto& [id, entry] : channels_) {
+    expected[kManagerChannelsNamespace][channel_record_key(id)] =
+        encode_manager_channel(entry.channel, entry.in_flight);
+    expected[kManagerChannelItemsNamespace].merge(all_channel_items(entry.channel));
+  }
   for (const auto& [id, payment] : payments_)
     expected[kManagerPaymentsNamespace][payment_record_key(id)] = encode_payment_record(id, payment);
   for (const auto& [hash, payment] : claimable_)
@@ -324,10 +340,17 @@ util::Status ChannelManager::load_records() {
                                  : util::corruption("the record is of " + expected + ", stored under another key");
   };
   auto load_channel = [&](const store::Entry& entry) -> util::Status {
-    HASHLOCK_ASSIGN_OR_RETURN(ManagerChannel decoded, decode_manager_channel(entry.value));
-    const ChannelId id = decoded.channel.id();
-    HASHLOCK_RETURN_IF_ERROR(check_key(entry, channel_record_key(id)));
-    channels_.load(id, ChannelEntry{std::move(decoded.channel), std::move(decoded.in_flight), {}});
+    HASHLOCK_ASSIGN_OR_RETURN(Bytes raw_id, util::from_hex(entry.key));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, ChannelId::from_bytes(raw_id));
+    HASHLOCK_ASSIGN_OR_RETURN(
+        std::vector<store::Entry> items,
+        store_->list(kManagerChannelItemsNamespace, channel_items_prefix(id)));
+    ChannelItemsWritten written;
+    HASHLOCK_ASSIGN_OR_RETURN(ManagerChannel decoded,
+                              decode_channel_with_items(entry.value, id, items, written));
+    channels_.load(
+        id, ChannelEntry{
+                std::move(decoded.channel), std::move(decoded.in_flight), {}, std::move(written)});
     return util::Status::ok();
   };
   auto load_payment = [&](const store::Entry& entry) -> util::Status {

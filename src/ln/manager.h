@@ -219,6 +219,9 @@ class ChannelManager {
     Channel channel;
     std::deque<ChannelMonitorUpdate> in_flight;       // persisted with the manager
     std::deque<std::pair<uint64_t, Message>> outbox;  // (update id it waits for, message)
+    // Which of the channel's items the store holds: a cache of the store,
+    // not state, so writing the channel's record may update it.
+    mutable ChannelItemsWritten items_written;
   };
 
   ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
@@ -268,7 +271,7 @@ class ChannelManager {
   // `batch`. A commit mid-round keeps the marks (a reference taken before
   // it may still change its object) and remembers what it wrote.
   util::Status load_records();
-  void write_changed_records(store::WriteBatch& batch, bool end_of_round);
+  util::Status write_changed_records(store::WriteBatch& batch, bool end_of_round);
   ManagerNode node_record() const;
   util::Status reconcile_after_load();
   util::Status drop_handled_terminal_events();

@@ -21,6 +21,8 @@ constexpr codec::RecordKind kClaimableRecord{
     .type = 51, .min_version = 1, .current_version = 1, .name = "claimable payment"};
 constexpr codec::RecordKind kForwardAckRecord{
     .type = 52, .min_version = 1, .current_version = 1, .name = "forward ack"};
+constexpr codec::RecordKind kChannelItemRecord{
+    .type = 54, .min_version = 1, .current_version = 1, .name = "channel item"};
 constexpr codec::RecordKind kEventRecord{
     .type = 53, .min_version = 1, .current_version = 1, .name = "queued user event"};
 
@@ -83,6 +85,18 @@ std::string event_record_key(uint64_t sequence) {
   return std::string(hex, 16);
 }
 
+std::string channel_items_prefix(const ChannelId& id) {
+  return std::string(reinterpret_cast<const char*>(id.view().data()), id.view().size());
+}
+
+std::string channel_item_key(const ChannelId& id, ChannelItemKind kind, uint64_t index) {
+  std::string key = channel_items_prefix(id);
+  key.push_back(static_cast<char>(kind));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>((index >> shift) & 0xff));
+  return key;
+}
+
 // --- node ---------------------------------------------------------------------
 
 Bytes encode_manager_node(const ManagerNode& node) {
@@ -119,16 +133,16 @@ util::Result<ManagerNode> decode_manager_node(ByteView encoded) {
 Bytes encode_manager_channel(const Channel& channel,
                              const std::deque<ChannelMonitorUpdate>& in_flight) {
   codec::TlvWriter w;
-  w.bytes(0, channel.encode()).bytes(2, codec::encode_items(in_flight, encode_update));
+  w.bytes(0, channel.encode_core()).bytes(2, codec::encode_items(in_flight, encode_update));
   return codec::encode_record(kChannelEntryRecord, w);
 }
 
-util::Result<ManagerChannel> decode_manager_channel(ByteView encoded) {
+util::Result<ManagerChannel> decode_manager_channel(ByteView encoded, const Channel::Items& items) {
   HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
                             codec::open_record(kChannelEntryRecord, encoded));
   codec::TlvReader& r = record.fields;
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, r.bytes(0));
-  HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode(raw_channel));
+  HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode_parts(raw_channel, items));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, r.bytes(2));
   HASHLOCK_ASSIGN_OR_RETURN(
       std::vector<ByteView> updates,
@@ -143,6 +157,150 @@ util::Result<ManagerChannel> decode_manager_channel(ByteView encoded) {
     out.in_flight.push_back(std::move(update));
   }
   return out;
+}
+
+// --- channel items ------------------------------------------------------------
+
+Bytes encode_channel_item(ByteView item) {
+  codec::TlvWriter w;
+  w.bytes(0, item);
+  return codec::encode_record(kChannelItemRecord, w);
+}
+
+util::Result<Bytes> decode_channel_item(ByteView encoded) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kChannelItemRecord, encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView item, record.fields.bytes(0));
+  HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
+  return Bytes(item.begin(), item.end());
+}
+
+namespace {
+
+ChannelItemKind log_kind(bool ours) {
+  return ours ? ChannelItemKind::kOurLog : ChannelItemKind::kTheirLog;
+}
+ChannelItemKind base_kind(bool offered_by_us) {
+  return offered_by_us ? ChannelItemKind::kBaseOffered : ChannelItemKind::kBaseReceived;
+}
+
+void write_log_items(const Channel& channel, bool ours, bool rewound, uint64_t& written_begin,
+                     uint64_t& written_end, store::WriteBatch& batch) {
+  const ChannelId& id = channel.id();
+  const uint64_t begin = channel.log_begin(ours);
+  const uint64_t end = channel.log_end(ours);
+  // Gone: folded into the base (front) or dropped (end).
+  for (uint64_t i = written_begin; i < std::min(written_end, begin); ++i)
+    batch.remove(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i));
+  for (uint64_t i = std::max(written_begin, end); i < written_end; ++i)
+    batch.remove(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i));
+  // New; after a rewind an index may hold another entry, so all are written.
+  for (uint64_t i = rewound ? begin : std::max(begin, written_end); i < end; ++i) {
+    batch.put(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i),
+              encode_channel_item(channel.encode_log_item(ours, i)));
+  }
+  written_begin = begin;
+  written_end = end;
+}
+
+void put_base_item(const Channel& channel, const Htlc& htlc, store::WriteBatch& batch) {
+  batch.put(kManagerChannelItemsNamespace,
+            channel_item_key(channel.id(), base_kind(htlc.offered_by_us), htlc.id.value()),
+            encode_channel_item(Channel::encode_base_item(htlc)));
+}
+
+void remove_base_item(const Channel& channel, const std::pair<bool, uint64_t>& key,
+                      store::WriteBatch& batch) {
+  batch.remove(kManagerChannelItemsNamespace,
+               channel_item_key(channel.id(), base_kind(key.first), key.second));
+}
+
+}  // namespace
+
+void write_channel_items(const Channel& channel, ChannelItemsWritten& written,
+                         store::WriteBatch& batch) {
+  const bool rewound = channel.log_rewinds() != written.rewinds;
+  write_log_items(channel, true, rewound, written.our_begin, written.our_end, batch);
+  write_log_items(channel, false, rewound, written.their_begin, written.their_end, batch);
+  written.rewinds = channel.log_rewinds();
+  // Base HTLCs: a merge of the two sorted key lists.
+  std::vector<std::pair<bool, uint64_t>> keys;
+  keys.reserve(channel.base_htlcs().size());
+  auto old = written.base.begin();
+  for (const auto& [key, htlc] : channel.base_htlcs()) {
+    for (; old != written.base.end() && *old < key; ++old) remove_base_item(channel, *old, batch);
+    if (old != written.base.end() && *old == key) {
+      ++old;
+    } else {
+      put_base_item(channel, htlc, batch);
+    }
+    keys.push_back(key);
+  }
+  for (; old != written.base.end(); ++old) remove_base_item(channel, *old, batch);
+  written.base = std::move(keys);
+}
+
+std::map<std::string, Bytes> all_channel_items(const Channel& channel) {
+  std::map<std::string, Bytes> items;
+  for (bool ours : {true, false}) {
+    for (uint64_t i = channel.log_begin(ours); i < channel.log_end(ours); ++i) {
+      items[channel_item_key(channel.id(), log_kind(ours), i)] =
+          encode_channel_item(channel.encode_log_item(ours, i));
+    }
+  }
+  for (const auto& [key, htlc] : channel.base_htlcs()) {
+    items[channel_item_key(channel.id(), base_kind(key.first), key.second)] =
+        encode_channel_item(Channel::encode_base_item(htlc));
+  }
+  return items;
+}
+
+util::Result<ManagerChannel> decode_channel_with_items(ByteView record, const ChannelId& id,
+                                                       const std::vector<store::Entry>& items,
+                                                       ChannelItemsWritten& written) {
+  const std::string prefix = channel_items_prefix(id);
+  Channel::Items parts;
+  std::vector<Bytes> decoded_items;  // what `parts` views
+  decoded_items.reserve(items.size());
+  for (const store::Entry& entry : items) {
+    if (entry.key.size() != prefix.size() + 9 || entry.key.compare(0, prefix.size(), prefix) != 0)
+      return util::corruption("channel item key " + store::printable_key(entry.key) +
+                              " is malformed");
+    const auto kind = static_cast<uint8_t>(entry.key[prefix.size()]);
+    uint64_t index = 0;
+    for (size_t i = prefix.size() + 1; i < entry.key.size(); ++i)
+      index = (index << 8) | static_cast<uint8_t>(entry.key[i]);
+    auto item = decode_channel_item(entry.value);
+    if (!item.is_ok())
+      return item.status().with_context(std::string(kManagerChannelItemsNamespace) + "/" +
+                                        store::printable_key(entry.key));
+    decoded_items.push_back(std::move(item).value());
+    const ByteView view = decoded_items.back();
+    switch (kind) {
+      case 0:
+        parts.our_log.emplace_back(index, view);
+        break;
+      case 1:
+        parts.their_log.emplace_back(index, view);
+        break;
+      case 2:
+        parts.base_offered.emplace_back(index, view);
+        break;
+      case 3:
+        parts.base_received.emplace_back(index, view);
+        break;
+      default:
+        return util::corruption("channel item key " + store::printable_key(entry.key) +
+                                ": unknown kind " + std::to_string(kind));
+    }
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(ManagerChannel decoded, decode_manager_channel(record, parts));
+  const Channel& c = decoded.channel;
+  if (c.id() != id) return mismatch("manager channel", id.to_hex(), c.id().to_hex());
+  written = ChannelItemsWritten{c.log_begin(true), c.log_end(true), c.log_begin(false),
+                                c.log_end(false),  c.log_rewinds(), {}};
+  for (const auto& [key, htlc] : c.base_htlcs()) written.base.push_back(key);
+  return decoded;
 }
 
 // --- outbound payment ---------------------------------------------------------

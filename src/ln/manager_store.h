@@ -106,9 +106,12 @@ inline constexpr const char* kManagerPaymentsNamespace = "manager_payments";
 inline constexpr const char* kManagerClaimableNamespace = "manager_claimable";
 inline constexpr const char* kManagerForwardAcksNamespace = "manager_forward_acks";
 inline constexpr const char* kManagerEventsNamespace = "manager_events";
-inline constexpr std::array<const char*, 6> kManagerNamespaces = {
-    kManagerNamespace,          kManagerChannelsNamespace,    kManagerPaymentsNamespace,
-    kManagerClaimableNamespace, kManagerForwardAcksNamespace, kManagerEventsNamespace};
+// A channel's HTLCs: its log entries and base HTLCs (Channel::encode_core).
+inline constexpr const char* kManagerChannelItemsNamespace = "manager_channel_items";
+inline constexpr std::array<const char*, 7> kManagerNamespaces = {
+    kManagerNamespace,         kManagerChannelsNamespace,  kManagerChannelItemsNamespace,
+    kManagerPaymentsNamespace, kManagerClaimableNamespace, kManagerForwardAcksNamespace,
+    kManagerEventsNamespace};
 
 std::string channel_record_key(const ChannelId& id);
 std::string payment_record_key(const PaymentId& id);
@@ -116,19 +119,58 @@ std::string claimable_record_key(const PaymentHash& hash);
 std::string forward_ack_record_key(const ForwardKey& key);
 // Sixteen hex digits, so keys list in sequence order.
 std::string event_record_key(uint64_t sequence);
+// Channel items: the channel id's 32 bytes, the kind, the index (log entry)
+// or HTLC id (base HTLC) as 8 bytes big-endian, so a channel's items list
+// together and in order. Binary, to keep the many small items small.
+enum class ChannelItemKind : uint8_t {
+  kOurLog = 0,
+  kTheirLog = 1,
+  kBaseOffered = 2,
+  kBaseReceived = 3
+};
+std::string channel_items_prefix(const ChannelId& id);
+std::string channel_item_key(const ChannelId& id, ChannelItemKind kind, uint64_t index);
 
 // --- records ----------------------------------------------------------------------
 
 Bytes encode_manager_node(const ManagerNode& node);
 util::Result<ManagerNode> decode_manager_node(ByteView encoded);
 
+// The channel's core (Channel::encode_core) and in-flight updates; its
+// HTLCs are items (below).
 struct ManagerChannel {
   Channel channel;
   std::deque<ChannelMonitorUpdate> in_flight;
 };
 Bytes encode_manager_channel(const Channel& channel,
                              const std::deque<ChannelMonitorUpdate>& in_flight);
-util::Result<ManagerChannel> decode_manager_channel(ByteView encoded);
+util::Result<ManagerChannel> decode_manager_channel(ByteView encoded,
+                                                    const Channel::Items& items = {});
+
+// One channel item: a log entry or base HTLC as the channel encodes it.
+Bytes encode_channel_item(ByteView item);
+util::Result<Bytes> decode_channel_item(ByteView encoded);
+
+// Which items of a channel the store holds (not persisted: rebuilt on load).
+struct ChannelItemsWritten {
+  uint64_t our_begin = 0;
+  uint64_t our_end = 0;
+  uint64_t their_begin = 0;
+  uint64_t their_end = 0;
+  uint64_t rewinds = 0;
+  std::vector<std::pair<bool, uint64_t>> base;  // (offered_by_us, id), sorted
+};
+// Adds to `batch` what brings the stored items of `channel` from `written`
+// to its state now (new entries and HTLCs put, gone ones removed), and
+// records that in `written`.
+void write_channel_items(const Channel& channel, ChannelItemsWritten& written,
+                         store::WriteBatch& batch);
+// Every item `channel` has now, by key (for checks).
+std::map<std::string, Bytes> all_channel_items(const Channel& channel);
+// A channel from its record and its items as listed from the store.
+util::Result<ManagerChannel> decode_channel_with_items(ByteView record, const ChannelId& id,
+                                                       const std::vector<store::Entry>& items,
+                                                       ChannelItemsWritten& written);
 
 Bytes encode_payment_record(const PaymentId& id, const OutboundPayment& payment);
 util::Result<std::pair<PaymentId, OutboundPayment>> decode_payment_record(ByteView encoded);

@@ -111,6 +111,10 @@ std::vector<Sample> samples() {
        [](ByteView b) { return status_of(decode_claimable_record(b)); }},
       {"forward ack", encode_forward_ack_record({channel_of(3), 8}, sample_ack()),
        [](ByteView b) { return status_of(decode_forward_ack_record(b)); }},
+      {"channel item",
+       encode_channel_item(Channel::encode_base_item(
+           Htlc{true, HtlcId(3), AmountMsat(9), hash_of(5), 40, Bytes{7, 7}, std::nullopt})),
+       [](ByteView b) { return status_of(decode_channel_item(b)); }},
       {"queued user event", encode_event_record(sample_event()),
        [](ByteView b) { return status_of(decode_event_record(b)); }},
   };
@@ -217,6 +221,25 @@ TEST(ManagerRecords, UnknownClaimStateAndBadFlagsAreNamed) {
   EXPECT_EQ(status.code(), util::StatusCode::kCorruption);
   EXPECT_NE(status.message().find("claimable payment state 7"), std::string::npos)
       << status.to_string();
+}
+
+TEST(ManagerRecords, AChannelCoreIsNotReadAsAWholeChannel) {
+  // The core counts HTLCs it does not hold; read as a channel record it
+  // would lose them, so the plain decoder refuses it.
+  const util::Status status = status_of(Channel::decode(sample_channel().encode_core()));
+  EXPECT_EQ(status.code(), util::StatusCode::kUnsupported) << status.to_string();
+  EXPECT_NE(status.message().find("unknown required (even) field 1000"), std::string::npos)
+      << status.to_string();
+}
+
+TEST(ManagerRecords, ChannelItemKeysListByChannelKindAndIndex) {
+  const std::string a = channel_item_key(channel_of(1), ChannelItemKind::kOurLog, 255);
+  const std::string b = channel_item_key(channel_of(1), ChannelItemKind::kOurLog, 256);
+  const std::string c = channel_item_key(channel_of(1), ChannelItemKind::kTheirLog, 0);
+  EXPECT_EQ(a.size(), 41u);
+  EXPECT_EQ(a.substr(0, 32), channel_items_prefix(channel_of(1)));
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
 }
 
 TEST(ManagerRecords, EventKeysListInSequenceOrder) {
@@ -415,6 +438,45 @@ TEST(ManagerRecordsLoad, ARecordUnderAnotherKeyOrDamagedIsRefusedNamingIt) {
   EXPECT_EQ(cut.status().code(), util::StatusCode::kCorruption);
   EXPECT_NE(cut.status().message().find("manager channel"), std::string::npos)
       << cut.status().to_string();
+}
+
+// A channel with HTLCs in its logs and base: losing or adding one of its
+// item records is refused at load, naming the channel.
+TEST(ManagerRecordsLoad, AMissingOrStrayChannelItemIsRefused) {
+  LnHarness h(2, HarnessOptions{});
+  const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
+  for (int n = 0; n < 3; ++n) {
+    const PaymentPreimage preimage = test_modes::preimage_for("items ", n);
+    h.expect_payment(preimage, true);
+    ASSERT_TRUE(h.on_node(0, [&](ChannelManager& m) {
+                   return m.send_payment(test_modes::payment_id_for("items ", n),
+                                         preimage.payment_hash(), AmountMsat(10'000), channel);
+                 }).is_ok());
+  }
+  for (int s = 0; s < 3; ++s) h.step();
+  store::MemoryStore& store = h.store(0);
+  auto items = store.list(kManagerChannelItemsNamespace, channel_items_prefix(channel));
+  ASSERT_TRUE(items.is_ok());
+  ASSERT_GE(items->size(), 2u) << "the payments must be in the channel's logs or base";
+  StorePersister persister(store);
+  ChainMonitor monitors(persister);
+  InProcessNetwork network;
+  const ManagerConfig config{.node_id = h.node_id(0)};
+  for (const store::Entry& item : *items) {
+    ASSERT_TRUE(store.remove(kManagerChannelItemsNamespace, item.key).is_ok());
+    auto loaded = ChannelManager::load(config, store, monitors, network);
+    ASSERT_FALSE(loaded.is_ok()) << "a channel missing item " << store::printable_key(item.key)
+                                 << " loaded";
+    EXPECT_EQ(loaded.status().code(), util::StatusCode::kCorruption);
+    EXPECT_NE(loaded.status().message().find(channel.to_hex()), std::string::npos)
+        << loaded.status().to_string();
+    ASSERT_TRUE(store.put(kManagerChannelItemsNamespace, item.key, item.value).is_ok());
+  }
+  const std::string stray = channel_item_key(channel, ChannelItemKind::kTheirLog, 1'000'000);
+  ASSERT_TRUE(store.put(kManagerChannelItemsNamespace, stray, items->front().value).is_ok());
+  auto loaded = ChannelManager::load(config, store, monitors, network);
+  ASSERT_FALSE(loaded.is_ok());
+  EXPECT_EQ(loaded.status().code(), util::StatusCode::kCorruption) << loaded.status().to_string();
 }
 
 }  // namespace
