@@ -31,6 +31,11 @@ void ChainMonitor::block_connected(const chain::Block& block) {
   for (auto& [id, entry] : monitors_) entry.monitor.block_connected(block, broadcaster, fees);
 }
 
+util::Status ChainMonitor::broadcast(const chain::Transaction& tx) {
+  if (broadcaster_ == nullptr) return util::unavailable("no chain is attached");
+  return broadcaster_->broadcast(tx);
+}
+
 void ChainMonitor::block_disconnected(const chain::BlockHeader& header) {
   best_height_ = header.height.value() - 1;
   for (auto& [id, entry] : monitors_) entry.monitor.block_disconnected(header);

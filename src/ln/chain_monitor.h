@@ -58,6 +58,9 @@ class ChainMonitor final : public Watch, public chain::BlockListener {
   // Replays the blocks of `source` above the height the monitors have seen.
   void catch_up(const chain::ChainSource& source);
   uint64_t best_height() const { return best_height_; }
+  // Hands a transaction of ours (a cooperative close) to the broadcaster;
+  // unavailable without a chain.
+  util::Status broadcast(const chain::Transaction& tx);
 
   // Takes monitors read back from the store after a restart.
   void restore(std::vector<ChannelMonitor> monitors);

@@ -12,7 +12,17 @@ util::Status peer_error(const ChannelId& id, const std::string& problem) {
   return util::protocol_error("channel " + id.to_hex().substr(0, 16) + ": " + problem);
 }
 
+// Refusals no retransmission can repair (see Channel::breaks_channel).
+constexpr std::string_view kSignatureMismatch = "commitment_signed does not match our commitment";
+constexpr std::string_view kWrongSecret = "revoke_and_ack carries a wrong per-commitment secret";
+
 }  // namespace
+
+bool Channel::breaks_channel(const util::Status& refusal) {
+  return refusal.code() == util::StatusCode::kProtocolError &&
+         (refusal.message().find(kSignatureMismatch) != std::string::npos ||
+          refusal.message().find(kWrongSecret) != std::string::npos);
+}
 
 std::string htlc_state_name(HtlcState state) {
   switch (state) {
@@ -312,6 +322,11 @@ util::Status Channel::send_htlc(AmountMsat amount, const PaymentHash& hash, uint
                                 Bytes onion, const HtlcSource& source, HtlcId* assigned_id,
                                 AmountMsat skimmed_fee) {
   if (!is_open()) return util::failed_precondition("channel is not open");
+  if (!ready()) {
+    return util::failed_precondition(
+        "channel is not ready: its funding has not reached the minimum depth on both sides");
+  }
+  if (shutting_down()) return util::failed_precondition("channel is shutting down");
   if (holding_cell_.size() >= kMaxHoldingCellEntries)
     return util::unavailable("holding cell is full");
   // The worst case for our balance: every update of ours (the holding cell
@@ -436,13 +451,25 @@ RevokeAndAck Channel::revoke_message(uint64_t revoked) const {
 
 ChannelOutput Channel::flush(bool monitor_pending) {
   ChannelOutput out;
-  if (!is_open() || !connected_ || awaiting_raa_ || monitor_pending) return out;
+  if (!is_open() || !connected_) return out;
+  if (!awaiting_raa_ && !monitor_pending) send_batch(out);
+  // Our shutdown follows every add of ours: none may come after it.
+  const bool add_waiting = std::any_of(holding_cell_.begin(), holding_cell_.end(),
+                                       [](const LogEntry& e) { return e.kind == UpdateKind::kAdd; });
+  if (shutdown_wanted_ && !shutdown_sent_ && !add_waiting) {
+    out.messages.push_back(Shutdown{id_});
+    shutdown_sent_ = true;
+  }
+  return out;
+}
+
+void Channel::send_batch(ChannelOutput& out) {
   for (LogEntry& entry : holding_cell_) {
     out.messages.push_back(entry_message(entry));
     our_log_.push_back(std::move(entry));
   }
   holding_cell_.clear();
-  if (our_log_end() == remote_.ours && local_.theirs == remote_.theirs) return out;
+  if (our_log_end() == remote_.ours && local_.theirs == remote_.theirs) return;
   prev_remote_ours_ = remote_.ours;
   remote_ = CommitmentView{remote_.number + 1, our_log_end(), local_.theirs};
   awaiting_raa_ = true;
@@ -450,7 +477,6 @@ ChannelOutput Channel::flush(bool monitor_pending) {
   out.steps.push_back(LatestCounterpartyCommitment{
       remote_.number, commitment_htlcs(false, state_at(remote_)), counterparty_balances()});
   out.messages.push_back(commitment_message());
-  return out;
 }
 
 // --- peer messages ----------------------------------------------------------
@@ -458,6 +484,8 @@ ChannelOutput Channel::flush(bool monitor_pending) {
 util::Result<ChannelOutput> Channel::on_update_add(const UpdateAddHtlc& msg) {
   if (!is_open() || !connected_)
     return peer_error(id_, "update_add_htlc on a channel that is not open");
+  if (!ready()) return peer_error(id_, "update_add_htlc before channel_ready");
+  if (shutdown_received_) return peer_error(id_, "update_add_htlc after shutdown");
   if (msg.htlc_id.value() != their_next_htlc_id_) {
     return peer_error(id_, "update_add_htlc has id " + std::to_string(msg.htlc_id.value()) +
                                ", expected " + std::to_string(their_next_htlc_id_));
@@ -518,8 +546,7 @@ util::Result<ChannelOutput> Channel::on_commitment_signed(const CommitmentSigned
   }
   const CommitmentView next{local_.number + 1, our_acked_, their_log_end()};
   if (commitment_digest(true, next) != msg.signature) {
-    return peer_error(
-        id_, "commitment_signed does not match our commitment " + std::to_string(next.number));
+    return peer_error(id_, std::string(kSignatureMismatch) + " " + std::to_string(next.number));
   }
   const ChannelState state = state_at(next);
   if (state.htlcs.size() > kMaxHtlcsPerCommitment)
@@ -559,7 +586,7 @@ util::Result<ChannelOutput> Channel::on_revoke_and_ack(const RevokeAndAck& msg) 
   auto point = their_points_.find(msg.revoked_commitment_number);
   if (point == their_points_.end() ||
       commitment_point(msg.per_commitment_secret) != point->second) {
-    return peer_error(id_, "revoke_and_ack carries a wrong per-commitment secret for commitment " +
+    return peer_error(id_, std::string(kWrongSecret) + " for commitment " +
                                std::to_string(msg.revoked_commitment_number));
   }
   CommitmentSecretStore secrets = their_secrets_;
@@ -616,6 +643,8 @@ void Channel::compact() {
 
 void Channel::on_disconnect() {
   connected_ = false;
+  // Closing negotiation starts again after the reconnection.
+  if (!closing_fee_) closing_proposal_sent_ = false;
   ++log_version_;
   ++log_rewinds_;
   // Updates from the peer that no commitment_signed covered are forgotten by

@@ -117,6 +117,10 @@ enum class ChannelPhase : uint8_t { kAwaitingAccept = 0, kOpen = 1, kClosed = 2 
 struct ChannelConfig {
   ChannelLimits limits;          // what we accept from the peer
   uint32_t to_self_delay = 144;  // blocks the peer's to-local waits in its commitments
+  // Cooperative close: the fee an opener proposes for the closing
+  // transaction, and the most an acceptor agrees to.
+  AmountMsat closing_fee{1'000'000};
+  AmountMsat max_closing_fee{10'000'000};
 };
 
 inline constexpr size_t kMaxHoldingCellEntries = 1000;
@@ -164,6 +168,59 @@ class Channel {
   util::Result<ChannelOutput> on_reestablish(const ChannelReestablish& msg);
 
   void mark_closed() { phase_ = ChannelPhase::kClosed; }
+  // Whether a refused peer message broke what the channel's safety rests on:
+  // a commitment signature or a revocation secret that does not match. No
+  // retransmission repairs that; the chain must settle the channel.
+  static bool breaks_channel(const util::Status& refusal);
+
+  // Funding. A channel with a funding output carries HTLCs only once both
+  // sides saw the funding transaction at their minimum depth and said so
+  // (channel_ready); a channel without one is usable at once.
+  bool ready() const { return !funding_outpoint_ || (ready_sent_ && ready_received_); }
+  // Open, funded on chain, and we have not said channel_ready yet.
+  bool awaiting_funding_depth() const { return is_open() && funding_outpoint_ && !ready_sent_; }
+  // We saw the funding deep enough: the channel_ready to send (again after
+  // a reconnection, until the channel carried its first commitment).
+  ChannelReady mark_funding_confirmed();
+  std::optional<ChannelReady> ready_to_resend() const;
+  util::Status on_channel_ready(const ChannelReady& msg);
+
+  // Cooperative close. After shutdown() we add no HTLC; our shutdown leaves
+  // with the next flush once the holding cell has no add. Once both sides
+  // said shutdown and nothing is pending, the opener proposes the closing
+  // transaction (propose_closing) and the acceptor answers
+  // (on_closing_signed); both then hold the same closing fee.
+  util::Status shutdown();
+  util::Status on_shutdown(const Shutdown& msg);
+  bool shutting_down() const { return shutdown_wanted_ || shutdown_received_; }
+  bool shutdown_sent() const { return shutdown_sent_; }
+  bool shutdown_wanted() const { return shutdown_wanted_; }
+  bool closing_proposal_sent() const { return closing_proposal_sent_; }
+  // Both sides said shutdown and no HTLC or update is pending.
+  bool ready_to_close() const;
+  // The opener's proposal of `fee` (at most its balance), once
+  // ready_to_close() and not proposed yet.
+  util::Result<ClosingSigned> propose_closing(const chain::PublicKey& our_key, AmountMsat fee);
+  // The acceptor: agrees to a fee up to `max_fee`, holds it and returns its
+  // answer. The opener: checks the answer matches its proposal and holds the
+  // fee (returns nullopt).
+  util::Result<std::optional<ClosingSigned>> on_closing_signed(const ClosingSigned& msg,
+                                                               const chain::PublicKey& our_key,
+                                                               AmountMsat max_fee);
+  // The agreed closing fee, once both signed.
+  const std::optional<AmountMsat>& closing_fee() const { return closing_fee_; }
+  // The cooperative close transaction for the agreed fee (a funded channel).
+  util::Result<chain::Transaction> closing_tx(const chain::PublicKey& our_key) const;
+  // Expiries (channel_close.cpp). Why the chain must settle an HTLC at
+  // `height`: one of ours still in a commitment `grace` blocks after its
+  // expiry with no removal from the peer, or one of theirs we are
+  // fulfilling whose expiry is `claim_buffer` blocks away. nullopt: none.
+  std::optional<std::string> htlc_needing_chain(uint64_t height, uint32_t grace,
+                                                uint32_t claim_buffer) const;
+  // An HTLC of theirs as the latest state holds it.
+  std::optional<Htlc> inbound_htlc(HtlcId id) const;
+  // The same answer again, for an opener that did not receive it.
+  util::Result<ClosingSigned> closing_answer(const chain::PublicKey& our_key) const;
 
   // Queries.
   const ChannelId& id() const { return id_; }
@@ -237,6 +294,11 @@ class Channel {
   static util::Result<Channel> decode_record(ByteView encoded, CoreCounts* counts);
   util::Status check_views() const;
 
+  // The holding cell, then commitment_signed when there is something to sign.
+  void send_batch(ChannelOutput& out);
+  util::Sha256Digest closing_signature(const chain::PublicKey& our_key, AmountMsat fee) const;
+  util::Result<chain::Transaction> closing_tx_for(const chain::PublicKey& our_key,
+                                                  AmountMsat fee) const;
   ChannelState state_at(const CommitmentView& view) const;
   ChannelState state_after(uint64_t ours, uint64_t theirs) const;
   // state_after, reusing the last one built: while no entry has left a log,
@@ -309,6 +371,14 @@ class Channel {
   std::optional<chain::OutPoint> funding_outpoint_;
   uint32_t our_to_self_delay_ = 0;    // required of the peer's to-local
   uint32_t their_to_self_delay_ = 0;  // required of ours
+  bool ready_sent_ = false;
+  bool ready_received_ = false;
+  bool shutdown_wanted_ = false;  // asked locally; shutdown_sent_ once it left
+  bool shutdown_sent_ = false;
+  bool shutdown_received_ = false;
+  AmountMsat closing_proposed_;            // the opener's proposal, once sent
+  bool closing_proposal_sent_ = false;
+  std::optional<AmountMsat> closing_fee_;  // agreed by both
 
   // Not persisted: the last state cached_state_after built.
   struct StateMemo {

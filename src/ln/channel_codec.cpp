@@ -45,6 +45,13 @@ enum Field : uint64_t {
   kFundingIndex = 63,
   kOurToSelfDelay = 65,
   kTheirToSelfDelay = 67,
+  kReadySent = 69,
+  kReadyReceived = 71,
+  kShutdownWanted = 73,
+  kShutdownSent = 75,
+  kShutdownReceived = 77,
+  kClosingProposed = 79,
+  kClosingFee = 81,
   // Only in the core of a channel kept in parts (encode_core): even, so
   // that decode() refuses a core instead of reading a channel without HTLCs.
   kCoreOurLogSize = 1000,
@@ -242,6 +249,13 @@ Bytes Channel::encode_record(bool core) const {
     w.bytes32(kFundingTxid, funding_outpoint_->txid).u64(kFundingIndex, funding_outpoint_->index);
   }
   w.u64(kOurToSelfDelay, our_to_self_delay_).u64(kTheirToSelfDelay, their_to_self_delay_);
+  if (ready_sent_) w.boolean(kReadySent, true);
+  if (ready_received_) w.boolean(kReadyReceived, true);
+  if (shutdown_wanted_) w.boolean(kShutdownWanted, true);
+  if (shutdown_sent_) w.boolean(kShutdownSent, true);
+  if (shutdown_received_) w.boolean(kShutdownReceived, true);
+  if (closing_proposal_sent_) w.amount(kClosingProposed, closing_proposed_);
+  if (closing_fee_) w.amount(kClosingFee, *closing_fee_);
   if (core) {
     w.u64(kCoreOurLogSize, our_log_.size())
         .u64(kCoreTheirLogSize, their_log_.size())
@@ -326,6 +340,23 @@ util::Result<Channel> Channel::decode_record(ByteView encoded, CoreCounts* count
   }
   HASHLOCK_ASSIGN_OR_RETURN(c.our_to_self_delay_, optional_u32(kOurToSelfDelay));
   HASHLOCK_ASSIGN_OR_RETURN(c.their_to_self_delay_, optional_u32(kTheirToSelfDelay));
+  auto flag = [&r](uint64_t field) -> util::Result<bool> {
+    if (!r.has(field)) return false;
+    return r.boolean(field);
+  };
+  HASHLOCK_ASSIGN_OR_RETURN(c.ready_sent_, flag(kReadySent));
+  HASHLOCK_ASSIGN_OR_RETURN(c.ready_received_, flag(kReadyReceived));
+  HASHLOCK_ASSIGN_OR_RETURN(c.shutdown_wanted_, flag(kShutdownWanted));
+  HASHLOCK_ASSIGN_OR_RETURN(c.shutdown_sent_, flag(kShutdownSent));
+  HASHLOCK_ASSIGN_OR_RETURN(c.shutdown_received_, flag(kShutdownReceived));
+  if (r.has(kClosingProposed)) {
+    HASHLOCK_ASSIGN_OR_RETURN(c.closing_proposed_, r.amount(kClosingProposed));
+    c.closing_proposal_sent_ = true;
+  }
+  if (r.has(kClosingFee)) {
+    HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, r.amount(kClosingFee));
+    c.closing_fee_ = fee;
+  }
   if (counts != nullptr) {
     HASHLOCK_ASSIGN_OR_RETURN(counts->our_log, r.u64(kCoreOurLogSize));
     HASHLOCK_ASSIGN_OR_RETURN(counts->their_log, r.u64(kCoreTheirLogSize));

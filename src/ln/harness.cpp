@@ -50,14 +50,23 @@ std::optional<ChannelId> LnHarness::open_funded_channel(size_t from, size_t to, 
   funding.outputs.push_back(
       funding_output(node_key(node_id(from)), node_key(node_id(to)), capacity));
   funding.lock_time = ++fundings_;
-  const ChannelId id = open_channel(from, to, capacity, push, chain::OutPoint{funding.txid(), 0});
+  // A crash during the open (the sim's crash rate) cuts it short: the caller tries again.
+  util::Result<ChannelId> opened =
+      try_open_channel(from, to, capacity, push, chain::OutPoint{funding.txid(), 0});
+  if (!opened.is_ok()) return std::nullopt;
+  const ChannelId id = *opened;
   for (size_t end : {from, to}) {
     const Channel* channel = node(end).manager().channel(id);
     if (channel == nullptr || !channel->is_open()) return std::nullopt;
   }
   util::Status deposited = chain_.deposit_transaction(funding);
   HASHLOCK_CHECK(deposited.is_ok(), deposited.to_string().c_str());
-  chain_.mine_block();
+  // Mined to both sides' minimum depth; channel_ready crosses as the
+  // network settles.
+  for (uint32_t i = 0; i < std::max<uint32_t>(options_.min_funding_depth, 1); ++i) {
+    chain_.mine_block();
+  }
+  settle();
   return id;
 }
 
@@ -109,6 +118,8 @@ NodeOptions LnHarness::options_for(size_t i) const {
   options.manager.network_graph = graph_;
   options.manager.forward_skim_msat = options_.forward_skim_msat;
   options.manager.accept_underpaying_htlcs = options_.accept_underpaying_htlcs;
+  options.manager.min_funding_depth = options_.min_funding_depth;
+  options.manager.fee_policy.cltv_expiry_delta = options_.cltv_expiry_delta;
   options.async_persistence = options_.async_persistence;
   options.snapshot_every_updates = options_.snapshot_every_updates;
   return options;
@@ -219,13 +230,21 @@ util::Status LnHarness::on_node(size_t i,
 
 ChannelId LnHarness::open_channel(size_t from, size_t to, AmountMsat capacity, AmountMsat push,
                                   std::optional<chain::OutPoint> funding) {
+  util::Result<ChannelId> opened = try_open_channel(from, to, capacity, push, funding);
+  HASHLOCK_CHECK(opened.is_ok(), opened.status().to_string().c_str());
+  return *opened;
+}
+
+util::Result<ChannelId> LnHarness::try_open_channel(size_t from, size_t to, AmountMsat capacity,
+                                                    AmountMsat push,
+                                                    std::optional<chain::OutPoint> funding) {
   ChannelId id;
   util::Status opened = on_node(from, [&](ChannelManager& m) {
     auto result = m.open_channel(node_id(to), capacity, push, funding);
     if (result.is_ok()) id = *result;
     return result.status();
   });
-  HASHLOCK_CHECK(opened.is_ok(), opened.to_string().c_str());
+  if (!opened.is_ok()) return opened;
   HASHLOCK_CHECK(settle(), "channel open settles");
   graph_->add_edge(GraphEdge{id, node_id(from), node_id(to), capacity, FeePolicy{}});
   graph_->add_edge(GraphEdge{id, node_id(to), node_id(from), capacity, FeePolicy{}});
@@ -308,6 +327,8 @@ bool LnHarness::step() {
     handle_one(i, &did_something);
   }
   did_something |= run_claims();
+  // Handling events can send messages (channel_ready after a block): not idle.
+  did_something |= !network_.busy_links().empty();
   if (options_.tick_every_steps > 0 && ++steps_ % options_.tick_every_steps == 0) {
     tick();
     did_something = true;  // a tick may fail parts back: look again

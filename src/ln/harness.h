@@ -51,6 +51,11 @@ struct HarnessOptions {
   // receivers accept it only with accept_underpaying_htlcs.
   AmountMsat forward_skim_msat;
   bool accept_underpaying_htlcs = false;
+  // Confirmations a funded channel waits for (0: usable at once, for a
+  // funding transaction confirmed before the channel was opened).
+  uint32_t min_funding_depth = ManagerConfig{}.min_funding_depth;
+  // Blocks every forwarding node asks between its inbound and outbound expiry.
+  uint32_t cltv_expiry_delta = FeePolicy{}.cltv_expiry_delta;
 };
 
 inline constexpr size_t kMaxSettleRounds = 10'000;
@@ -83,6 +88,10 @@ class LnHarness : private chain::BlockListener {
   // A channel funded on the harness chain: once both ends have the channel
   // open, its funding output (known in advance) is deposited and confirmed.
   // Nullopt when a crash cut the open short: then nothing is deposited.
+  // open_channel, returning the error when the opener fails (a crash).
+  util::Result<ChannelId> try_open_channel(size_t from, size_t to, AmountMsat capacity,
+                                           AmountMsat push,
+                                           std::optional<chain::OutPoint> funding = std::nullopt);
   std::optional<ChannelId> open_funded_channel(size_t from, size_t to, AmountMsat capacity,
                                                AmountMsat push = AmountMsat(0));
   chain::SimulatedChain& chain() { return chain_; }

@@ -418,6 +418,7 @@ util::Status ChannelManager::reconcile_after_load() {
   for (auto& [id, entry] : channels_) {
     entry.channel.on_disconnect();
     entry.outbox.clear();
+    if (entry.channel.is_open() && entry.channel.shutting_down()) closing_.insert(id);
     const ChannelMonitor* monitor = chain_monitor_->get(id);
     if (monitor == nullptr) {
       if (entry.channel.phase() != ChannelPhase::kOpen) continue;
@@ -880,6 +881,13 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
     return util::Status::ok();
   }
   if (const auto* error = std::get_if<ErrorMessage>(&message)) {
+    // The peer has failed the channel: our monitor takes it on chain.
+    ChannelEntry* entry = find(error->channel_id);
+    if (entry != nullptr && entry->channel.peer() == from && entry->channel.is_open()) {
+      ++stats_.peer_error_force_closes;
+      return force_close(*entry, "peer reported an error: " + error->text,
+                         /*keep_in_flight=*/true);
+    }
     return util::protocol_error(from.to_string() + " reported an error on channel " +
                                 error->channel_id.to_hex() + ": " + error->text);
   }
@@ -899,23 +907,43 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
     }
     return flush(*entry);
   }
+  auto handled = handle_close_message(*entry, message);
+  if (handled.is_ok() && *handled) return advance_closes();
+  if (!handled.is_ok()) {
+    ++stats_.peer_messages_refused;
+    send_to(from, ErrorMessage{entry->channel.id(), handled.status().message()});
+    return handled.status();
+  }
+  if (entry->channel.phase() == ChannelPhase::kClosed && entry->channel.closing_fee()) {
+    return util::Status::ok();  // closed cooperatively: the peer's reconnection is moot
+  }
   auto out = dispatch(entry->channel, message);
   if (!out.is_ok()) {
-    send_to(from, ErrorMessage{entry->channel.id(), out.status().message()});
+    ++stats_.peer_messages_refused;
+    // A commitment we cannot verify, or a revocation that does not revoke,
+    // leaves no safe way on off-chain: the chain settles the channel.
+    if (Channel::breaks_channel(out.status()) && entry->channel.is_open()) {
+      HASHLOCK_RETURN_IF_ERROR(fail_channel(*entry, out.status()));
+    } else {
+      send_to(from, ErrorMessage{entry->channel.id(), out.status().message()});
+    }
     return out.status();
   }
   ChannelOutput merged = std::move(out).value();
   ChannelOutput batch = entry->channel.flush(!entry->in_flight.empty());
   for (MonitorStep& step : batch.steps) merged.steps.push_back(std::move(step));
   for (Message& m : batch.messages) merged.messages.push_back(std::move(m));
-  return commit(*entry, std::move(merged));
+  HASHLOCK_RETURN_IF_ERROR(commit(*entry, std::move(merged)));
+  return advance_closes();
 }
 
 util::Status ChannelManager::peer_connected_now(NodeId peer) {
   if (!fatal_.is_ok()) return fatal_;
   for (const auto& [id, entry] : std::as_const(channels_)) {
     if (entry.channel.peer() != peer || !entry.channel.is_open()) continue;
+    if (auto ready = entry.channel.ready_to_resend()) send_to(peer, *ready);
     send_to(peer, entry.channel.reestablish_message());
+    if (entry.channel.shutdown_sent()) send_to(peer, Shutdown{id});
   }
   return util::Status::ok();
 }
@@ -978,7 +1006,7 @@ util::Status ChannelManager::process_completions_now() {
     HASHLOCK_RETURN_IF_ERROR(flush(*entry));
     HASHLOCK_RETURN_IF_ERROR(run_forward_acks(*entry));
   }
-  return util::Status::ok();
+  return advance_closes();
 }
 
 util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEventSource>& source,
@@ -1195,6 +1223,7 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
   if (!fatal_.is_ok()) return fatal_;
   HASHLOCK_RETURN_IF_ERROR(process_completions_now());
   HASHLOCK_RETURN_IF_ERROR(process_monitor_events());
+  HASHLOCK_RETURN_IF_ERROR(on_chain_tip());
   std::vector<ChannelId> handled_forwards;  // inbound channels whose forward acks may be due
   std::vector<MonitorEventSource> acks;
   std::vector<HtlcRelease> releases;

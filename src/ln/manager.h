@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "ln/chain_monitor.h"
@@ -77,8 +78,23 @@ struct ManagerConfig {
   // Forwarding: keep this much beyond our fee from every forward, telling
   // the next node (only with peers that agreed to it).
   AmountMsat forward_skim_msat;
+  // A funded channel carries HTLCs once its funding transaction has this
+  // many confirmations (both sides say channel_ready).
+  uint32_t min_funding_depth = 3;
   PlantedBug planted_bug = PlantedBug::kNone;
 };
+
+// Blocks before and after an HTLC's expiry that decide when the chain must
+// settle it (ln-resolution.md, hard cases):
+// an HTLC of ours still unresolved this many blocks after its expiry closes
+// the channel, so our monitor times it out on chain;
+inline constexpr uint32_t kHtlcExpiryGraceBlocks = 3;
+// an HTLC we are claiming, whose fulfill the peer has not acknowledged
+// this close to its expiry, closes the channel, so our monitor claims it;
+inline constexpr uint32_t kClaimBufferBlocks = 18;
+// a forward whose outbound HTLC waits on chain is failed back upstream
+// this close to the inbound HTLC's expiry, before the upstream peer closes.
+inline constexpr uint32_t kFailBackBufferBlocks = 6;
 
 struct ManagerStats {
   uint64_t monitor_events_processed = 0;
@@ -86,6 +102,11 @@ struct ManagerStats {
   uint64_t user_events_delivered = 0;
   uint64_t channels_force_closed = 0;
   uint64_t forwards_failed_back = 0;
+  uint64_t cooperative_closes = 0;
+  uint64_t expiry_force_closes = 0;     // closed because an HTLC neared or passed its expiry
+  uint64_t peer_error_force_closes = 0;  // closed on an unrecoverable peer error
+  uint64_t peer_messages_refused = 0;    // peer messages that broke the protocol
+  uint64_t failed_back_near_expiry = 0;  // forwards failed upstream while their outbound HTLC was on chain
 };
 
 // A payment to `payee`, split into up to `max_parts` parts over different
@@ -155,6 +176,10 @@ class ChannelManager {
   // Closes the channel unilaterally: its monitor broadcasts our commitment
   // and resolves every HTLC on chain.
   util::Status force_close_channel(const ChannelId& channel_id, const std::string& reason);
+  // Closes the channel cooperatively: shutdown, then, once no HTLC is left,
+  // the closing transaction both sides sign (the opener proposes the fee).
+  // ChannelClosed follows when both have signed.
+  util::Status close_channel(const ChannelId& channel_id);
   util::Status fail_htlc_backwards(const PaymentHash& hash);
 
   // A message from a peer. A protocol error is returned and answered with an
@@ -283,6 +308,23 @@ class ChannelManager {
   util::Status fail_uncommitted_htlcs(ChannelEntry& entry);
   util::Status close_after_funding_spent(ChannelEntry& entry);
   util::Status force_close_channel_now(const ChannelId& channel_id, const std::string& reason);
+
+  // The chain and closing (manager_chain.cpp).
+  util::Status close_channel_now(const ChannelId& channel_id);
+  // Runs what the chain tip decides: channel_ready for funding deep enough;
+  // when the tip moved, force closes for HTLCs near or past expiry, early
+  // fail-backs, and the closing transactions to (re)broadcast.
+  util::Status on_chain_tip();
+  util::Status check_htlc_expiries(uint64_t height);
+  util::Status fail_back_near_expiry(uint64_t height);
+  // Funding, shutdown and closing messages; false if `message` is none of them.
+  util::Result<bool> handle_close_message(ChannelEntry& entry, const Message& message);
+  // The opener proposes the closing transaction once nothing is pending.
+  util::Status advance_close(ChannelEntry& entry);
+  util::Status advance_closes();
+  util::Status finish_cooperative_close(ChannelEntry& entry, const std::string& reason);
+  // A peer error the channel cannot recover from: tell the peer, close.
+  util::Status fail_channel(ChannelEntry& entry, const util::Status& error);
   ChannelMonitor new_monitor(const Channel& channel) const;
   // A closed channel's monitor learns `preimage` (durably) to claim on chain.
   util::Status give_preimage_to_monitor(ChannelEntry& entry, const PaymentPreimage& preimage);
@@ -347,6 +389,8 @@ class ChannelManager {
   uint64_t next_event_sequence_ = 0;
   uint64_t channels_opened_ = 0;
   uint64_t tick_ = 0;
+  std::optional<uint64_t> checked_height_;  // the tip on_chain_tip last ran for (not persisted)
+  std::set<ChannelId> closing_;             // channels shutting down (not persisted)
   ManagerStats stats_;
   util::Status fatal_;
   size_t round_depth_ = 0;

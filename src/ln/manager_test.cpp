@@ -398,10 +398,6 @@ TEST(BadPeerMessages, AreRejectedClearlyAndChangeNothing) {
       NodeId(1), encode_message(UpdateFulfillHtlc{channel, HtlcId(5), preimage_of(1)}));
   EXPECT_EQ(unknown_htlc.code(), util::StatusCode::kProtocolError);
 
-  util::Status bad_signature =
-      b.handle_message(NodeId(1), encode_message(CommitmentSigned{channel, 1, {}}));
-  EXPECT_NE(bad_signature.message().find("does not match"), std::string::npos);
-
   util::Status too_big = b.handle_message(
       NodeId(1),
       encode_message(UpdateAddHtlc{
@@ -409,6 +405,20 @@ TEST(BadPeerMessages, AreRejectedClearlyAndChangeNothing) {
   EXPECT_EQ(too_big.code(), util::StatusCode::kProtocolError);
 
   EXPECT_EQ(h.node(1).manager().channel(channel)->encode(), before);
+
+  // A commitment signature that does not match cannot be repaired off-chain:
+  // refused, then the channel is closed and the peer told.
+  util::Status bad_signature =
+      b.handle_message(NodeId(1), encode_message(CommitmentSigned{channel, 1, {}}));
+  EXPECT_EQ(bad_signature.code(), util::StatusCode::kProtocolError);
+  EXPECT_NE(bad_signature.message().find("does not match"), std::string::npos);
+  EXPECT_EQ(b.channel(channel)->phase(), ChannelPhase::kClosed);
+  EXPECT_EQ(b.stats().peer_error_force_closes, 1u);
+  ASSERT_TRUE(h.settle());
+  // The peer's error reached node 0, which closed its side too.
+  EXPECT_EQ(h.node(0).manager().channel(channel)->phase(), ChannelPhase::kClosed);
+  EXPECT_EQ(h.count_events(0, "ChannelClosed"), 1u);
+  EXPECT_EQ(h.count_events(1, "ChannelClosed"), 1u);
 }
 
 }  // namespace

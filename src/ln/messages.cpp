@@ -9,7 +9,8 @@ namespace {
 constexpr uint16_t kFirstMessageType = 20;
 constexpr const char* kNames[] = {"open_channel",        "accept_channel",      "update_add_htlc",
                                   "update_fulfill_htlc", "update_fail_htlc",    "commitment_signed",
-                                  "revoke_and_ack",      "channel_reestablish", "error"};
+                                  "revoke_and_ack",      "channel_reestablish", "error",
+                                  "channel_ready",       "shutdown",            "closing_signed"};
 
 codec::RecordKind kind_for(size_t index) {
   return codec::RecordKind{.type = static_cast<uint16_t>(kFirstMessageType + index),
@@ -147,6 +148,11 @@ struct Encoder {
   void operator()(const ErrorMessage& m) {
     w.bytes32(kChannel, m.channel_id).string(kText, m.text);
   }
+  void operator()(const ChannelReady& m) { w.bytes32(kChannel, m.channel_id); }
+  void operator()(const Shutdown& m) { w.bytes32(kChannel, m.channel_id); }
+  void operator()(const ClosingSigned& m) {
+    w.bytes32(kChannel, m.channel_id).amount(kAmount, m.fee).bytes(kDigest, m.signature);
+  }
 };
 
 util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
@@ -229,6 +235,16 @@ util::Result<Message> read_body(uint16_t type, codec::TlvReader& r) {
     case 8: {
       ErrorMessage m{.channel_id = channel};
       HASHLOCK_ASSIGN_OR_RETURN(m.text, r.string(kText));
+      return Message(m);
+    }
+    case 9:
+      return Message(ChannelReady{channel});
+    case 10:
+      return Message(Shutdown{channel});
+    case 11: {
+      ClosingSigned m{.channel_id = channel};
+      HASHLOCK_ASSIGN_OR_RETURN(m.fee, r.amount(kAmount));
+      HASHLOCK_ASSIGN_OR_RETURN(m.signature, read_digest(r, kDigest));
       return Message(m);
     }
     default:

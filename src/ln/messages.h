@@ -104,9 +104,33 @@ struct ErrorMessage {
   bool operator==(const ErrorMessage&) const = default;
 };
 
+// The sender saw the funding transaction at its minimum depth: the channel
+// may carry HTLCs once both sides have said so.
+struct ChannelReady {
+  ChannelId channel_id;
+  bool operator==(const ChannelReady&) const = default;
+};
+
+// The sender adds no more HTLCs; once both sides said so and no HTLC is
+// left, the opener proposes the closing transaction.
+struct Shutdown {
+  ChannelId channel_id;
+  bool operator==(const Shutdown&) const = default;
+};
+
+// The closing transaction paying `fee` (the opener pays it): the opener
+// proposes, the acceptor answers with the same fee when it agrees.
+struct ClosingSigned {
+  ChannelId channel_id;
+  AmountMsat fee;
+  util::Sha256Digest signature{};  // commits to the closing transaction
+  bool operator==(const ClosingSigned&) const = default;
+};
+
 using Message =
     std::variant<OpenChannel, AcceptChannel, UpdateAddHtlc, UpdateFulfillHtlc, UpdateFailHtlc,
-                 CommitmentSigned, RevokeAndAck, ChannelReestablish, ErrorMessage>;
+                 CommitmentSigned, RevokeAndAck, ChannelReestablish, ErrorMessage, ChannelReady,
+                 Shutdown, ClosingSigned>;
 
 std::string message_name(const Message& message);
 const ChannelId& message_channel(const Message& message);

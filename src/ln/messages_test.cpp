@@ -25,6 +25,9 @@ std::vector<Message> samples() {
                    util::sha256(util::as_bytes("p"))},
       ChannelReestablish{channel(), 5, 4},
       ErrorMessage{channel(), "bad things"},
+      ChannelReady{channel()},
+      Shutdown{channel()},
+      ClosingSigned{channel(), AmountMsat(2'000'000), util::sha256(util::as_bytes("close"))},
   };
 }
 

@@ -179,6 +179,10 @@ class ChannelMonitor {
   std::optional<FundingSpendKind> funding_spend_kind() const;
   // Transactions this monitor broadcast that the chain accepted, by kind.
   uint64_t punishments_broadcast() const { return chain_.punishments; }
+  // Confirmations of the funding transaction on the best chain (0: none).
+  uint32_t funding_confirmations() const;
+  // Our offered HTLCs the monitor has not resolved yet, with their sources.
+  std::vector<std::pair<HtlcId, HtlcSource>> unresolved_outbound() const;
 
  private:
   struct OutboundHtlc {
@@ -212,6 +216,7 @@ class ChannelMonitor {
     std::map<uint32_t, ConfirmedTx> output_spends;
     std::set<uint32_t> punished;  // outputs our accepted punishments spend
     uint64_t punishments = 0;
+    uint64_t funding_height = 0;  // 0: the funding transaction is not on the best chain
   };
 
   void on_funding_spend(const chain::Transaction& tx, uint64_t height);

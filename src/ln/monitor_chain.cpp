@@ -26,6 +26,18 @@ std::optional<FundingSpendKind> ChannelMonitor::funding_spend_kind() const {
   return chain_.kind;
 }
 
+uint32_t ChannelMonitor::funding_confirmations() const {
+  return confirmations(chain_.funding_height);
+}
+
+std::vector<std::pair<HtlcId, HtlcSource>> ChannelMonitor::unresolved_outbound() const {
+  std::vector<std::pair<HtlcId, HtlcSource>> out;
+  for (const auto& [id, htlc] : outbound_) {
+    if (!htlc.resolved) out.emplace_back(HtlcId(id), htlc.source);
+  }
+  return out;
+}
+
 uint32_t ChannelMonitor::confirmations(uint64_t height) const {
   if (height == 0 || height > chain_.best_height) return 0;
   return static_cast<uint32_t>(chain_.best_height - height + 1);
@@ -45,6 +57,7 @@ void ChannelMonitor::block_connected(const chain::Block& block, chain::Broadcast
   chain_.best_height = height;
   if (!tx_params_) return;
   for (const chain::Transaction& tx : block.transactions) {
+    if (tx.txid() == tx_params_->funding_outpoint.txid) chain_.funding_height = height;
     for (const chain::TxIn& in : tx.inputs) {
       if (in.prevout == tx_params_->funding_outpoint) {
         on_funding_spend(tx, height);
@@ -61,11 +74,14 @@ void ChannelMonitor::block_disconnected(const chain::BlockHeader& header) {
   const uint64_t height = header.height.value();
   if (height > chain_.best_height) return;
   chain_.best_height = height - 1;
+  if (chain_.funding_height >= height) chain_.funding_height = 0;
   if (chain_.funding_spend && chain_.funding_spend->height >= height) {
     const uint64_t punishments = chain_.punishments;
+    const uint64_t funding_height = chain_.funding_height;
     chain_ = ChainState{};
     chain_.best_height = height - 1;
     chain_.punishments = punishments;
+    chain_.funding_height = funding_height;
     return;
   }
   for (auto it = chain_.output_spends.begin(); it != chain_.output_spends.end();) {

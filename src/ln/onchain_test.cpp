@@ -22,7 +22,9 @@ PaymentId payment_id_of(int n) {
 // Two nodes with a channel funded on a simulated chain.
 struct FundedPair {
   chain::SimulatedChain chain{5};
-  LnHarness harness{2, HarnessOptions{}};
+  // The funding confirmed before the channel was opened, on a chain the
+  // nodes do not watch: usable at once.
+  LnHarness harness{2, HarnessOptions{.min_funding_depth = 0}};
   ChannelId channel;
   chain::OutPoint funding;
 
