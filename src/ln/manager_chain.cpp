@@ -1,6 +1,9 @@
 // ChannelManager: what the chain decides (funding depth, HTLC expiries) and
 // how channels close (cooperative close, unrecoverable peer errors). See
 // manager.h and docs/architecture.md, "Closing".
+#include <tuple>
+#include <utility>
+
 #include "ln/manager.h"
 #include "ln/onion.h"
 
@@ -120,47 +123,60 @@ util::Status ChannelManager::fail_channel(ChannelEntry& entry, const util::Statu
 util::Status ChannelManager::on_chain_tip() {
   const uint64_t height = chain_monitor_->best_height();
   const chain::PublicKey our_key = node_key(config_.node_id);
-  for (auto& [id, entry] : channels_) {
-    Channel& channel = entry.channel;
+  // Read through a const view: only the channels acted on are marked changed.
+  const auto& channels = std::as_const(channels_);
+  std::vector<ChannelId> now_ready;
+  std::vector<ChannelId> closed_on_chain;
+  for (const auto& [id, entry] : channels) {
     const ChannelMonitor* monitor = chain_monitor_->get(id);
     if (monitor == nullptr) continue;
-    if (channel.awaiting_funding_depth() &&
+    if (entry.channel.awaiting_funding_depth() &&
         monitor->funding_confirmations() >= config_.min_funding_depth) {
-      ChannelReady ready = channel.mark_funding_confirmed();
-      HASHLOCK_RETURN_IF_ERROR(persist());
-      send_to(channel.peer(), ready);
-      HASHLOCK_RETURN_IF_ERROR(flush(entry));
+      now_ready.push_back(id);
     }
     // The closing transaction confirmed while we waited for the answer.
-    if (channel.is_open() && monitor->funding_spend_kind() == FundingSpendKind::kCooperativeClose) {
-      HASHLOCK_RETURN_IF_ERROR(
-          finish_cooperative_close(entry, "cooperative close confirmed on chain"));
+    if (entry.channel.is_open() &&
+        monitor->funding_spend_kind() == FundingSpendKind::kCooperativeClose) {
+      closed_on_chain.push_back(id);
     }
+  }
+  for (const ChannelId& id : now_ready) {
+    ChannelEntry& entry = *find(id);
+    ChannelReady ready = entry.channel.mark_funding_confirmed();
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    send_to(entry.channel.peer(), ready);
+  }
+  for (const ChannelId& id : closed_on_chain) {
+    HASHLOCK_RETURN_IF_ERROR(
+        finish_cooperative_close(*find(id), "cooperative close confirmed on chain"));
   }
   if (checked_height_ == height) return util::Status::ok();
   checked_height_ = height;
   if (height == 0) return util::Status::ok();
-  for (auto& [id, entry] : channels_) {
-    const Channel& channel = entry.channel;
+  for (const auto& [id, entry] : channels) {
     const ChannelMonitor* monitor = chain_monitor_->get(id);
-    if (channel.phase() != ChannelPhase::kClosed || !channel.closing_fee() || monitor == nullptr ||
-        monitor->funding_spent()) {
+    if (entry.channel.phase() != ChannelPhase::kClosed || !entry.channel.closing_fee() ||
+        monitor == nullptr || monitor->funding_spent()) {
       continue;
     }
-    if (auto tx = channel.closing_tx(our_key); tx.is_ok()) (void)chain_monitor_->broadcast(*tx);
+    auto tx = entry.channel.closing_tx(our_key);
+    if (tx.is_ok()) (void)chain_monitor_->broadcast(*tx);
   }
   HASHLOCK_RETURN_IF_ERROR(check_htlc_expiries(height));
   return fail_back_near_expiry(height);
 }
 
 util::Status ChannelManager::check_htlc_expiries(uint64_t height) {
-  for (auto& [id, entry] : channels_) {
+  std::vector<std::pair<ChannelId, std::string>> to_close;
+  for (const auto& [id, entry] : std::as_const(channels_)) {
     if (!entry.channel.is_open() || !entry.channel.funding_outpoint()) continue;
     std::optional<std::string> why =
         entry.channel.htlc_needing_chain(height, kHtlcExpiryGraceBlocks, kClaimBufferBlocks);
-    if (!why) continue;
+    if (why) to_close.emplace_back(id, *why);
+  }
+  for (const auto& [id, why] : to_close) {
     ++stats_.expiry_force_closes;
-    HASHLOCK_RETURN_IF_ERROR(force_close(entry, "the chain must settle an HTLC: " + *why,
+    HASHLOCK_RETURN_IF_ERROR(force_close(*find(id), "the chain must settle an HTLC: " + why,
                                          /*keep_in_flight=*/true));
   }
   return util::Status::ok();
@@ -170,30 +186,32 @@ util::Status ChannelManager::fail_back_near_expiry(uint64_t height) {
   // Forwards whose outbound HTLC waits on a closed channel's chain: the
   // inbound HTLC is failed back before its expiry, so the upstream peer
   // need not close too. Once: a failed-back HTLC is no longer committed.
-  for (auto& [id, entry] : channels_) {
+  std::vector<std::tuple<PreviousHop, PaymentHash, FailureReason>> to_fail;
+  for (const auto& [id, entry] : std::as_const(channels_)) {
     if (entry.channel.phase() != ChannelPhase::kClosed) continue;
     const ChannelMonitor* monitor = chain_monitor_->get(id);
     if (monitor == nullptr) continue;
     for (const auto& [htlc_id, source] : monitor->unresolved_outbound()) {
       const auto* prev = std::get_if<PreviousHop>(&source);
       if (prev == nullptr) continue;
-      ChannelEntry* in = find(prev->channel_id);
-      if (in == nullptr || !in->channel.is_open() ||
-          in->channel.htlc_state(false, prev->htlc_id) != HtlcState::kCommitted) {
+      auto in = std::as_const(channels_).find(prev->channel_id);
+      if (in == channels_.end() || !in->second.channel.is_open() ||
+          in->second.channel.htlc_state(false, prev->htlc_id) != HtlcState::kCommitted) {
         continue;
       }
-      std::optional<Htlc> inbound = in->channel.inbound_htlc(prev->htlc_id);
+      std::optional<Htlc> inbound = in->second.channel.inbound_htlc(prev->htlc_id);
       if (!inbound || static_cast<uint64_t>(inbound->cltv_expiry) > height + kFailBackBufferBlocks) {
         continue;
       }
       auto payload = decode_payload(inbound->onion);
       const uint32_t hop = payload.is_ok() ? payload->hop_index : 0;
-      ++stats_.failed_back_near_expiry;
-      HASHLOCK_RETURN_IF_ERROR(fail_inbound(prev->channel_id, prev->htlc_id, inbound->payment_hash,
-                                            FailureReason{FailureCode::kPermanentChannelFailure,
-                                                          hop,
-                                                          {}}));
+      to_fail.emplace_back(*prev, inbound->payment_hash,
+                           FailureReason{FailureCode::kPermanentChannelFailure, hop, {}});
     }
+  }
+  for (const auto& [prev, hash, reason] : to_fail) {
+    ++stats_.failed_back_near_expiry;
+    HASHLOCK_RETURN_IF_ERROR(fail_inbound(prev.channel_id, prev.htlc_id, hash, reason));
   }
   return util::Status::ok();
 }
