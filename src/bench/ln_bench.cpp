@@ -28,7 +28,7 @@ constexpr std::chrono::seconds kThroughputSqliteSeconds{60};
 constexpr std::chrono::seconds kThroughputForwardSeconds{40};
 constexpr std::chrono::seconds kRssSeconds{30};
 constexpr std::chrono::seconds kHistorySeconds{60};
-constexpr std::chrono::seconds kReplayBuildSeconds{90};
+constexpr std::chrono::seconds kReplayBuildSeconds{40};
 constexpr std::chrono::seconds kSweepPointSeconds{8};
 constexpr std::chrono::seconds kSettleSeconds{10};
 constexpr uint64_t kQuickInflight = 8;
@@ -42,7 +42,7 @@ constexpr int kRestartRepeats = 3;
 constexpr uint64_t kSweepPayments = 2'000;
 // Un-acked event counts the replay figure is measured at; the largest one
 // that completes is scaled to kReplayTargetEvents.
-constexpr uint64_t kReplayCounts[] = {1'000, 10'000, 100'000};
+constexpr uint64_t kReplayCounts[] = {1'000, 4'000, 10'000};
 constexpr uint64_t kQuickReplayCounts[] = {20};
 
 // The completed-payment record exactly as ChannelManager writes it once the

@@ -1022,6 +1022,13 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
     HASHLOCK_RETURN_IF_ERROR(ack());
     HASHLOCK_RETURN_IF_ERROR(commit_mid_round());
   }
+  if (replay_changes_nothing(route, claimed, source, release)) {
+    // A replay after a restart whose consequences, ack or release included,
+    // are all recorded: read only, so the payment's record is not rewritten.
+    ++stats_.monitor_events_replayed;
+    HASHLOCK_RETURN_IF_ERROR(persist());
+    return persistent ? util::Status::ok() : ack();
+  }
   auto it = payments_.find(route.payment_id);
   if (it == payments_.end()) {
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
@@ -1094,6 +1101,24 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
   for (const MonitorEventSource& a : due_acks) HASHLOCK_RETURN_IF_ERROR(ack_now(a));
   for (const HtlcRelease& r : due_releases) HASHLOCK_RETURN_IF_ERROR(release_payment(r));
   return util::Status::ok();
+}
+
+bool ChannelManager::replay_changes_nothing(const OutboundRoute& route, bool claimed,
+                                            const std::optional<MonitorEventSource>& source,
+                                            const HtlcRelease& release) const {
+  auto it = payments_.find(route.payment_id);
+  if (it == payments_.end() || it->second.terminal_handled) return false;
+  const std::vector<PaymentPart>& parts = it->second.parts;
+  auto part = std::find_if(parts.begin(), parts.end(),
+                           [&](const PaymentPart& p) { return p.part_id == route.part_id; });
+  if (part == parts.end() || part->state == PartState::kInFlight ||
+      (part->state == PartState::kSucceeded) != claimed) {
+    return false;
+  }
+  if (config_.persistent_monitor_events) {
+    return !source || std::find(part->acks.begin(), part->acks.end(), *source) != part->acks.end();
+  }
+  return std::find(part->releases.begin(), part->releases.end(), release) != part->releases.end();
 }
 
 util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event,

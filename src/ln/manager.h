@@ -352,6 +352,11 @@ class ChannelManager {
   util::Status on_outbound_resolved(const std::optional<MonitorEventSource>& source,
                                     const ChannelId& channel_id, const HtlcEvent& event,
                                     const OutboundRoute& route);
+  // Whether a monitor event for this part is a replay whose consequences
+  // (its ack or release included) are all recorded already.
+  bool replay_changes_nothing(const OutboundRoute& route, bool claimed,
+                              const std::optional<MonitorEventSource>& source,
+                              const HtlcRelease& release) const;
   util::Status release_payment(const HtlcRelease& release);
   util::Status refuse_if_known(const PaymentId& payment_id);
   // Sends one part: an HTLC over `route` carrying `amount` to the payee.

@@ -274,10 +274,13 @@ util::Status ChannelManager::reconcile_payments_after_load() {
   std::vector<std::pair<PaymentId, uint64_t>> failed_parts_of;
   std::vector<PaymentId> ids;
   for (const auto& [id, payment] : std::as_const(payments_)) ids.push_back(id);
+  // Each payment's completed record is read once: queued events below ask again.
+  std::map<PaymentId, std::optional<PaymentState>> completed;
   for (const PaymentId& id : ids) {
     // Read first: only payments the records change are touched (and rewritten).
     const OutboundPayment& stored = std::as_const(payments_).find(id)->second;
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(id));
+    completed.emplace(id, done);
     std::vector<std::pair<uint64_t, Bytes>> handled_parts;
     for (const PaymentPart& part : stored.parts) {
       if (!stored.multipath || part.path_handled) continue;
@@ -340,6 +343,8 @@ util::Status ChannelManager::reconcile_payments_after_load() {
         const PaymentPart* part = payment->second.part(*part_id);
         handled = part != nullptr && part->path_handled;
       }
+    } else if (auto known = completed.find(*id); known != completed.end()) {
+      handled = known->second.has_value();
     } else {
       HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
       handled = done.has_value();

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <memory>
+
 #include "util/check.h"
 
 namespace hashlock::store {
@@ -53,7 +55,23 @@ SqliteStore::SqliteStore(std::string url, sqlite3* db, SqliteOptions options)
     : KVStore(std::move(url)), db_(db), options_(std::move(options)) {}
 
 SqliteStore::~SqliteStore() {
+  finalize_statements();
   if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+void SqliteStore::finalize_statements() {
+  get_.reset();
+  put_.reset();
+  remove_.reset();
+}
+
+SqliteStore::Statement* SqliteStore::cached(std::unique_ptr<Statement>& slot, const char* sql) {
+  if (slot == nullptr) {
+    auto prepared = std::make_unique<Statement>(db_, sql);
+    if (!prepared->prepared()) return nullptr;
+    slot = std::move(prepared);
+  }
+  return slot.get();
 }
 
 void SqliteStore::close_abruptly() {
@@ -61,6 +79,7 @@ void SqliteStore::close_abruptly() {
   // process never gets there. Disabling it keeps the files as a crash leaves them.
   if (db_ == nullptr) return;
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  finalize_statements();
   sqlite3_close_v2(db_);
   db_ = nullptr;
 }
@@ -113,14 +132,19 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 util::Result<std::optional<Bytes>> SqliteStore::do_get(const std::string& ns,
                                                        const std::string& key) {
   if (db_ == nullptr) return util::io_error("sqlite store is closed");
-  Statement stmt(db_, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2");
-  if (!stmt.prepared()) return error("prepare get");
-  stmt.bind_text(1, ns);
-  stmt.bind_key(2, key);
-  const int rc = stmt.step();
-  if (rc == SQLITE_DONE) return std::optional<Bytes>();
-  if (rc != SQLITE_ROW) return error("get");
-  return std::optional<Bytes>(stmt.column_bytes(0));
+  Statement* stmt = cached(get_, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2");
+  if (stmt == nullptr) return error("prepare get");
+  stmt->bind_text(1, ns);
+  stmt->bind_key(2, key);
+  const int rc = stmt->step();
+  std::optional<Bytes> value;
+  if (rc == SQLITE_ROW) value = stmt->column_bytes(0);
+  const util::Status status =
+      rc == SQLITE_ROW || rc == SQLITE_DONE ? util::Status::ok() : error("get");
+  // Reset at once: a statement left on a row would hold its read transaction open.
+  stmt->reset();
+  HASHLOCK_RETURN_IF_ERROR(status);
+  return value;
 }
 
 util::Result<std::vector<Entry>> SqliteStore::do_list(const std::string& ns,
@@ -162,11 +186,11 @@ util::Status SqliteStore::apply_batch(const WriteBatch& framed) {
                             " changed under this writer");
     }
   }
-  Statement put(db_, "INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?1, ?2, ?3)");
-  Statement remove(db_, "DELETE FROM kv WHERE ns = ?1 AND key = ?2");
-  if (!put.prepared() || !remove.prepared()) return error("prepare write");
+  Statement* put = cached(put_, "INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?1, ?2, ?3)");
+  Statement* remove = cached(remove_, "DELETE FROM kv WHERE ns = ?1 AND key = ?2");
+  if (put == nullptr || remove == nullptr) return error("prepare write");
   for (const auto& op : framed.ops()) {
-    Statement& stmt = op.kind == WriteBatch::OpKind::kPut ? put : remove;
+    Statement& stmt = op.kind == WriteBatch::OpKind::kPut ? *put : *remove;
     stmt.bind_text(1, op.ns);
     stmt.bind_key(2, op.key);
     if (op.kind == WriteBatch::OpKind::kPut) stmt.bind_blob(3, op.value.data(), op.value.size());

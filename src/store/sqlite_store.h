@@ -49,9 +49,16 @@ class SqliteStore final : public KVStore {
   util::Status exec(const char* sql);
   util::Status error(const char* what) const;
   util::Status apply_batch(const WriteBatch& framed);
+  // The statements every get and write runs, prepared once (finalised
+  // before the connection closes).
+  Statement* cached(std::unique_ptr<Statement>& slot, const char* sql);
+  void finalize_statements();
 
   sqlite3* db_ = nullptr;
   SqliteOptions options_;
+  std::unique_ptr<Statement> get_;
+  std::unique_ptr<Statement> put_;
+  std::unique_ptr<Statement> remove_;
 };
 
 }  // namespace hashlock::store
