@@ -18,6 +18,7 @@ using ln::Event;
 
 constexpr size_t kMaxScenarioLines = 10'000;
 constexpr size_t kMaxNodes = 16;
+constexpr uint64_t kMaxCltvDelta = 2016;  // blocks between a forward's inbound and outbound expiry
 constexpr uint64_t kMaxScenarioBlocks = 5000;  // per mine line
 constexpr size_t kHoldForever = 1'000'000'000;
 
@@ -54,6 +55,8 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"mine", {2, 2}},
       {"reorg", {2, 2}},
       {"force-close", {3, 3}},
+      {"close", {3, 3}},
+      {"cltv-delta", {2, 2}},
       {"claim", {3, 3}},
   };
   return kGrammar;
@@ -141,6 +144,15 @@ class Runner {
       HASHLOCK_ASSIGN_OR_RETURN(options_.seed, number(w[1], "seed "));
       return util::Status::ok();
     }
+    if (c == "cltv-delta") {
+      HASHLOCK_ASSIGN_OR_RETURN(uint64_t delta, number(w[1], "cltv-delta "));
+      if (delta == 0 || delta > kMaxCltvDelta) {
+        return util::invalid_argument("cltv-delta must be between 1 and " +
+                                      std::to_string(kMaxCltvDelta) + " blocks");
+      }
+      options_.cltv_expiry_delta = static_cast<uint32_t>(delta);
+      return util::Status::ok();
+    }
     if (c == "nodes") return make_nodes(w);
     HASHLOCK_RETURN_IF_ERROR(need_harness());
     if (c == "channel") return open_channel(w);
@@ -161,6 +173,7 @@ class Runner {
     if (c == "mine") return mine(w);
     if (c == "reorg") return reorg(w);
     if (c == "force-close") return force_close(w);
+    if (c == "close") return close(w);
     if (c == "claim") return claim(w);
     if (c == "snapshot" || c == "restore") return snapshot(w);
     if (c == "complete") return complete(w);
@@ -282,6 +295,16 @@ class Runner {
     return util::Status::ok();
   }
 
+  // close A CHANNEL: A asks for a cooperative close.
+  util::Status close(const std::vector<std::string>& w) {
+    HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(w[2]));
+    util::Status closed =
+        harness_->on_node(a, [&](ln::ChannelManager& m) { return m.close_channel(id); });
+    if (!closed.is_ok()) return fail("close " + w[2] + " was refused: " + closed.message());
+    return util::Status::ok();
+  }
+
   // claim B PAYMENT: the receiver of a payment sent with 'hold' claims it now.
   util::Status claim(const std::vector<std::string>& w) {
     if (w.size() != 3) return util::invalid_argument("use 'claim B PAYMENT'");
@@ -330,13 +353,7 @@ class Runner {
                                       "' (claim, fail, hold, via CHANNEL[,CHANNEL...])");
       }
     }
-    std::vector<ln::RouteHop> route;
-    for (size_t start = 0; start <= via.size();) {
-      const size_t comma = std::min(via.find(',', start), via.size());
-      HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(via.substr(start, comma - start)));
-      route.push_back(ln::RouteHop{id, ln::FeePolicy{}});
-      start = comma + 1;
-    }
+    HASHLOCK_ASSIGN_OR_RETURN(std::vector<ln::RouteHop> route, route_of(via));
     const PaymentInfo info = payment(w[3]);
     if (!hold) harness_->expect_payment(info.preimage, claim);
     util::Status sent = harness_->on_node(a, [&](ln::ChannelManager& m) {
@@ -351,7 +368,9 @@ class Runner {
     for (size_t start = 0; start <= via.size();) {
       const size_t comma = std::min(via.find(',', start), via.size());
       HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(via.substr(start, comma - start)));
-      route.push_back(ln::RouteHop{id, ln::FeePolicy{}});
+      // Every forwarding node runs the default fee policy with the scenario's cltv-delta.
+      route.push_back(
+          ln::RouteHop{id, ln::FeePolicy{.cltv_expiry_delta = options_.cltv_expiry_delta}});
       start = comma + 1;
     }
     return route;
@@ -765,7 +784,8 @@ util::Result<Scenario> parse_scenario(const std::string& file, const std::string
       for (size_t i = 1; i < words.size(); ++i) scenario.name += (i > 1 ? " " : "") + words[i];
       continue;
     }
-    const bool setup = words[0] == "mode" || words[0] == "persistence" || words[0] == "seed";
+    const bool setup = words[0] == "mode" || words[0] == "persistence" || words[0] == "seed" ||
+                       words[0] == "cltv-delta";
     if (words[0] == "nodes") saw_nodes = true;
     if (!setup && words[0] != "nodes" && !saw_nodes)
       return util::invalid_argument(where + "declare the nodes first ('nodes A B ...')");
