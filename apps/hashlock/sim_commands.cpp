@@ -30,6 +30,7 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"crashes", r.crashes},
           {"restarts", r.restarts},
           {"force_closes", r.force_closes},
+          {"cooperative_closes", r.cooperative_closes},
           {"reorgs", r.reorgs},
           {"lost_payments", r.lost_payments},
           {"duplicate_events", r.duplicate_events},

@@ -47,6 +47,7 @@ struct PaymentRecord {
 // after the workload enough blocks for every on-chain resolution: the
 // longest expiry, the to-local delay and the anti-reorg delay, with room.
 constexpr uint64_t kMaxReorgDepth = 3;
+constexpr double kCooperativeCloseShare = 1.0 / 3;  // of the closes --force-close-rate draws
 constexpr size_t kOpenAttemptsMax = 5;
 const uint64_t kChainSettleBlocks =
     ln::ManagerConfig{}.final_cltv_expiry + 4 * ln::FeePolicy{}.cltv_expiry_delta +
@@ -125,8 +126,12 @@ class Simulation {
           parallel_links_.empty() || rng_.chance(0.5) ? links_ : parallel_links_;
       Link& link = list[rng_.below(list.size())];
       const size_t closer = rng_.chance(0.5) ? link.a : link.b;
+      // Some closes are cooperative: the channel takes no new payment, the
+      // ones in flight settle, then both sign the closing transaction.
+      const bool cooperative = rng_.chance(kCooperativeCloseShare);
       util::Status closed = harness_.on_node(closer, [&](ChannelManager& m) {
-        return m.force_close_channel(link.channel, "closed by the simulation");
+        return cooperative ? m.close_channel(link.channel)
+                           : m.force_close_channel(link.channel, "closed by the simulation");
       });
       if (closed.is_ok()) {
         closed_links_.push_back(link);
@@ -444,7 +449,11 @@ class Simulation {
       node_keys.insert(ln::node_key(harness_.node_id(i)));
     for (const Link& link : all) {
       const bool is_closed = closed(link);
-      report_.force_closes += is_closed ? 1 : 0;
+      const ln::ChannelMonitor* at_a = harness_.node(link.a).chain_monitor().get(link.channel);
+      const bool cooperative = is_closed && at_a != nullptr &&
+                               at_a->funding_spend_kind() == ln::FundingSpendKind::kCooperativeClose;
+      report_.force_closes += is_closed && !cooperative ? 1 : 0;
+      report_.cooperative_closes += cooperative ? 1 : 0;
       for (size_t end : {link.a, link.b}) {
         const ln::ChannelMonitor* monitor = harness_.node(end).chain_monitor().get(link.channel);
         if (monitor == nullptr || !monitor->tx_params()) continue;

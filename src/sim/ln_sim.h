@@ -61,6 +61,7 @@ struct LnSimReport {
   uint64_t crashes = 0;
   uint64_t restarts = 0;
   uint64_t force_closes = 0;
+  uint64_t cooperative_closes = 0;  // with the chain: channels closed by a closing transaction
   uint64_t reorgs = 0;
   uint64_t lost_payments = 0;
   uint64_t duplicate_events = 0;
