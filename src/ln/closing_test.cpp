@@ -33,16 +33,7 @@ class Closing : public ::testing::TestWithParam<Mode> {
                             channel);
     });
   }
-  // What the chain holds for node i's key.
-  static AmountMsat owned_on_chain(LnHarness& h, size_t i) {
-    AmountMsat total;
-    const chain::PublicKey key = node_key(h.node_id(i));
-    for (const auto& [outpoint, coin] : h.chain().utxos()) {
-      const auto* c = std::get_if<chain::KeyCondition>(&coin.output.condition);
-      if (c != nullptr && c->key == key) total = total.checked_add(coin.output.value).value();
-    }
-    return total;
-  }
+  static AmountMsat owned_on_chain(const LnHarness& h, size_t i) { return h.owned_on_chain(i); }
   static const ChannelMonitor& monitor(LnHarness& h, size_t node, const ChannelId& channel) {
     return *h.node(node).chain_monitor().get(channel);
   }

@@ -395,6 +395,16 @@ uint64_t LnHarness::events_replayed() const {
   return total;
 }
 
+AmountMsat LnHarness::owned_on_chain(size_t i) const {
+  AmountMsat total;
+  const chain::PublicKey key = node_key(node_id(i));
+  for (const auto& [outpoint, coin] : chain_.utxos()) {
+    const auto* c = std::get_if<chain::KeyCondition>(&coin.output.condition);
+    if (c != nullptr && c->key == key) total = total.checked_add(coin.output.value).value();
+  }
+  return total;
+}
+
 size_t LnHarness::count_events(size_t i, const std::string& name) const {
   size_t count = 0;
   for (const Event& e : nodes_[i].committed) count += event_name(e) == name ? 1 : 0;

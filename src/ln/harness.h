@@ -125,6 +125,8 @@ class LnHarness : private chain::BlockListener {
   // The user events node i handled durably, in order.
   const std::vector<Event>& events(size_t i) const { return nodes_[i].committed; }
   size_t count_events(size_t i, const std::string& name) const;
+  // What the simulated chain holds for node i's key, unspent.
+  AmountMsat owned_on_chain(size_t i) const;
   std::vector<std::string> check_quiescent() const;
   // Events the harness asked a node to handle more than once when they were
   // already durably handled (must stay zero).

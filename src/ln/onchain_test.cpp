@@ -178,15 +178,7 @@ struct PendingHtlc {
     return done();
   }
   // What the chain holds for node i's key.
-  AmountMsat owned_on_chain(size_t i) {
-    AmountMsat total;
-    const chain::PublicKey key = node_key(h.node_id(i));
-    for (const auto& [outpoint, coin] : h.chain().utxos()) {
-      const auto* c = std::get_if<chain::KeyCondition>(&coin.output.condition);
-      if (c != nullptr && c->key == key) total = total.checked_add(coin.output.value).value();
-    }
-    return total;
-  }
+  AmountMsat owned_on_chain(size_t i) { return h.owned_on_chain(i); }
 };
 
 TEST(OnChain, HolderForceCloseTimesOutTheOutboundHtlcAfterSixConfirmations) {
