@@ -83,7 +83,7 @@ TEST(LnSim, MultiPartSweepHoldsEveryInvariantWithPartsAndRetries) {
 // Force closes and reorgs: channels resolve on chain with crashes and
 // asynchronous persistence around them.
 TEST(LnSim, ChainSweepHoldsEveryInvariantWithForceClosesAndReorgs) {
-  uint64_t closes = 0, reorgs = 0, crashes = 0;
+  uint64_t closes = 0, cooperative = 0, reorgs = 0, crashes = 0;
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     LnSimConfig config{.seed = seed,
                        .nodes = 3 + seed % 4,
@@ -92,15 +92,18 @@ TEST(LnSim, ChainSweepHoldsEveryInvariantWithForceClosesAndReorgs) {
                        .async_persist = seed % 2 == 0,
                        .forwarding = true,
                        .force_close_rate = 0.03,
-                       .reorg_rate = 0.03};
+                       .reorg_rate = 0.03,
+                       .persistent_mode = seed % 3 != 0};
     const LnSimReport report = run_ln_sim(config);
     ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
     EXPECT_TRUE(report.funds_conserved);
     closes += report.force_closes;
+    cooperative += report.cooperative_closes;
     reorgs += report.reorgs;
     crashes += report.crashes;
   }
   EXPECT_GT(closes, 40u) << "the sweep must actually force-close channels";
+  EXPECT_GT(cooperative, 10u) << "the sweep must actually close channels cooperatively";
   EXPECT_GT(reorgs, 40u) << "the sweep must actually reorganise the chain";
   EXPECT_GT(crashes, 20u);
 }
