@@ -64,12 +64,12 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::load(const Manager
 util::Status ChannelManager::persist(store::WriteBatch extra, store::Durability durability) {
   if (round_depth_ == 0) {
     HASHLOCK_RETURN_IF_ERROR(write_changed_records(extra, /*end_of_round=*/true));
-    return store_->write(extra, durability);
+    return store_->write(std::move(extra), durability);
   }
   // In a round the changed records are encoded once, when the round commits.
   state_dirty_ = true;
   if (durability == store::Durability::kSynced) state_durability_ = durability;
-  return extra.empty() ? util::Status::ok() : store_->write(extra, durability);
+  return extra.empty() ? util::Status::ok() : store_->write(std::move(extra), durability);
 }
 
 // --- rounds (group commit) --------------------------------------------------
@@ -111,7 +111,8 @@ util::Status ChannelManager::commit_round(bool end_of_round) {
   // never less durable than riding on a later write.
   store::WriteBatch records;
   util::Status written = write_changed_records(records, end_of_round);
-  if (written.is_ok() && !records.empty()) written = store_->write(records, state_durability_);
+  if (written.is_ok() && !records.empty())
+    written = store_->write(std::move(records), state_durability_);
   state_dirty_ = false;
   state_durability_ = store::Durability::kBuffered;
   if (written.is_ok()) written = store_->commit_group();

@@ -39,11 +39,29 @@ void WriteBatch::expect(std::string_view ns, std::string_view key, std::optional
   expectations_.push_back(Expectation{std::string(ns), std::string(key), std::move(value)});
 }
 
+std::vector<WriteBatch::Op> WriteBatch::take_ops() {
+  std::vector<Op> ops;
+  ops.swap(ops_);
+  payload_bytes_ = 0;
+  return ops;
+}
+
 void WriteBatch::clear() {
   ops_.clear();
   expectations_.clear();
   payload_bytes_ = 0;
 }
+
+namespace {
+
+// frame_value without a second buffer: the checksum goes in front of `value`.
+void frame_in_place(std::string_view ns, std::string_view key, Bytes& value) {
+  codec::ByteWriter checksum;
+  checksum.u32(frame_checksum(ns, key, value));
+  value.insert(value.begin(), checksum.bytes().begin(), checksum.bytes().end());
+}
+
+}  // namespace
 
 Bytes frame_value(std::string_view ns, std::string_view key, ByteView value) {
   codec::ByteWriter out;
@@ -164,7 +182,11 @@ util::Status KVStore::write(const WriteBatch& batch, Durability durability) {
                                   " operations exceeds the limit of " +
                                   std::to_string(kMaxBatchOps));
   }
-  if (group_open_) return add_to_group(batch, durability);
+  if (group_open_) {
+    if (!batch.expectations().empty())
+      return util::failed_precondition("store: a batch with expectations inside a write group");
+    return add_to_group(batch.ops(), durability);
+  }
   WriteBatch framed;
   for (const auto& op : batch.ops()) {
     HASHLOCK_RETURN_IF_ERROR(validate_namespace(op.ns));
@@ -193,10 +215,15 @@ util::Status KVStore::write(const WriteBatch& batch, Durability durability) {
   return util::Status::ok();
 }
 
-util::Status KVStore::add_to_group(const WriteBatch& batch, Durability durability) {
-  if (!batch.expectations().empty())
-    return util::failed_precondition("store: a batch with expectations inside a write group");
-  for (const auto& op : batch.ops()) {
+util::Status KVStore::write(WriteBatch&& batch, Durability durability) {
+  if (!group_open_ || !batch.expectations().empty() || batch.ops().size() > kMaxBatchOps) {
+    return write(static_cast<const WriteBatch&>(batch), durability);
+  }
+  return add_to_group(batch.take_ops(), durability);
+}
+
+util::Status KVStore::add_to_group(std::vector<WriteBatch::Op> ops, Durability durability) {
+  for (const auto& op : ops) {
     HASHLOCK_RETURN_IF_ERROR(validate_namespace(op.ns));
     HASHLOCK_RETURN_IF_ERROR(validate_key(op.key));
     if (op.value.size() > kMaxValueBytes) {
@@ -204,12 +231,12 @@ util::Status KVStore::add_to_group(const WriteBatch& batch, Durability durabilit
                                     std::to_string(kMaxValueBytes) + " bytes");
     }
   }
-  for (const auto& op : batch.ops()) {
+  for (auto& op : ops) {
     std::optional<Bytes>& slot = group_[op.ns][op.key];
     if (op.kind == WriteBatch::OpKind::kRemove) {
       slot.reset();
     } else {
-      slot = op.value;
+      slot = std::move(op.value);
     }
   }
   group_wants_sync_ |= durability == Durability::kSynced;
@@ -238,7 +265,8 @@ util::Status KVStore::commit_group() {
   for (auto& [ns, table] : group) {
     for (auto& [key, value] : table) {
       if (value) {
-        framed.put(ns, key, frame_value(ns, key, *value));
+        frame_in_place(ns, key, *value);
+        framed.put(ns, key, std::move(*value));
       } else {
         framed.remove(ns, key);
       }
@@ -261,13 +289,13 @@ util::Status KVStore::put(std::string_view ns, std::string_view key, Bytes value
                           Durability durability) {
   WriteBatch batch;
   batch.put(ns, key, std::move(value));
-  return write(batch, durability);
+  return write(std::move(batch), durability);
 }
 
 util::Status KVStore::remove(std::string_view ns, std::string_view key, Durability durability) {
   WriteBatch batch;
   batch.remove(ns, key);
-  return write(batch, durability);
+  return write(std::move(batch), durability);
 }
 
 util::Status KVStore::sync() {

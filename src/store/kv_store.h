@@ -84,6 +84,8 @@ class WriteBatch {
   const std::vector<Op>& ops() const { return ops_; }
   const std::vector<Expectation>& expectations() const { return expectations_; }
   bool empty() const { return ops_.empty() && expectations_.empty(); }
+  // Moves the operations out (the batch is empty of them after).
+  std::vector<Op> take_ops();
   void clear();
   // Bytes of keys and values the batch writes.
   size_t payload_bytes() const { return payload_bytes_; }
@@ -119,6 +121,8 @@ class KVStore {
   util::Result<std::vector<std::string>> list_namespaces();
 
   util::Status write(const WriteBatch& batch, Durability durability = Durability::kSynced);
+  // The same; inside a group, the values move into it instead of being copied.
+  util::Status write(WriteBatch&& batch, Durability durability = Durability::kSynced);
   util::Status put(std::string_view ns, std::string_view key, Bytes value,
                    Durability durability = Durability::kSynced);
   util::Status remove(std::string_view ns, std::string_view key,
@@ -153,7 +157,7 @@ class KVStore {
   virtual util::Status do_sync() = 0;
 
  private:
-  util::Status add_to_group(const WriteBatch& batch, Durability durability);
+  util::Status add_to_group(std::vector<WriteBatch::Op> ops, Durability durability);
 
   std::string url_;
   StoreStats stats_;
