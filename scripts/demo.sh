@@ -10,6 +10,11 @@ echo "    2000 payments, nodes crashing at random (the store is closed abruptly 
 mkdir -p "$dir/ln"
 "$hashlock" sim --seed 1 --nodes 4 --payments 2000 --crash-rate 0.02 --store "sqlite:$dir/ln"
 echo
+echo "==> the same engine with a chain: 6 nodes, forwards and multi-part payments, channels closed"
+echo "    (force and cooperative) and resolved on a simulated chain through reorgs, crashes throughout"
+"$hashlock" sim --seed 1 --nodes 6 --payments 1500 --forwarding --mpp --force-close-rate 0.01 \
+    --reorg-rate 0.01 --crash-rate 0.02 --async-persist
+echo
 echo "==> what node 1 keeps on disk, every record verified"
 "$hashlock" store check --store "sqlite:$dir/ln/node1.db"
 

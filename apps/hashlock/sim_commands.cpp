@@ -31,6 +31,7 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"restarts", r.restarts},
           {"force_closes", r.force_closes},
           {"cooperative_closes", r.cooperative_closes},
+          {"engine_closes", r.engine_closes},
           {"reorgs", r.reorgs},
           {"lost_payments", r.lost_payments},
           {"duplicate_events", r.duplicate_events},
@@ -58,6 +59,14 @@ void print_summary(const sim::LnSimReport& r) {
     std::printf("  routing:  %llu forwards, %llu multi-part payments, %llu parts settled, %llu parts failed\n",
                 static_cast<unsigned long long>(r.forwards), static_cast<unsigned long long>(r.mpp_payments),
                 static_cast<unsigned long long>(r.path_successes), static_cast<unsigned long long>(r.path_failures));
+  }
+  if (r.force_closes > 0 || r.cooperative_closes > 0 || r.reorgs > 0) {
+    std::printf("  chain:    %llu channels force-closed (%llu by the engine: HTLC expiries, peer errors), "
+                "%llu closed cooperatively, %llu reorgs, all resolved on chain\n",
+                static_cast<unsigned long long>(r.force_closes),
+                static_cast<unsigned long long>(r.engine_closes),
+                static_cast<unsigned long long>(r.cooperative_closes),
+                static_cast<unsigned long long>(r.reorgs));
   }
   std::printf(
       "  faults:   %llu crashes survived (%llu restarts from stale manager snapshots), %llu link drops, "

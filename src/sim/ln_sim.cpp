@@ -117,10 +117,29 @@ class Simulation {
     return std::nullopt;
   }
 
-  // A block per payment; now and then a force close (replaced by a new
-  // channel between the same nodes, so the ring stays connected) or a reorg.
+  // The link's channel is closing or closed: a new one between the same
+  // nodes takes its place, so the ring stays connected.
+  void replace(Link& link) {
+    closed_links_.push_back(link);
+    harness_.graph().remove_channel(link.channel);
+    if (auto replacement = open(link.a, link.b)) {
+      link.channel = *replacement;
+      capacity_[link.channel] = kChannelCapacityMsat;
+    }
+  }
+
+  // A block per payment; now and then a close or a reorg. Channels the
+  // engine closed on its own (an HTLC near its expiry, a peer's error) are
+  // replaced like the ones the simulation closes.
   void maybe_chain_faults() {
     harness_.chain().mine_block();
+    for (std::vector<Link>* list : {&links_, &parallel_links_}) {
+      for (Link& link : *list) {
+        if (!closed(link)) continue;
+        ++report_.engine_closes;
+        replace(link);
+      }
+    }
     if (rng_.chance(config_.force_close_rate)) {
       std::vector<Link>& list =
           parallel_links_.empty() || rng_.chance(0.5) ? links_ : parallel_links_;
@@ -133,13 +152,7 @@ class Simulation {
         return cooperative ? m.close_channel(link.channel)
                            : m.force_close_channel(link.channel, "closed by the simulation");
       });
-      if (closed.is_ok()) {
-        closed_links_.push_back(link);
-        if (auto replacement = open(link.a, link.b)) {
-          link.channel = *replacement;
-          capacity_[link.channel] = kChannelCapacityMsat;
-        }
-      }
+      if (closed.is_ok()) replace(link);
     }
     if (rng_.chance(config_.reorg_rate)) {
       const uint64_t depth = 1 + rng_.below(kMaxReorgDepth);

@@ -62,6 +62,9 @@ struct LnSimReport {
   uint64_t restarts = 0;
   uint64_t force_closes = 0;
   uint64_t cooperative_closes = 0;  // with the chain: channels closed by a closing transaction
+  // With the chain: channels the engine force-closed on its own (an HTLC
+  // near its expiry, a peer's error); counted in force_closes too.
+  uint64_t engine_closes = 0;
   uint64_t reorgs = 0;
   uint64_t lost_payments = 0;
   uint64_t duplicate_events = 0;
