@@ -16,7 +16,7 @@ PACKAGES := g++ make cmake ccache pkg-config clang libclang-rt-14-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build test demo fuzz bench-store format clean
+.PHONY: all deps configure build test demo fuzz bench-store sim-sweep format clean
 
 all: build
 
@@ -57,6 +57,12 @@ fuzz: build
 	  echo "==> $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD_DIR)/fuzz-corpus/$$name fuzz/corpus/$$name || exit 1; \
 	done
+
+# The on-chain simulation (issue #7's done command) over seeds FIRST_SEED..LAST_SEED, both modes.
+FIRST_SEED ?= 1
+LAST_SEED ?= 30
+sim-sweep: build
+	sh scripts/sim_chain_sweep.sh $(HASHLOCK) $(FIRST_SEED) $(LAST_SEED)
 
 bench-store: build
 	$(BUILD_DIR)/bench/store_bench

@@ -30,7 +30,10 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"crashes", r.crashes},
           {"restarts", r.restarts},
           {"force_closes", r.force_closes},
+          {"revoked_closes", r.revoked_closes},
+          {"punished_revoked_commitments", r.punished_revoked_commitments},
           {"cooperative_closes", r.cooperative_closes},
+          {"payments_forfeited", r.payments_forfeited},
           {"engine_closes", r.engine_closes},
           {"reorgs", r.reorgs},
           {"lost_payments", r.lost_payments},
@@ -60,19 +63,24 @@ void print_summary(const sim::LnSimReport& r) {
                 static_cast<unsigned long long>(r.forwards), static_cast<unsigned long long>(r.mpp_payments),
                 static_cast<unsigned long long>(r.path_successes), static_cast<unsigned long long>(r.path_failures));
   }
-  if (r.force_closes > 0 || r.cooperative_closes > 0 || r.reorgs > 0) {
-    std::printf("  chain:    %llu channels force-closed (%llu by the engine: HTLC expiries, peer errors), "
-                "%llu closed cooperatively, %llu reorgs, all resolved on chain\n",
-                static_cast<unsigned long long>(r.force_closes),
-                static_cast<unsigned long long>(r.engine_closes),
-                static_cast<unsigned long long>(r.cooperative_closes),
-                static_cast<unsigned long long>(r.reorgs));
-  }
   std::printf(
       "  faults:   %llu crashes survived (%llu restarts from stale manager snapshots), %llu link drops, "
       "%llu monitor events replayed after restarts\n",
       static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.stale_restores),
       static_cast<unsigned long long>(r.disconnects), static_cast<unsigned long long>(r.events_replayed));
+  if (r.force_closes + r.revoked_closes + r.cooperative_closes + r.reorgs > 0) {
+    std::printf(
+        "  chain:    %llu channels force-closed (%llu by the engine: HTLC expiries, peer errors), "
+        "%llu revoked commitments broadcast (%llu punished, %llu payments forfeited), %llu closed "
+        "cooperatively, %llu reorgs\n",
+        static_cast<unsigned long long>(r.force_closes),
+        static_cast<unsigned long long>(r.engine_closes),
+        static_cast<unsigned long long>(r.revoked_closes),
+        static_cast<unsigned long long>(r.punished_revoked_commitments),
+        static_cast<unsigned long long>(r.payments_forfeited),
+        static_cast<unsigned long long>(r.cooperative_closes),
+        static_cast<unsigned long long>(r.reorgs));
+  }
   std::printf(
       "  checks:   %llu lost, %llu duplicate events, %llu un-acked monitor events, %llu stuck "
       "HTLCs, funds %s\n",
@@ -165,6 +173,13 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--reorg-rate", options->config.reorg_rate, "Chance per payment of a chain reorg")
       ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--revoked-close-share", options->config.revoked_close_share,
+                  "Share of force closes where the closer broadcasts a revoked commitment "
+                  "(default 0.25)")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--max-reorg-depth", options->config.max_reorg_depth,
+                  "Deepest chain reorg, in blocks (default 3, at most 5)")
+      ->check(CLI::Range(uint64_t{1}, sim::kMaxSimReorgDepth));
   sim->add_option("--mode", options->mode, "Monitor event mode")
       ->check(CLI::IsMember({"persistent", "legacy"}));
   sim->add_option("--store", options->config.store, "Store of every node: memory or sqlite:DIR");

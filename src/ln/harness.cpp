@@ -441,4 +441,40 @@ std::vector<std::string> LnHarness::check_quiescent() const {
   return problems;
 }
 
+bool CheaterCommitmentStash::keep(LnHarness& harness, size_t i, const ChannelId& channel) {
+  const ChannelMonitor* monitor = harness.node(i).chain_monitor().get(channel);
+  if (monitor == nullptr || !monitor->tx_params()) return false;
+  std::vector<chain::Transaction>& kept = kept_[{i, channel}];
+  if (!kept.empty() && commitment_number_of(kept.back()) == monitor->holder_commitment_number())
+    return true;
+  auto commitment = monitor->holder_commitment_tx();
+  if (!commitment.is_ok()) return false;
+  kept.push_back(std::move(commitment).value());
+  if (kept.size() > kCheaterCommitmentsPerChannelMax) kept.erase(kept.begin());
+  return true;
+}
+
+std::optional<chain::Transaction> CheaterCommitmentStash::newest_revoked(
+    LnHarness& h, size_t i, const ChannelId& channel) const {
+  auto it = kept_.find({i, channel});
+  if (it == kept_.end()) return std::nullopt;
+  const ChannelMonitor* own = h.node(i).chain_monitor().get(channel);
+  if (own == nullptr) return std::nullopt;
+  const ChannelMonitor* peer =
+      h.node(h.index_of(own->counterparty())).chain_monitor().get(channel);
+  if (peer == nullptr) return std::nullopt;
+  const std::vector<uint64_t> unrevoked = peer->unrevoked_counterparty_commitments();
+  if (unrevoked.empty()) return std::nullopt;
+  for (auto kept = it->second.rbegin(); kept != it->second.rend(); ++kept) {
+    if (commitment_number_of(*kept) < unrevoked.front()) return *kept;
+  }
+  return std::nullopt;
+}
+
+void CheaterCommitmentStash::forget(const ChannelId& channel) {
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    it = it->first.second == channel ? kept_.erase(it) : std::next(it);
+  }
+}
+
 }  // namespace hashlock::ln

@@ -151,6 +151,9 @@ class LnHarness : private chain::BlockListener {
   // Answer kReplay to the next `n` deliveries of node i.
   void replay_next(size_t i, int n) { nodes_[i].replay_budget = n; }
 
+  // The harness index of a node id.
+  size_t index_of(NodeId id) const { return static_cast<size_t>(id.value() - 1); }
+
  private:
   struct Slot {
     std::unique_ptr<store::KVStore> store;
@@ -195,6 +198,31 @@ class LnHarness : private chain::BlockListener {
   std::map<size_t, std::string> stopped_;  // nodes that hit an unrecoverable error
   std::shared_ptr<NetworkGraph> graph_ = std::make_shared<NetworkGraph>();
   uint64_t steps_ = 0;
+};
+
+// TEST ONLY: copies of holder commitment transactions that a cheating node
+// keeps so that it can broadcast one after it was revoked. The engine never
+// keeps these (its monitor builds only its current commitment); simulations
+// and scenarios use this to prove the counterparty's monitor punishes a
+// revoked commitment. Keeps at most kCheaterCommitmentsPerChannelMax copies
+// per (node, channel), dropping the oldest.
+inline constexpr size_t kCheaterCommitmentsPerChannelMax = 4;
+
+class CheaterCommitmentStash {
+ public:
+  // Keeps a copy of node i's current holder commitment of `channel`, unless
+  // the newest copy is of the same commitment. False if there is none (no
+  // monitor, or a channel without a funding output).
+  bool keep(LnHarness& harness, size_t i, const ChannelId& channel);
+  // The newest kept commitment of node i on `channel` that the peer's
+  // monitor already knows to be revoked (it holds the secret): what a
+  // cheater would broadcast to be punished for it.
+  std::optional<chain::Transaction> newest_revoked(LnHarness& harness, size_t i,
+                                                   const ChannelId& channel) const;
+  void forget(const ChannelId& channel);
+
+ private:
+  std::map<std::pair<size_t, ChannelId>, std::vector<chain::Transaction>> kept_;
 };
 
 }  // namespace hashlock::ln

@@ -107,9 +107,16 @@ enum class FundingSpendKind : uint8_t {
   kHolderCommitment,
   kCounterpartyCommitment,
   kRevokedCommitment,
+  // One of our own earlier commitments, revoked since (a node restored from
+  // lost state, or a cheater): the counterparty may take all of it at once
+  // with our revocation secret, so the monitor claims nothing from it.
+  kRevokedHolderCommitment,
   kCooperativeClose,
   kUnknown,
 };
+// "holder_commitment", "counterparty_commitment", "revoked_commitment",
+// "revoked_holder_commitment", "cooperative_close", "unknown".
+std::string funding_spend_kind_name(FundingSpendKind kind);
 
 class ChannelMonitor {
  public:
@@ -222,6 +229,12 @@ class ChannelMonitor {
   void on_funding_spend(const chain::Transaction& tx, uint64_t height);
   void map_htlc_outputs(const std::vector<CommitmentHtlc>& htlcs, bool holder_is_us,
                         const chain::Transaction& tx);
+  // A revoked commitment's HTLC list is gone: our offered HTLCs are found by
+  // what they pay (hash, amount, our timeout key).
+  void map_offered_htlcs_by_value(const chain::Transaction& tx);
+  // Whether `tx` is shaped as a commitment we hold (its outputs pay us after
+  // a delay, or the counterparty at once) rather than one they hold.
+  bool held_by_us(const chain::Transaction& tx) const;
   void resolve_onchain();
   void broadcast_claims(chain::Broadcaster& broadcaster, const chain::FeeEstimator& fees);
   std::optional<chain::Witness> claim_witness(const chain::TxOut& output, uint32_t* sequence,

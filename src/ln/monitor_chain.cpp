@@ -21,6 +21,24 @@ std::string balance_kind_name(BalanceKind kind) {
   return "unknown";
 }
 
+std::string funding_spend_kind_name(FundingSpendKind kind) {
+  switch (kind) {
+    case FundingSpendKind::kHolderCommitment:
+      return "holder_commitment";
+    case FundingSpendKind::kCounterpartyCommitment:
+      return "counterparty_commitment";
+    case FundingSpendKind::kRevokedCommitment:
+      return "revoked_commitment";
+    case FundingSpendKind::kRevokedHolderCommitment:
+      return "revoked_holder_commitment";
+    case FundingSpendKind::kCooperativeClose:
+      return "cooperative_close";
+    case FundingSpendKind::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
 std::optional<FundingSpendKind> ChannelMonitor::funding_spend_kind() const {
   if (!chain_.funding_spend) return std::nullopt;
   return chain_.kind;
@@ -105,27 +123,53 @@ void ChannelMonitor::on_funding_spend(const chain::Transaction& tx, uint64_t hei
     map_htlc_outputs(holder_htlcs_, true, tx);
   } else if (tx.inputs.size() == 1 && tx.inputs[0].sequence == kCooperativeCloseSequence) {
     chain_.kind = FundingSpendKind::kCooperativeClose;
+  } else if (number < holder_number_ && held_by_us(tx)) {
+    // Our own revoked commitment: checked before theirs, whose revoked
+    // numbers may coincide with ours.
+    chain_.kind = FundingSpendKind::kRevokedHolderCommitment;
+    map_offered_htlcs_by_value(tx);
   } else if (theirs.is_ok() && theirs->txid() == txid) {
     chain_.kind = FundingSpendKind::kCounterpartyCommitment;
     map_htlc_outputs(counterparty_commitments_.at(number), false, tx);
   } else if (revocation_secret(number)) {
     chain_.kind = FundingSpendKind::kRevokedCommitment;
-    // Its HTLC list is gone; our offered HTLCs are found by what they pay.
-    std::set<uint32_t> taken;
-    for (const auto& [id, htlc] : outbound_) {
-      for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
-        const auto* c = std::get_if<chain::HtlcCondition>(&tx.outputs[i].condition);
-        if (c == nullptr || taken.count(i) > 0 || c->timeout_key != tx_params_->holder_key ||
-            c->payment_hash != htlc.payment_hash || tx.outputs[i].value != htlc.amount)
-          continue;
-        taken.insert(i);
-        chain_.htlc_outputs[{true, id}] = i;
-        break;
-      }
-    }
+    map_offered_htlcs_by_value(tx);
   }
   if (chain_.kind != FundingSpendKind::kCooperativeClose) {
     queue(MonitorEvent{kCommitmentConfirmedEventId, CommitmentTxConfirmed{}});
+  }
+}
+
+bool ChannelMonitor::held_by_us(const chain::Transaction& tx) const {
+  const chain::PublicKey& us = tx_params_->holder_key;
+  const chain::PublicKey& them = tx_params_->counterparty_key;
+  for (const chain::TxOut& output : tx.outputs) {
+    const bool ours = std::visit(
+        [&](const auto& c) {
+          using T = std::decay_t<decltype(c)>;
+          if constexpr (std::is_same_v<T, chain::KeyCondition>) return c.key == them;
+          if constexpr (std::is_same_v<T, chain::DelayedCondition>) return c.delayed_key == us;
+          if constexpr (std::is_same_v<T, chain::HtlcCondition>) return c.revocation_key == them;
+          return false;
+        },
+        output.condition);
+    if (ours) return true;
+  }
+  return false;
+}
+
+void ChannelMonitor::map_offered_htlcs_by_value(const chain::Transaction& tx) {
+  std::set<uint32_t> taken;
+  for (const auto& [id, htlc] : outbound_) {
+    for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
+      const auto* c = std::get_if<chain::HtlcCondition>(&tx.outputs[i].condition);
+      if (c == nullptr || taken.count(i) > 0 || c->timeout_key != tx_params_->holder_key ||
+          c->payment_hash != htlc.payment_hash || tx.outputs[i].value != htlc.amount)
+        continue;
+      taken.insert(i);
+      chain_.htlc_outputs[{true, id}] = i;
+      break;
+    }
   }
 }
 
@@ -190,6 +234,9 @@ void ChannelMonitor::resolve_onchain() {
 std::optional<chain::Witness> ChannelMonitor::claim_witness(const chain::TxOut& output,
                                                             uint32_t* sequence,
                                                             uint32_t* lock_time) const {
+  // Our own revoked commitment is the counterparty's to take; racing it for
+  // an output would only lose fees (and a cheater is owed nothing).
+  if (chain_.kind == FundingSpendKind::kRevokedHolderCommitment) return std::nullopt;
   const chain::PublicKey& us = tx_params_->holder_key;
   const bool revoked = chain_.kind == FundingSpendKind::kRevokedCommitment;
   const std::optional<Secret> secret =
@@ -264,6 +311,8 @@ std::vector<ClaimableBalance> ChannelMonitor::claimable_balances() const {
     if (to_holder_.value() > 0) out.push_back({BalanceKind::kOnChannelClose, to_holder_, 0});
     return out;
   }
+  // Nothing of our own revoked commitment is ours (see claim_witness).
+  if (chain_.kind == FundingSpendKind::kRevokedHolderCommitment) return out;
   const chain::Transaction& parent = chain_.funding_spend->tx;
   const chain::PublicKey& us = tx_params_->holder_key;
   const uint64_t buried_at = chain_.funding_spend->height + kAntiReorgDelayBlocks - 1;

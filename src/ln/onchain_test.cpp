@@ -285,6 +285,10 @@ TEST(OnChain, RevokedCommitmentIsPunished) {
   ASSERT_TRUE(p.h.chain().broadcast(old).is_ok());
   ASSERT_TRUE(p.mine_until([&] { return p.monitor(1).funding_spent(); }, 2));
   EXPECT_EQ(p.monitor(1).funding_spend_kind(), FundingSpendKind::kRevokedCommitment);
+  // The cheater's own monitor knows the commitment as its own revoked one and
+  // claims nothing from it.
+  EXPECT_EQ(p.monitor(0).funding_spend_kind(), FundingSpendKind::kRevokedHolderCommitment);
+  EXPECT_TRUE(p.monitor(0).claimable_balances().empty());
   ASSERT_TRUE(p.mine_until([&] { return p.monitor(1).claimable_balances().empty(); }, 20));
   EXPECT_EQ(p.monitor(1).punishments_broadcast(), 2u);  // to-local and the HTLC
   // Node 1 owns the whole channel, less the fees of its punishments.

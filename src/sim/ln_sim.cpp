@@ -32,6 +32,14 @@ struct Link {
   ChannelId channel;
 };
 
+// A revoked commitment a cheater broadcast.
+struct RevokedClose {
+  ChannelId channel;
+  size_t cheater = 0;
+  size_t victim = 0;
+  chain::Transaction commitment;
+};
+
 struct PaymentRecord {
   size_t sender = 0;
   size_t receiver = 0;
@@ -43,10 +51,10 @@ struct PaymentRecord {
 };
 
 // With the chain (--force-close-rate or --reorg-rate): one block per payment,
-// reorganisations up to this deep (shallower than the anti-reorg delay), and
-// after the workload enough blocks for every on-chain resolution: the
-// longest expiry, the to-local delay and the anti-reorg delay, with room.
-constexpr uint64_t kMaxReorgDepth = 3;
+// reorganisations up to --max-reorg-depth deep (shallower than the
+// anti-reorg delay), and after the workload enough blocks for every on-chain
+// resolution: the longest expiry, the to-local delay and the anti-reorg
+// delay, with room.
 constexpr double kCooperativeCloseShare = 1.0 / 3;  // of the closes --force-close-rate draws
 constexpr size_t kOpenAttemptsMax = 5;
 const uint64_t kChainSettleBlocks =
@@ -128,9 +136,10 @@ class Simulation {
     }
   }
 
-  // A block per payment; now and then a close or a reorg. Channels the
-  // engine closed on its own (an HTLC near its expiry, a peer's error) are
-  // replaced like the ones the simulation closes.
+  // A block per payment; now and then a close (cooperative, forced, or a
+  // cheat with a revoked commitment) or a reorg. Channels the engine closed
+  // on its own (an HTLC near its expiry, a peer's error) are replaced like
+  // the ones the simulation closes.
   void maybe_chain_faults() {
     harness_.chain().mine_block();
     for (std::vector<Link>* list : {&links_, &parallel_links_}) {
@@ -140,26 +149,83 @@ class Simulation {
         replace(link);
       }
     }
+    if (config_.revoked_close_share > 0) keep_commitments();
     if (rng_.chance(config_.force_close_rate)) {
       std::vector<Link>& list =
           parallel_links_.empty() || rng_.chance(0.5) ? links_ : parallel_links_;
       Link& link = list[rng_.below(list.size())];
       const size_t closer = rng_.chance(0.5) ? link.a : link.b;
       // Some closes are cooperative: the channel takes no new payment, the
-      // ones in flight settle, then both sign the closing transaction.
+      // ones in flight settle, then both sign the closing transaction. Of the
+      // others, some are a cheat with a revoked commitment.
       const bool cooperative = rng_.chance(kCooperativeCloseShare);
-      util::Status closed = harness_.on_node(closer, [&](ChannelManager& m) {
-        return cooperative ? m.close_channel(link.channel)
-                           : m.force_close_channel(link.channel, "closed by the simulation");
-      });
-      if (closed.is_ok()) replace(link);
+      const bool cheat = !cooperative && rng_.chance(config_.revoked_close_share);
+      const bool closed = cooperative ? close_cooperatively(link, closer)
+                                      : (cheat && broadcast_revoked(link, closer)) ||
+                                            force_close(link, closer);
+      if (closed) replace(link);
     }
     if (rng_.chance(config_.reorg_rate)) {
-      const uint64_t depth = 1 + rng_.below(kMaxReorgDepth);
+      const uint64_t depth = 1 + rng_.below(config_.max_reorg_depth);
       if (depth < harness_.chain().tip_height().value() && harness_.chain().reorg(depth).is_ok()) {
         ++report_.reorgs;
       }
     }
+  }
+
+  bool close_cooperatively(const Link& link, size_t closer) {
+    return harness_.on_node(closer, [&](ChannelManager& m) { return m.close_channel(link.channel); })
+        .is_ok();
+  }
+
+  bool force_close(const Link& link, size_t closer) {
+    return harness_
+        .on_node(closer,
+                 [&](ChannelManager& m) {
+                   return m.force_close_channel(link.channel, "closed by the simulation");
+                 })
+        .is_ok();
+  }
+
+  // Each end keeps a copy of its commitments as they change, as a cheater
+  // would (test-only: see ln::CheaterCommitmentStash).
+  void keep_commitments() {
+    for (const std::vector<Link>* list : {&links_, &parallel_links_}) {
+      for (const Link& link : *list) {
+        for (size_t end : {link.a, link.b}) (void)cheater_copies_.keep(harness_, end, link.channel);
+      }
+    }
+  }
+
+  // The closer cheats: it broadcasts the newest of its kept commitments of
+  // the link that its peer already revoked, and a block confirms it. Only if
+  // the peer's revocation is durable (no monitor update in flight), so a
+  // crash cannot make the peer forget the secret it needs.
+  bool broadcast_revoked(const Link& link, size_t cheater) {
+    const size_t victim = cheater == link.a ? link.b : link.a;
+    for (size_t end : {cheater, victim}) {
+      const ln::Channel* channel = harness_.node(end).manager().channel(link.channel);
+      if (channel == nullptr || !channel->is_open()) return false;
+    }
+    if (harness_.node(victim).manager().in_flight_monitor_updates() > 0) return false;
+    std::optional<chain::Transaction> revoked =
+        cheater_copies_.newest_revoked(harness_, cheater, link.channel);
+    if (!revoked || !harness_.chain().broadcast(*revoked).is_ok()) return false;
+    // Whatever was in flight on this channel is the cheater's to lose.
+    for (size_t end : {cheater, victim}) {
+      const ln::Channel* channel = harness_.node(end).manager().channel(link.channel);
+      for (const ln::ChannelState& state : {channel->local_state(), channel->latest_state()}) {
+        for (const auto& [key, htlc] : state.htlcs) forfeited_.insert(htlc.payment_hash);
+      }
+    }
+    for (const chain::TxOut& output : revoked->outputs) {
+      if (const auto* htlc = std::get_if<chain::HtlcCondition>(&output.condition))
+        forfeited_.insert(htlc->payment_hash);
+    }
+    revoked_closes_[revoked->txid()] = RevokedClose{link.channel, cheater, victim, *revoked};
+    cheater_copies_.forget(link.channel);
+    harness_.chain().mine_block();
+    return true;
   }
 
   void open_ring() {
@@ -357,6 +423,8 @@ class Simulation {
     for (const auto& [id, record] : payments_) {
       auto outcome = outcomes.find(id);
       const bool settled = outcome != outcomes.end() && outcome->second.first > 0;
+      // A cheater's channel took it: what forwarders were owed is not checked.
+      if (forfeited_.count(record.preimage.payment_hash()) > 0) continue;
       if (record.multipart) {
         const auto [count, fees] = by_hash[record.preimage.payment_hash()];
         if (!settled && count > 0) {
@@ -422,7 +490,10 @@ class Simulation {
         ++report_.lost_payments;
         violation("payment " + id.to_hex().substr(0, 16) + " was sent but never resolved" + rerun);
       }
-      if (claimed_by_receiver.count(record.preimage.payment_hash()) > 0 && sent == 0) {
+      const bool forfeited = forfeited_.count(record.preimage.payment_hash()) > 0;
+      report_.payments_forfeited += forfeited ? 1 : 0;
+      if (claimed_by_receiver.count(record.preimage.payment_hash()) > 0 && sent == 0 &&
+          !forfeited) {
         violation("payment " + id.to_hex().substr(0, 16) +
                   ": the receiver claimed it but the sender has no PaymentSent" + rerun);
       }
@@ -446,11 +517,12 @@ class Simulation {
     return false;
   }
 
-  // Invariant 4 on chain: every channel the simulation closed is resolved
-  // (its funding spent, nothing left for either monitor to claim), every
-  // unspent output is an open channel's funding output or belongs to a node,
-  // nothing waits in the mempool, and what was deposited is exactly what is
-  // unspent plus the fees paid.
+  // Invariant 4 on chain: every closed channel is resolved (its funding
+  // spent, nothing left for either monitor to claim), every unspent output
+  // is an open channel's funding output or belongs to a node, nothing waits
+  // in the mempool, and what was deposited is exactly what is unspent plus
+  // the fees paid. Closes are counted by what spent the funding; a revoked
+  // commitment must have lost every to-local and HTLC output to its victim.
   void check_chain(const std::string& rerun) {
     chain::SimulatedChain& chain = harness_.chain();
     std::vector<Link> all = links_;
@@ -458,15 +530,12 @@ class Simulation {
     all.insert(all.end(), closed_links_.begin(), closed_links_.end());
     std::set<chain::OutPoint> open_funding;
     std::set<chain::PublicKey> node_keys;
+    std::set<ChannelId> counted;
     for (size_t i = 0; i < harness_.size(); ++i)
       node_keys.insert(ln::node_key(harness_.node_id(i)));
     for (const Link& link : all) {
       const bool is_closed = closed(link);
-      const ln::ChannelMonitor* at_a = harness_.node(link.a).chain_monitor().get(link.channel);
-      const bool cooperative = is_closed && at_a != nullptr &&
-                               at_a->funding_spend_kind() == ln::FundingSpendKind::kCooperativeClose;
-      report_.force_closes += is_closed && !cooperative ? 1 : 0;
-      report_.cooperative_closes += cooperative ? 1 : 0;
+      if (is_closed && counted.insert(link.channel).second) count_close(link, rerun);
       for (size_t end : {link.a, link.b}) {
         const ln::ChannelMonitor* monitor = harness_.node(end).chain_monitor().get(link.channel);
         if (monitor == nullptr || !monitor->tx_params()) continue;
@@ -501,6 +570,78 @@ class Simulation {
                 chain.confirmed_fees().to_string() + " in fees do not add up to the " +
                 chain.confirmed_deposits().to_string() + " deposited" + rerun);
     }
+  }
+
+  // Counts a closed channel by what spent its funding output on chain.
+  void count_close(const Link& link, const std::string& rerun) {
+    const chain::SimulatedChain& chain = harness_.chain();
+    const ln::ChannelMonitor* monitor = harness_.node(link.a).chain_monitor().get(link.channel);
+    if (monitor == nullptr || !monitor->tx_params()) return;  // reported as unresolved
+    const std::optional<chain::Txid> spender =
+        chain.spender(monitor->tx_params()->funding_outpoint);
+    if (!spender) return;  // reported as unresolved
+    if (auto revoked = revoked_closes_.find(*spender); revoked != revoked_closes_.end()) {
+      ++report_.revoked_closes;
+      check_punished(revoked->second, rerun);
+      return;
+    }
+    if (monitor->funding_spend_kind() == ln::FundingSpendKind::kCooperativeClose) {
+      ++report_.cooperative_closes;
+    } else {
+      ++report_.force_closes;
+    }
+  }
+
+  // The victim's monitor saw a revoked commitment and swept every to-local
+  // and HTLC output of it through the revocation path to the victim's key:
+  // the cheater got nothing from them.
+  void check_punished(const RevokedClose& close, const std::string& rerun) {
+    const chain::SimulatedChain& chain = harness_.chain();
+    const ln::ChannelMonitor* monitor =
+        harness_.node(close.victim).chain_monitor().get(close.channel);
+    const std::string who = "revoked commitment of " + harness_.node_id(close.cheater).to_string() +
+                            " on channel " + close.channel.to_hex().substr(0, 16);
+    if (monitor == nullptr ||
+        monitor->funding_spend_kind() != ln::FundingSpendKind::kRevokedCommitment) {
+      violation(who + ": the victim's monitor did not recognise it as revoked" + rerun);
+      return;
+    }
+    const chain::Txid txid = close.commitment.txid();
+    const chain::PublicKey victim_key = ln::node_key(harness_.node_id(close.victim));
+    for (uint32_t i = 0; i < close.commitment.outputs.size(); ++i) {
+      const chain::SpendCondition& condition = close.commitment.outputs[i].condition;
+      if (!std::holds_alternative<chain::DelayedCondition>(condition) &&
+          !std::holds_alternative<chain::HtlcCondition>(condition))
+        continue;
+      if (!swept_by_revocation(chain, chain::OutPoint{txid, i}, victim_key)) {
+        violation(who + ": output " + std::to_string(i) + " of " +
+                  close.commitment.outputs[i].value.to_string() +
+                  " was not taken by the victim with the revocation secret" + rerun);
+        return;
+      }
+    }
+    ++report_.punished_revoked_commitments;
+  }
+
+  static bool swept_by_revocation(const chain::SimulatedChain& chain,
+                                  const chain::OutPoint& outpoint, const chain::PublicKey& to) {
+    const std::optional<chain::Txid> spender = chain.spender(outpoint);
+    if (!spender) return false;
+    const std::optional<chain::BlockHeight> height = chain.confirmation_height(*spender);
+    if (!height) return false;
+    for (const chain::Transaction& tx : chain.block_at(*height).transactions) {
+      if (tx.txid() != *spender) continue;
+      bool revocation = false;
+      for (const chain::TxIn& in : tx.inputs) {
+        if (in.prevout == outpoint) revocation = in.witness.path == chain::SpendPath::kRevocation;
+      }
+      for (const chain::TxOut& out : tx.outputs) {
+        const auto* key = std::get_if<chain::KeyCondition>(&out.condition);
+        if (key == nullptr || key->key != to) return false;
+      }
+      return revocation;
+    }
+    return false;
   }
 
   void check_funds(const std::string& rerun) {
@@ -542,6 +683,9 @@ class Simulation {
   std::map<ChannelId, uint64_t> capacity_;
   std::map<PaymentId, PaymentRecord> payments_;
   std::set<std::pair<size_t, size_t>> down_links_;
+  ln::CheaterCommitmentStash cheater_copies_;           // test-only: what cheaters keep
+  std::map<chain::Txid, RevokedClose> revoked_closes_;  // by the revoked commitment's txid
+  std::set<ln::PaymentHash> forfeited_;  // in flight on a channel a cheater closed
 };
 
 }  // namespace
@@ -557,6 +701,14 @@ util::Status validate(const LnSimConfig& config) {
                             {"--reorg-rate", config.reorg_rate}}) {
     if (!(rate >= 0.0 && rate <= 1.0))
       return util::invalid_argument(std::string(name) + " must be between 0 and 1");
+  }
+  if (!(config.revoked_close_share >= 0.0 && config.revoked_close_share <= 1.0))
+    return util::invalid_argument("--revoked-close-share must be between 0 and 1");
+  if (config.max_reorg_depth < 1 || config.max_reorg_depth > kMaxSimReorgDepth) {
+    return util::invalid_argument(
+        "--max-reorg-depth must be between 1 and " + std::to_string(kMaxSimReorgDepth) +
+        " (reorganisations must stay shallower than the anti-reorg delay of " +
+        std::to_string(ln::kAntiReorgDelayBlocks) + " blocks)");
   }
   if (config.stale_snapshot_rate > 1.0)
     return util::invalid_argument("--stale-snapshot-rate must be between 0 and 1");
@@ -583,6 +735,10 @@ std::string reproduce_command(const LnSimConfig& config) {
   if (config.force_close_rate > 0)
     command += " --force-close-rate " + std::to_string(config.force_close_rate);
   if (config.reorg_rate > 0) command += " --reorg-rate " + std::to_string(config.reorg_rate);
+  if (config.force_close_rate > 0 && config.revoked_close_share != LnSimConfig{}.revoked_close_share)
+    command += " --revoked-close-share " + std::to_string(config.revoked_close_share);
+  if (config.max_reorg_depth != LnSimConfig{}.max_reorg_depth)
+    command += " --max-reorg-depth " + std::to_string(config.max_reorg_depth);
   if (config.stale_snapshot_rate >= 0)
     command += " --stale-snapshot-rate " + std::to_string(config.stale_snapshot_rate);
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");

@@ -14,11 +14,19 @@
 // or --reorg-rate the channels are funded on the harness's simulated chain,
 // a block is mined per payment, random channels are force-closed (and
 // replaced, so the ring stays connected) and the chain reorganises up to
-// three blocks deep; after the workload enough blocks are mined for every
-// on-chain resolution, and invariant 4 is checked on chain too (closed
-// channels resolved, every output owned by a node or an open channel, the
-// deposits equal to what is unspent plus the fees). The run is
-// single-threaded and deterministic.
+// three blocks deep (--max-reorg-depth); after the workload enough blocks
+// are mined for every on-chain resolution, and invariant 4 is checked on
+// chain too (closed channels resolved, every output owned by a node or an
+// open channel, the deposits equal to what is unspent plus the fees). A
+// share of the force closes (--revoked-close-share) is a cheat instead: the
+// closing node broadcasts one of its own earlier commitments, already
+// revoked (a copy kept by the test-only CheaterCommitmentStash), and the
+// check proves its peer's monitor punished it: every to-local and HTLC
+// output of that commitment went to the peer through the revocation path.
+// Payments with an HTLC on a channel a cheater closed so are forfeited by
+// the cheater: invariants 2 and 5 (what a sender or forwarder is owed) do not
+// apply to them; invariant 1 does. The run is single-threaded and
+// deterministic.
 // Limits on steps and settle rounds are named constants; a run that cannot
 // settle is a violation ("no convergence"), not a hang.
 #pragma once
@@ -42,6 +50,9 @@ struct LnSimConfig {
   bool mpp = false;
   double force_close_rate = 0.0;
   double reorg_rate = 0.0;
+  // Share of the force closes where the closing node cheats with a revoked commitment.
+  double revoked_close_share = 0.25;
+  uint64_t max_reorg_depth = 3;  // reorganisations are 1..this many blocks deep
   bool persistent_mode = true;
   std::string store = "memory";  // or "sqlite:DIR"
   // Chance per payment of a stale-snapshot step at a random node: copy its
@@ -60,8 +71,18 @@ struct LnSimReport {
   uint64_t forwards = 0;
   uint64_t crashes = 0;
   uint64_t restarts = 0;
+  // Closes by kind. Off chain: channels a node force-closed (a stale state
+  // behind its monitor). With the chain: channels whose funding a current
+  // commitment spent (closed by the simulation or by a node itself);
+  // revoked_closes: spent by a revoked commitment a cheater broadcast, of
+  // which punished_revoked_commitments lost every to-local and HTLC output
+  // to the victim's revocation sweeps; cooperative_closes: spent by a
+  // closing transaction.
   uint64_t force_closes = 0;
-  uint64_t cooperative_closes = 0;  // with the chain: channels closed by a closing transaction
+  uint64_t revoked_closes = 0;
+  uint64_t punished_revoked_commitments = 0;
+  uint64_t cooperative_closes = 0;
+  uint64_t payments_forfeited = 0;  // payments with an HTLC on a channel a cheater closed
   // With the chain: channels the engine force-closed on its own (an HTLC
   // near its expiry, a peer's error); counted in force_closes too.
   uint64_t engine_closes = 0;
@@ -87,6 +108,8 @@ inline constexpr size_t kMaxSimNodes = 64;
 inline constexpr uint64_t kMaxSimPayments = 10'000'000;
 inline constexpr size_t kStepsBetweenPaymentsMax = 3;
 inline constexpr size_t kSimSettleRounds = 200'000;
+// Reorganisations must stay shallower than the anti-reorg delay (6 blocks).
+inline constexpr uint64_t kMaxSimReorgDepth = ln::kAntiReorgDelayBlocks - 1;
 
 // Checks the configuration; the message names the bad flag.
 util::Status validate(const LnSimConfig& config);

@@ -81,9 +81,10 @@ TEST(LnSim, MultiPartSweepHoldsEveryInvariantWithPartsAndRetries) {
 }
 
 // Force closes and reorgs: channels resolve on chain with crashes and
-// asynchronous persistence around them.
+// asynchronous persistence around them; a quarter of the force closes (the
+// default share) are cheats with a revoked commitment, each punished.
 TEST(LnSim, ChainSweepHoldsEveryInvariantWithForceClosesAndReorgs) {
-  uint64_t closes = 0, cooperative = 0, reorgs = 0, crashes = 0;
+  uint64_t closes = 0, cooperative = 0, revoked = 0, punished = 0, reorgs = 0, crashes = 0;
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     LnSimConfig config{.seed = seed,
                        .nodes = 3 + seed % 4,
@@ -97,15 +98,55 @@ TEST(LnSim, ChainSweepHoldsEveryInvariantWithForceClosesAndReorgs) {
     const LnSimReport report = run_ln_sim(config);
     ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
     EXPECT_TRUE(report.funds_conserved);
+    EXPECT_EQ(report.punished_revoked_commitments, report.revoked_closes);
     closes += report.force_closes;
     cooperative += report.cooperative_closes;
+    revoked += report.revoked_closes;
+    punished += report.punished_revoked_commitments;
     reorgs += report.reorgs;
     crashes += report.crashes;
   }
   EXPECT_GT(closes, 40u) << "the sweep must actually force-close channels";
   EXPECT_GT(cooperative, 10u) << "the sweep must actually close channels cooperatively";
+  EXPECT_GT(revoked, 3u) << "the sweep must actually broadcast revoked commitments";
+  EXPECT_EQ(punished, revoked);
   EXPECT_GT(reorgs, 40u) << "the sweep must actually reorganise the chain";
   EXPECT_GT(crashes, 20u);
+}
+
+// Every force close a cheat where the closer has a revoked commitment, in
+// both modes, with crashes, asynchronous persistence and reorgs as deep as
+// allowed: every revoked commitment that confirms is punished.
+TEST(LnSim, EveryRevokedCommitmentIsPunishedUnderCrashesAndDeepReorgs) {
+  uint64_t revoked = 0;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    LnSimConfig config{.seed = seed,
+                       .nodes = 4,
+                       .payments = 300,
+                       .crash_rate = 0.02,
+                       .async_persist = seed % 2 == 0,
+                       .forwarding = true,
+                       .force_close_rate = 0.04,
+                       .reorg_rate = 0.03,
+                       .revoked_close_share = 1.0,
+                       .max_reorg_depth = kMaxSimReorgDepth,
+                       .persistent_mode = seed % 3 != 0};
+    const LnSimReport report = run_ln_sim(config);
+    ASSERT_TRUE(report.ok()) << reproduce_command(config) << describe(report);
+    EXPECT_EQ(report.punished_revoked_commitments, report.revoked_closes);
+    revoked += report.revoked_closes;
+  }
+  EXPECT_GT(revoked, 10u) << "the cheats must actually happen";
+}
+
+TEST(LnSim, BadChainFlagsAreRefused) {
+  EXPECT_FALSE(validate(LnSimConfig{.revoked_close_share = 1.5}).is_ok());
+  EXPECT_FALSE(validate(LnSimConfig{.revoked_close_share = -0.1}).is_ok());
+  EXPECT_FALSE(validate(LnSimConfig{.max_reorg_depth = 0}).is_ok());
+  const util::Status too_deep = validate(LnSimConfig{.max_reorg_depth = kMaxSimReorgDepth + 1});
+  EXPECT_FALSE(too_deep.is_ok());
+  EXPECT_NE(too_deep.message().find("--max-reorg-depth"), std::string::npos);
+  EXPECT_TRUE(validate(LnSimConfig{.max_reorg_depth = kMaxSimReorgDepth}).is_ok());
 }
 
 TEST(LnSim, MultiPartWithoutForwardingFlagStillChecksItsForwards) {

@@ -58,6 +58,8 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"close", {3, 3}},
       {"cltv-delta", {2, 2}},
       {"claim", {3, 3}},
+      {"keep-commitment", {4, 4}},
+      {"cheat", {3, 3}},
   };
   return kGrammar;
 }
@@ -175,6 +177,8 @@ class Runner {
     if (c == "force-close") return force_close(w);
     if (c == "close") return close(w);
     if (c == "claim") return claim(w);
+    if (c == "keep-commitment") return keep_commitment(w);
+    if (c == "cheat") return cheat(w);
     if (c == "snapshot" || c == "restore") return snapshot(w);
     if (c == "complete") return complete(w);
     if (c == "process") {
@@ -302,6 +306,32 @@ class Runner {
     util::Status closed =
         harness_->on_node(a, [&](ln::ChannelManager& m) { return m.close_channel(id); });
     if (!closed.is_ok()) return fail("close " + w[2] + " was refused: " + closed.message());
+    return util::Status::ok();
+  }
+
+  // keep-commitment A CHANNEL NAME: A keeps a copy of its current commitment
+  // transaction of CHANNEL, as a cheater would (test-only).
+  util::Status keep_commitment(const std::vector<std::string>& w) {
+    HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(w[2]));
+    const ln::ChannelMonitor* monitor = harness_->node(a).chain_monitor().get(id);
+    if (monitor == nullptr || !monitor->tx_params())
+      return fail("node " + w[1] + " has no funded channel " + w[2]);
+    auto commitment = monitor->holder_commitment_tx();
+    if (!commitment.is_ok()) return fail(commitment.status().message());
+    kept_commitments_[w[1] + "/" + w[3]] = std::move(commitment).value();
+    return util::Status::ok();
+  }
+
+  // cheat A NAME: A broadcasts the commitment it kept as NAME (revoked since, if
+  // the channel moved on); the next block may confirm it.
+  util::Status cheat(const std::vector<std::string>& w) {
+    HASHLOCK_RETURN_IF_ERROR(node(w[1]).status());
+    auto it = kept_commitments_.find(w[1] + "/" + w[2]);
+    if (it == kept_commitments_.end())
+      return util::invalid_argument("node " + w[1] + " kept no commitment '" + w[2] + "'");
+    util::Status sent = harness_->chain().broadcast(it->second);
+    if (!sent.is_ok()) return fail("the chain refused commitment " + w[2] + ": " + sent.message());
     return util::Status::ok();
   }
 
@@ -624,6 +654,7 @@ class Runner {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[2]));
     if (what == "count") return expect_count(a, w);
     if (what == "event") return expect_event(a, w);
+    if (what == "close-kind") return expect_close_kind(a, w);
     if (what == "balance") {
       if (w.size() != 5) return util::invalid_argument("use 'expect balance A CHANNEL MSAT'");
       HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(w[3]));
@@ -646,14 +677,36 @@ class Runner {
       actual = harness_->node(a).manager().in_flight_monitor_updates();
     } else if (what == "queued-events") {
       actual = harness_->node(a).manager().queued_user_events();
+    } else if (what == "on-chain") {
+      actual = harness_->owned_on_chain(a).value();
+    } else if (what == "punished") {
+      ln::Node& n = harness_->node(a);
+      for (const ChannelId& id : n.manager().channel_ids()) {
+        if (const ln::ChannelMonitor* monitor = n.chain_monitor().get(id))
+          actual += monitor->punishments_broadcast();
+      }
     } else {
-      return util::invalid_argument("unknown expectation '" + what +
-                                    "' (event, count, balance, pending-htlcs, unacked, in-flight, "
-                                    "queued-events, replayed, crashes, quiescent)");
+      return util::invalid_argument(
+          "unknown expectation '" + what +
+          "' (event, count, balance, close-kind, pending-htlcs, unacked, in-flight, "
+          "queued-events, on-chain, punished, replayed, crashes, quiescent)");
     }
     return actual == expected ? util::Status::ok()
                               : fail(what + " of " + w[2] + " is " + std::to_string(actual) +
                                      ", expected " + w[3]);
+  }
+
+  // expect close-kind A CHANNEL KIND: how A's monitor saw the funding spent.
+  util::Status expect_close_kind(size_t a, const std::vector<std::string>& w) {
+    if (w.size() != 5) return util::invalid_argument("use 'expect close-kind A CHANNEL KIND'");
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelId id, channel(w[3]));
+    const ln::ChannelMonitor* monitor = harness_->node(a).chain_monitor().get(id);
+    if (monitor == nullptr) return fail("node " + w[2] + " has no monitor of " + w[3]);
+    const std::optional<ln::FundingSpendKind> kind = monitor->funding_spend_kind();
+    const std::string actual = kind ? ln::funding_spend_kind_name(*kind) : "open";
+    return actual == w[4] ? util::Status::ok()
+                          : fail("close kind of " + w[3] + " at " + w[2] + " is " + actual +
+                                 ", expected " + w[4]);
   }
 
   // expect count A KIND N
@@ -744,6 +797,7 @@ class Runner {
   std::map<std::string, ChannelId> channels_;
   std::map<std::string, PaymentInfo> payments_;
   std::map<std::string, ln::ManagerSnapshot> snapshots_;  // every manager record
+  std::map<std::string, chain::Transaction> kept_commitments_;  // "NODE/NAME": a cheater's copies
   int line_ = 0;
   size_t checked_ = 0;
 };
