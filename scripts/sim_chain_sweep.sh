@@ -14,8 +14,12 @@ payments=${4:-3000}
 runs=0 failed=0
 force=0 revoked=0 punished=0 coop=0 reorgs=0 crashes=0 forfeited=0
 
-# The value of a numeric key of a one-line JSON object.
-key() { printf '%s\n' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+# The value of a numeric key of a one-line JSON object (0 if it is not
+# there, as after a run that died).
+key() {
+  value=$(printf '%s\n' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p")
+  echo "${value:-0}"
+}
 
 for mode in persistent legacy; do
   seed=$first
