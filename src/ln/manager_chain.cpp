@@ -1,6 +1,6 @@
 // ChannelManager: what the chain decides (funding depth, HTLC expiries) and
 // how channels close (cooperative close, unrecoverable peer errors). See
-// manager.h and docs/architecture.md, "Closing".
+// manager.h and docs/architecture.md, "Opening and closing".
 #include <tuple>
 #include <utility>
 
@@ -66,7 +66,10 @@ util::Status ChannelManager::finish_cooperative_close(ChannelEntry& entry,
   // Closed by the transaction on chain, before the peer's answer reached us:
   // nothing to broadcast.
   if (!channel.funding_outpoint() || !channel.closing_fee()) return util::Status::ok();
-  // Both sides broadcast; the second copy is the same transaction.
+  // Both sides broadcast; the second copy is the same transaction. It may
+  // leave before the round's write is durable: it pays only the final
+  // balances both signed (no HTLC is left), and a restart that lost the
+  // agreement closes the channel when the transaction confirms.
   HASHLOCK_ASSIGN_OR_RETURN(chain::Transaction tx, channel.closing_tx(node_key(config_.node_id)));
   util::Status sent = chain_monitor_->broadcast(tx);
   (void)sent;  // rebroadcast at every new tip until the funding output is spent
