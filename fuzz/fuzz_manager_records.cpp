@@ -37,9 +37,10 @@ void check(const util::ByteView input, Decode decode, Encode encode) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const util::ByteView input(data, size);
   check<ln::ManagerNode>(input, ln::decode_manager_node, ln::encode_manager_node);
-  check<ln::ManagerChannel>(input, ln::decode_manager_channel, [](const ln::ManagerChannel& c) {
-    return ln::encode_manager_channel(c.channel, c.in_flight);
-  });
+  // A core alone (no items): one that names items fails to decode, which is fine.
+  check<ln::ManagerChannel>(
+      input, [](util::ByteView bytes) { return ln::decode_manager_channel(bytes); },
+      [](const ln::ManagerChannel& c) { return ln::encode_manager_channel(c.channel, c.in_flight); });
   check<std::pair<util::PaymentId, ln::OutboundPayment>>(
       input, ln::decode_payment_record,
       [](const auto& p) { return ln::encode_payment_record(p.first, p.second); });
