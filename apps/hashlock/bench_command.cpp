@@ -49,6 +49,7 @@ nlohmann::ordered_json to_json(const bench::BenchReport& r) {
           {"forward_syncs_per_payment", value_or_null(r.forward_syncs_per_payment)},
           {"forward_bytes_written_per_payment", value_or_null(r.forward_bytes_written_per_payment)},
           {"store_batches_per_payment", value_or_null(r.store_batches_per_payment)},
+          {"bytes_written_per_payment_by_namespace", r.bytes_written_per_payment_by_namespace},
           {"messages_per_payment", value_or_null(r.messages_per_payment)},
           {"sync_bound_payments_per_s", value_or_null(r.sync_bound_payments_per_s)},
           {"sqlite_run_syncs_per_s", value_or_null(r.sqlite_run_syncs_per_s)},

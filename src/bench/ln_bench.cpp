@@ -252,6 +252,13 @@ class Bench {
     report_.bytes_written_per_payment = ratio(
         static_cast<double>(run.sender_stats.bytes_written + run.receiver_stats.bytes_written),
         settled);
+    for (const store::StoreStats* stats : {&run.sender_stats, &run.receiver_stats}) {
+      for (const auto& [ns, space] : stats->by_namespace) {
+        if (settled > 0)
+          report_.bytes_written_per_payment_by_namespace[ns] +=
+              static_cast<double>(space.bytes) / settled;
+      }
+    }
     report_.messages_per_payment = ratio(static_cast<double>(run.messages), settled);
     report_.sqlite_run_syncs_per_s =
         ratio(static_cast<double>(run.sender_stats.syncs + run.receiver_stats.syncs), run.seconds);

@@ -84,6 +84,8 @@ struct BenchReport {
   std::optional<double> forward_syncs_per_payment;          // all three stores
   std::optional<double> forward_bytes_written_per_payment;  // all three stores
   std::optional<double> store_batches_per_payment;
+  // bytes_written_per_payment by namespace (both nodes of the SQLite run).
+  std::map<std::string, double> bytes_written_per_payment_by_namespace;
   std::optional<double> messages_per_payment;
   std::optional<double> sync_bound_payments_per_s;  // raw_sqlite_syncs_per_s / syncs_per_payment
   std::optional<double> sqlite_run_syncs_per_s;     // syncs the engine issued per second on SQLite

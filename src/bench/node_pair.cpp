@@ -15,9 +15,18 @@ double elapsed_seconds(Clock::time_point since) {
 }
 
 store::StoreStats minus(const store::StoreStats& after, const store::StoreStats& before) {
-  return {.batches_written = after.batches_written - before.batches_written,
-          .syncs = after.syncs - before.syncs,
-          .bytes_written = after.bytes_written - before.bytes_written};
+  store::StoreStats out{.batches_written = after.batches_written - before.batches_written,
+                        .syncs = after.syncs - before.syncs,
+                        .bytes_written = after.bytes_written - before.bytes_written,
+                        .by_namespace = after.by_namespace};
+  for (auto& [ns, space] : out.by_namespace) {
+    auto earlier = before.by_namespace.find(ns);
+    if (earlier == before.by_namespace.end()) continue;
+    space.bytes -= earlier->second.bytes;
+    space.puts -= earlier->second.puts;
+    space.removes -= earlier->second.removes;
+  }
+  return out;
 }
 
 }  // namespace

@@ -209,9 +209,7 @@ util::Status KVStore::write(const WriteBatch& batch, Durability durability) {
     framed.expect(expectation.ns, expectation.key, std::move(value));
   }
   HASHLOCK_RETURN_IF_ERROR(do_write(framed, durability));
-  ++stats_.batches_written;
-  stats_.bytes_written += framed.payload_bytes();
-  if (durability == Durability::kSynced) ++stats_.syncs;
+  count_written(framed, durability);
   return util::Status::ok();
 }
 
@@ -279,10 +277,25 @@ util::Status KVStore::commit_group() {
                                   std::to_string(kMaxBatchOps));
   }
   HASHLOCK_RETURN_IF_ERROR(do_write(framed, durability));
+  count_written(framed, durability);
+  return util::Status::ok();
+}
+
+void KVStore::count_written(const WriteBatch& framed, Durability durability) {
   ++stats_.batches_written;
   stats_.bytes_written += framed.payload_bytes();
   if (durability == Durability::kSynced) ++stats_.syncs;
-  return util::Status::ok();
+  // A group's operations come sorted by namespace: one lookup per run.
+  StoreStats::Namespace* space = nullptr;
+  const std::string* space_name = nullptr;
+  for (const auto& op : framed.ops()) {
+    if (space_name == nullptr || *space_name != op.ns) {
+      space = &stats_.by_namespace[op.ns];
+      space_name = &op.ns;
+    }
+    space->bytes += op.key.size() + op.value.size();
+    ++(op.kind == WriteBatch::OpKind::kPut ? space->puts : space->removes);
+  }
 }
 
 util::Status KVStore::put(std::string_view ns, std::string_view key, Bytes value,

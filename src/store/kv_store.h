@@ -100,6 +100,13 @@ struct StoreStats {
   uint64_t batches_written = 0;
   uint64_t syncs = 0;          // kSynced writes plus sync() calls
   uint64_t bytes_written = 0;  // framed keys and values
+  // bytes_written and put/remove operations by namespace.
+  struct Namespace {
+    uint64_t bytes = 0;
+    uint64_t puts = 0;
+    uint64_t removes = 0;
+  };
+  std::map<std::string, Namespace, std::less<>> by_namespace;
 };
 
 struct NamespaceReport {
@@ -158,6 +165,7 @@ class KVStore {
 
  private:
   util::Status add_to_group(std::vector<WriteBatch::Op> ops, Durability durability);
+  void count_written(const WriteBatch& framed, Durability durability);
 
   std::string url_;
   StoreStats stats_;
