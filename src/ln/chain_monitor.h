@@ -85,6 +85,11 @@ class ChainMonitor final : public Watch, public chain::BlockListener {
   const ChannelMonitor* get(const ChannelId& channel_id) const;
   std::vector<ChannelId> channels() const;
   bool has_in_flight(const ChannelId& channel_id) const;
+  // Whether the persister has written the update to `store` (Persister::update_written).
+  bool update_written(const store::KVStore& store, const ChannelId& channel_id,
+                      uint64_t update_id) const {
+    return persister_->update_written(store, channel_id, update_id);
+  }
   size_t unacked_events() const;
   // Why the last call that returned kUnrecoverableError failed.
   const std::string& last_error() const { return last_error_; }

@@ -227,7 +227,9 @@ util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, boo
   };
   util::Status status;
   channels_.for_each_change([&](const ChannelId& id, const ChannelEntry* entry) {
-    const Bytes value = entry ? encode_manager_channel(entry->channel, entry->in_flight) : Bytes();
+    const Bytes value =
+        entry ? encode_manager_channel(entry->channel, entry->in_flight, update_written_fn(id))
+              : Bytes();
     write(kManagerChannelsNamespace, channel_record_key(id), entry ? &value : nullptr);
     if (entry != nullptr) {
       write_channel_items(entry->channel, entry->items_written, batch);
@@ -272,13 +274,21 @@ util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, boo
   return util::Status::ok();
 }
 
+UpdateWrittenFn ChannelManager::update_written_fn(const ChannelId& id) const {
+  return [this, id](uint64_t update_id) {
+    return chain_monitor_->update_written(*store_, id, update_id);
+  };
+}
+
 util::Status ChannelManager::verify_records() const {
   if (round_depth_ > 0) return util::failed_precondition("verify_records inside a round");
   std::map<std::string, std::map<std::string, Bytes>> expected;
   expected[kManagerNamespace][kManagerNodeKey] = encode_manager_node(node_record());
+  std::map<std::string, ChannelId> channel_of_key;
   for (const auto& [id, entry] : channels_) {
+    channel_of_key.emplace(channel_record_key(id), id);
     expected[kManagerChannelsNamespace][channel_record_key(id)] =
-        encode_manager_channel(entry.channel, entry.in_flight);
+        encode_manager_channel(entry.channel, entry.in_flight, update_written_fn(id));
     expected[kManagerChannelItemsNamespace].merge(all_channel_items(entry.channel));
   }
   for (const auto& [id, payment] : payments_)
@@ -296,7 +306,14 @@ util::Status ChannelManager::verify_records() const {
       auto it = want.find(entry.key);
       if (it == want.end())
         return util::corruption(std::string(ns) + "/" + store::printable_key(entry.key) + " is stored but gone from memory");
-      if (it->second != entry.value)
+      Bytes stored_value = entry.value;
+      if (std::string_view(ns) == kManagerChannelsNamespace) {
+        // Updates written since the record was are left out of both sides.
+        HASHLOCK_ASSIGN_OR_RETURN(
+            stored_value,
+            without_written_updates(entry.value, update_written_fn(channel_of_key.at(entry.key))));
+      }
+      if (it->second != stored_value)
         return util::corruption(std::string(ns) + "/" + store::printable_key(entry.key) + " differs from memory");
     }
     if (stored.size() != want.size())
@@ -439,6 +456,16 @@ util::Status ChannelManager::reconcile_after_load() {
                                  std::to_string(entry.channel.latest_monitor_update_id()) + " < " +
                                  std::to_string(monitor->latest_update_id()) + ")"));
       continue;
+    }
+    // The record carries the updates that were not written with it; the
+    // monitor must hold every one before them.
+    const uint64_t first_carried = entry.in_flight.empty()
+                                       ? entry.channel.latest_monitor_update_id() + 1
+                                       : entry.in_flight.front().update_id;
+    if (monitor->latest_update_id() + 1 < first_carried) {
+      return util::corruption("channel " + id.to_hex() + " records monitor updates up to " +
+                              std::to_string(first_carried - 1) + " but its monitor in the store " +
+                              "has only up to " + std::to_string(monitor->latest_update_id()));
     }
     std::deque<ChannelMonitorUpdate> replay = entry.in_flight;
     for (const ChannelMonitorUpdate& update : replay)

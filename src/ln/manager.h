@@ -342,6 +342,8 @@ class ChannelManager {
   util::Status fail_inbound(const ChannelId& channel_id, HtlcId htlc_id, const PaymentHash& hash, FailureReason reason);
   util::Status on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event, const PreviousHop& prev);
   util::Status run_forward_acks(const ChannelEntry& entry);
+  // Whether an update of channel `id` is written to the manager's store.
+  UpdateWrittenFn update_written_fn(const ChannelId& id) const;
   util::Status force_close(ChannelEntry& entry, const std::string& reason,
                            bool keep_in_flight = false);
 

@@ -131,9 +131,16 @@ util::Result<ManagerNode> decode_manager_node(ByteView encoded) {
 // --- channel ------------------------------------------------------------------
 
 Bytes encode_manager_channel(const Channel& channel,
-                             const std::deque<ChannelMonitorUpdate>& in_flight) {
+                             const std::deque<ChannelMonitorUpdate>& in_flight,
+                             const UpdateWrittenFn& written) {
+  std::vector<const ChannelMonitorUpdate*> unwritten;
+  for (const ChannelMonitorUpdate& update : in_flight) {
+    if (!written || !written(update.update_id)) unwritten.push_back(&update);
+  }
   codec::TlvWriter w;
-  w.bytes(0, channel.encode_core()).bytes(2, codec::encode_items(in_flight, encode_update));
+  w.bytes(0, channel.encode_core())
+      .bytes(2, codec::encode_items(
+                    unwritten, [](const ChannelMonitorUpdate* u) { return encode_update(*u); }));
   return codec::encode_record(kChannelEntryRecord, w);
 }
 
@@ -157,6 +164,26 @@ util::Result<ManagerChannel> decode_manager_channel(ByteView encoded, const Chan
     out.in_flight.push_back(std::move(update));
   }
   return out;
+}
+
+util::Result<Bytes> without_written_updates(ByteView encoded, const UpdateWrittenFn& written) {
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
+                            codec::open_record(kChannelEntryRecord, encoded));
+  codec::TlvReader& r = record.fields;
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, r.bytes(0));
+  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, r.bytes(2));
+  HASHLOCK_ASSIGN_OR_RETURN(
+      std::vector<ByteView> updates,
+      codec::decode_list(raw_updates, kMaxInFlightUpdates, "in-flight updates"));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  std::vector<Bytes> kept;
+  for (ByteView raw : updates) {
+    HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(raw));
+    if (!written(update.update_id)) kept.emplace_back(raw.begin(), raw.end());
+  }
+  codec::TlvWriter w;
+  w.bytes(0, raw_channel).bytes(2, codec::encode_list(kept));
+  return codec::encode_record(kChannelEntryRecord, w);
 }
 
 // --- channel items ------------------------------------------------------------

@@ -25,6 +25,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -136,16 +137,24 @@ std::string channel_item_key(const ChannelId& id, ChannelItemKind kind, uint64_t
 Bytes encode_manager_node(const ManagerNode& node);
 util::Result<ManagerNode> decode_manager_node(ByteView encoded);
 
-// The channel's core (Channel::encode_core) and in-flight updates; its
-// HTLCs are items (below).
+// The channel's core (Channel::encode_core) and the in-flight updates that
+// are not written to the store yet; its HTLCs are items (below). An update
+// the persister has written to the same store (or into its open write group)
+// is left out: the record is durable only with it, and at restart the
+// monitor has it.
 struct ManagerChannel {
   Channel channel;
   std::deque<ChannelMonitorUpdate> in_flight;
 };
+using UpdateWrittenFn = std::function<bool(uint64_t update_id)>;
 Bytes encode_manager_channel(const Channel& channel,
-                             const std::deque<ChannelMonitorUpdate>& in_flight);
+                             const std::deque<ChannelMonitorUpdate>& in_flight,
+                             const UpdateWrittenFn& written = {});
 util::Result<ManagerChannel> decode_manager_channel(ByteView encoded,
                                                     const Channel::Items& items = {});
+// The record with the updates `written` now accepts left out as well: two
+// records of the same state written at different times compare equal so.
+util::Result<Bytes> without_written_updates(ByteView encoded, const UpdateWrittenFn& written);
 
 // One channel item: a log entry or base HTLC as the channel encodes it.
 Bytes encode_channel_item(ByteView item);

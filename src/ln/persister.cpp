@@ -1,5 +1,6 @@
 #include "ln/persister.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -84,7 +85,18 @@ util::Status StorePersister::write_update(const ChannelMonitorUpdate& update) {
   HASHLOCK_RETURN_IF_ERROR(store_->put(kUpdates, numbered_key(update.channel_id, update.update_id),
                                        encode_update(update), store::Durability::kSynced));
   ++updates_since_snapshot_[update.channel_id];
+  uint64_t& through = written_through_[update.channel_id];
+  through = std::max(through, update.update_id);
   return util::Status::ok();
+}
+
+bool StorePersister::update_written(const store::KVStore& store, const ChannelId& channel_id,
+                                    uint64_t update_id) const {
+  // Updates are handed over in order and each is written when it is handed
+  // over, so every update up to the highest written one is written.
+  if (&store != store_) return false;
+  auto it = written_through_.find(channel_id);
+  return it != written_through_.end() && update_id <= it->second;
 }
 
 UpdateStatus StorePersister::persist_new_monitor(const ChannelMonitor& monitor) {
@@ -174,6 +186,17 @@ void AsyncPersister::on_quiescent(const ChannelMonitor& monitor) {
     if (update.channel_id == monitor.channel_id()) return;
   }
   StorePersister::on_quiescent(monitor);
+}
+
+bool AsyncPersister::update_written(const store::KVStore& store, const ChannelId& channel_id,
+                                    uint64_t update_id) const {
+  // Pending updates complete in any order: a later one may be written first,
+  // but loading stops at the first missing update, so an update counts as
+  // written only once every one before it is.
+  for (const ChannelMonitorUpdate& update : pending_) {
+    if (update.channel_id == channel_id && update.update_id <= update_id) return false;
+  }
+  return StorePersister::update_written(store, channel_id, update_id);
 }
 
 util::Status AsyncPersister::complete(size_t index) {

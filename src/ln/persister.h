@@ -48,6 +48,17 @@ class Persister {
   // Updates written into the store's open write group (answered InProgress),
   // taken once: durable when that group has committed.
   virtual std::vector<std::pair<ChannelId, uint64_t>> take_group_writes() { return {}; }
+  // Whether `update_id` of `channel_id` and every update before it are written
+  // to `store` (durable, or in its open write group): then anything written
+  // to `store` from now on is durable only with them, and the monitor loaded
+  // from `store` has them, so it need not carry a copy.
+  virtual bool update_written(const store::KVStore& store, const ChannelId& channel_id,
+                              uint64_t update_id) const {
+    (void)store;
+    (void)channel_id;
+    (void)update_id;
+    return false;
+  }
 };
 
 inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 64;
@@ -65,6 +76,8 @@ class StorePersister : public Persister {
   util::Status persist_flag(const ChannelMonitor& monitor) override;
   void on_quiescent(const ChannelMonitor& monitor) override;
   std::vector<std::pair<ChannelId, uint64_t>> take_group_writes() override;
+  bool update_written(const store::KVStore& store, const ChannelId& channel_id,
+                      uint64_t update_id) const override;
 
   // Reads every monitor back: snapshot + updates + acks.
   util::Result<std::vector<ChannelMonitor>> load();
@@ -79,6 +92,8 @@ class StorePersister : public Persister {
   store::KVStore* store_;
   uint64_t snapshot_every_;
   std::map<ChannelId, uint64_t> updates_since_snapshot_;
+  // The highest update id of each channel written since this persister began.
+  std::map<ChannelId, uint64_t> written_through_;
   util::Status last_error_;
   std::vector<std::pair<ChannelId, uint64_t>> group_writes_;
 };
@@ -93,6 +108,8 @@ class AsyncPersister final : public StorePersister {
   UpdateStatus persist_update(const ChannelMonitor& monitor,
                               const ChannelMonitorUpdate& update) override;
   void on_quiescent(const ChannelMonitor& monitor) override;
+  bool update_written(const store::KVStore& store, const ChannelId& channel_id,
+                      uint64_t update_id) const override;
 
   size_t pending() const { return pending_.size(); }
   const std::deque<ChannelMonitorUpdate>& pending_updates() const { return pending_; }
