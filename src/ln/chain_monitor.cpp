@@ -68,6 +68,7 @@ UpdateStatus ChainMonitor::update_channel(const ChannelMonitorUpdate& update) {
     // A replay of an update the monitor already has (restart reconciliation).
     return entry.in_flight.empty() ? UpdateStatus::kCompleted : UpdateStatus::kInProgress;
   }
+  persister_->before_update(entry.monitor, update);
   util::Status applied = entry.monitor.apply_update(update);
   if (!applied.is_ok()) {
     last_error_ = applied.to_string();

@@ -36,7 +36,8 @@ struct HarnessOptions {
   bool async_persistence = false;
   uint64_t seed = 1;
   bool torn_crashes = false;
-  uint64_t snapshot_every_updates = kDefaultSnapshotEveryUpdates;
+  // Below the default, so that the tests and simulations compact often.
+  uint64_t snapshot_every_updates = 64;
   // Empty: each node on a MemoryStore. Otherwise each node on an SQLite file
   // in this directory; a crash closes it abruptly and reopens it.
   std::string sqlite_dir;

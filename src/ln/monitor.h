@@ -148,6 +148,15 @@ class ChannelMonitor {
   size_t tracked_htlcs() const { return outbound_.size(); }
   uint64_t holder_commitment_number() const { return holder_number_; }
   const std::vector<CommitmentHtlc>& holder_htlcs() const { return holder_htlcs_; }
+  // The base the next update's commitment steps are written against
+  // (monitor_update.h): the latest holder and counterparty HTLC lists.
+  CommitmentBase commitment_base() const {
+    return CommitmentBase{
+        .holder = &holder_htlcs_,
+        .counterparty = counterparty_commitments_.empty()
+                            ? nullptr
+                            : &counterparty_commitments_.rbegin()->second};
+  }
   AmountMsat holder_balance() const { return to_holder_; }
   std::optional<PaymentPreimage> preimage_for(const PaymentHash& hash) const;
   const std::optional<ChannelTxParams>& tx_params() const { return tx_params_; }

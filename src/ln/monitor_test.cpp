@@ -235,5 +235,75 @@ TEST(ChainMonitor, CorruptUpdateRecordIsCorruptionNamingTheKey) {
   EXPECT_NE(monitors.status().message().find("monitor_updates/"), std::string::npos);
 }
 
+TEST(MonitorUpdateRecord, CommitmentStepsWrittenAgainstTheirBaseReadBackOnlyWithIt) {
+  std::vector<CommitmentHtlc> holder_base, counterparty_base;
+  for (uint64_t id = 0; id < 40; ++id) {
+    holder_base.push_back(our_htlc(id, static_cast<int>(id)));
+    counterparty_base.push_back(our_htlc(id, static_cast<int>(id)));
+  }
+  // The holder commitment loses two HTLCs and gains one; the counterparty
+  // commitment gains one; a second counterparty step is written against the first.
+  LatestHolderCommitment holder{.commitment_number = 9};
+  holder.htlcs = holder_base;
+  holder.htlcs.erase(holder.htlcs.begin() + 3);
+  holder.htlcs.erase(holder.htlcs.begin() + 10);
+  holder.htlcs.push_back(our_htlc(40, 40));
+  LatestCounterpartyCommitment first{10, counterparty_base};
+  first.htlcs.push_back(our_htlc(41, 41));
+  LatestCounterpartyCommitment second{11, first.htlcs};
+  second.htlcs.erase(second.htlcs.begin());
+  const ChannelMonitorUpdate update{kChannel, 7, {holder, first, second}};
+  const CommitmentBase base{.holder = &holder_base, .counterparty = &counterparty_base};
+
+  const Bytes against_base = encode_update(update, base);
+  const Bytes in_full = encode_update(update);
+  EXPECT_LT(against_base.size() * 4, in_full.size());
+  auto read = decode_update(against_base, base);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(*read, update);
+  // Without its base the record is refused, not read as an empty commitment.
+  auto without = decode_update(against_base);
+  ASSERT_FALSE(without.is_ok());
+  EXPECT_EQ(without.status().code(), util::StatusCode::kCorruption);
+  EXPECT_NE(without.status().message().find("against its base"), std::string::npos);
+  // The full form reads with or without a base.
+  EXPECT_EQ(decode_update(in_full).value(), update);
+  EXPECT_EQ(decode_update(in_full, base).value(), update);
+}
+
+TEST(MonitorUpdateRecord, AListOutOfKeyOrderIsWrittenInFull) {
+  std::vector<CommitmentHtlc> base_htlcs = {our_htlc(0, 0), our_htlc(1, 1), our_htlc(2, 2)};
+  LatestHolderCommitment holder{.commitment_number = 2};
+  holder.htlcs = {our_htlc(2, 2), our_htlc(0, 0), our_htlc(1, 1), our_htlc(3, 3)};
+  const ChannelMonitorUpdate update{kChannel, 3, {holder}};
+  const Bytes encoded = encode_update(update, CommitmentBase{.holder = &base_htlcs});
+  // Readable without the base: the delta could not keep this order.
+  auto read = decode_update(encoded);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(*read, update);
+}
+
+TEST(MonitorUpdateRecord, PersisterReloadsDeltaRecordsOverASnapshot) {
+  store::MemoryStore store;
+  StorePersister persister(store, /*snapshot_every=*/1000);
+  ChainMonitor chain_monitor(persister);
+  ASSERT_EQ(chain_monitor.watch_channel(fresh()), UpdateStatus::kCompleted);
+  std::vector<CommitmentHtlc> htlcs;
+  for (uint64_t id = 0; id < 30; ++id) {
+    htlcs.push_back(our_htlc(id, static_cast<int>(id)));
+    ASSERT_EQ(chain_monitor.update_channel(offer(id + 1, id + 1, htlcs)), UpdateStatus::kCompleted);
+  }
+  auto records = store.list("monitor_updates");
+  ASSERT_TRUE(records.is_ok());
+  ASSERT_EQ(records->size(), 30u);
+  // Each record holds the one HTLC it adds, not all before it.
+  EXPECT_LT(records->back().value.size() * 5, encode_update(offer(30, 30, htlcs)).size());
+  StorePersister reader(store);
+  auto loaded = reader.load();
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ(loaded->front().encode(), chain_monitor.get(kChannel)->encode());
+}
+
 }  // namespace
 }  // namespace hashlock::ln

@@ -108,8 +108,19 @@ struct ChannelMonitorUpdate {
 inline constexpr size_t kMaxStepsPerUpdate = 4096;
 inline constexpr size_t kMaxHtlcsPerCommitment = 2 * 483;
 
-Bytes encode_update(const ChannelMonitorUpdate& update);
-util::Result<ChannelMonitorUpdate> decode_update(ByteView encoded);
+// The HTLC lists of a monitor's latest holder and counterparty commitments
+// just before an update is applied (null: none given). The update's
+// commitment steps may then be written against them: the HTLCs added and
+// the ones removed instead of the whole list, which is O(HTLCs changed)
+// bytes instead of O(HTLCs in flight). A later step of the same kind in the
+// update is written against the earlier one. An update written with a base
+// reads back only with the same base.
+struct CommitmentBase {
+  const std::vector<CommitmentHtlc>* holder = nullptr;
+  const std::vector<CommitmentHtlc>* counterparty = nullptr;
+};
+Bytes encode_update(const ChannelMonitorUpdate& update, const CommitmentBase& base = {});
+util::Result<ChannelMonitorUpdate> decode_update(ByteView encoded, const CommitmentBase& base = {});
 
 Bytes encode_commitment_htlc(const CommitmentHtlc& htlc);
 util::Result<CommitmentHtlc> decode_commitment_htlc(ByteView encoded);

@@ -81,9 +81,21 @@ util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor,
   return util::Status::ok();
 }
 
-util::Status StorePersister::write_update(const ChannelMonitorUpdate& update) {
+void StorePersister::before_update(const ChannelMonitor& monitor,
+                                   const ChannelMonitorUpdate& update) {
+  encoded_ = encode_update(update, monitor.commitment_base());
+  encoded_for_ = std::make_pair(update.channel_id, update.update_id);
+}
+
+Bytes StorePersister::take_encoded(const ChannelMonitorUpdate& update) {
+  const bool prepared = encoded_for_ == std::make_pair(update.channel_id, update.update_id);
+  encoded_for_.reset();
+  return prepared ? std::move(encoded_) : encode_update(update);
+}
+
+util::Status StorePersister::write_update(const ChannelMonitorUpdate& update, Bytes encoded) {
   HASHLOCK_RETURN_IF_ERROR(store_->put(kUpdates, numbered_key(update.channel_id, update.update_id),
-                                       encode_update(update), store::Durability::kSynced));
+                                       std::move(encoded), store::Durability::kSynced));
   ++updates_since_snapshot_[update.channel_id];
   uint64_t& through = written_through_[update.channel_id];
   through = std::max(through, update.update_id);
@@ -107,7 +119,7 @@ UpdateStatus StorePersister::persist_new_monitor(const ChannelMonitor& monitor) 
 UpdateStatus StorePersister::persist_update(const ChannelMonitor& monitor,
                                             const ChannelMonitorUpdate& update) {
   (void)monitor;
-  last_error_ = write_update(update);
+  last_error_ = write_update(update, take_encoded(update));
   if (!last_error_.is_ok()) return UpdateStatus::kUnrecoverableError;
   if (!store_->in_group()) return UpdateStatus::kCompleted;
   group_writes_.emplace_back(update.channel_id, update.update_id);
@@ -152,7 +164,7 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
       if (id <= monitor->latest_update_id()) continue;
       if (id != monitor->latest_update_id() + 1)
         break;  // a gap: later updates were never completed
-      auto update = decode_update(record.value);
+      auto update = decode_update(record.value, monitor->commitment_base());
       if (!update.is_ok()) return update.status().with_context("monitor_updates/" + record.key);
       util::Status applied = monitor->apply_update(*update);
       if (!applied.is_ok())
@@ -176,6 +188,7 @@ UpdateStatus AsyncPersister::persist_update(const ChannelMonitor& monitor,
                                             const ChannelMonitorUpdate& update) {
   (void)monitor;
   pending_.push_back(update);
+  pending_encoded_.push_back(take_encoded(update));
   return UpdateStatus::kInProgress;
 }
 
@@ -203,8 +216,9 @@ util::Status AsyncPersister::complete(size_t index) {
   if (index >= pending_.size())
     return util::invalid_argument("no pending update at index " + std::to_string(index));
   ChannelMonitorUpdate update = pending_[index];
-  HASHLOCK_RETURN_IF_ERROR(write_update(update));
+  HASHLOCK_RETURN_IF_ERROR(write_update(update, pending_encoded_[index]));
   pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(index));
+  pending_encoded_.erase(pending_encoded_.begin() + static_cast<std::ptrdiff_t>(index));
   if (chain_monitor_ != nullptr)
     chain_monitor_->channel_monitor_updated(update.channel_id, update.update_id);
   return util::Status::ok();

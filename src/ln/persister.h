@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,12 @@ class Persister {
  public:
   virtual ~Persister() = default;
   virtual UpdateStatus persist_new_monitor(const ChannelMonitor& monitor) = 0;
+  // Called with the monitor as it is just before `update` is applied to it
+  // (then persist_update follows, unless the monitor refuses the update).
+  virtual void before_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) {
+    (void)monitor;
+    (void)update;
+  }
   // `monitor` already has `update` applied.
   virtual UpdateStatus persist_update(const ChannelMonitor& monitor,
                                       const ChannelMonitorUpdate& update) = 0;
@@ -61,7 +68,10 @@ class Persister {
   }
 };
 
-inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 64;
+// Update records are small (commitment steps are written as deltas), so a
+// snapshot, which holds every HTLC in flight, is the larger write: taken
+// rarely, it costs fewer bytes per payment; loading replays at most this many.
+inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 256;
 
 class StorePersister : public Persister {
  public:
@@ -70,6 +80,10 @@ class StorePersister : public Persister {
       : store_(&store), snapshot_every_(snapshot_every) {}
 
   UpdateStatus persist_new_monitor(const ChannelMonitor& monitor) override;
+  // Encodes the update against the monitor's commitments before it (each
+  // commitment step as the HTLCs it adds and removes); loading decodes each
+  // record against the monitor it is applied to, so the two agree.
+  void before_update(const ChannelMonitor& monitor, const ChannelMonitorUpdate& update) override;
   UpdateStatus persist_update(const ChannelMonitor& monitor,
                               const ChannelMonitorUpdate& update) override;
   util::Status persist_ack(const ChannelId& channel_id, uint64_t event_id) override;
@@ -85,7 +99,9 @@ class StorePersister : public Persister {
   const util::Status& last_error() const { return last_error_; }
 
  protected:
-  util::Status write_update(const ChannelMonitorUpdate& update);
+  // The update's record as before_update encoded it (in full without one).
+  Bytes take_encoded(const ChannelMonitorUpdate& update);
+  util::Status write_update(const ChannelMonitorUpdate& update, Bytes encoded);
   util::Status write_snapshot(const ChannelMonitor& monitor,
                               store::Durability durability = store::Durability::kSynced);
 
@@ -96,6 +112,9 @@ class StorePersister : public Persister {
   std::map<ChannelId, uint64_t> written_through_;
   util::Status last_error_;
   std::vector<std::pair<ChannelId, uint64_t>> group_writes_;
+  // before_update's encoding, for the update it was made for.
+  std::optional<std::pair<ChannelId, uint64_t>> encoded_for_;
+  Bytes encoded_;
 };
 
 class ChainMonitor;
@@ -117,10 +136,14 @@ class AsyncPersister final : public StorePersister {
   util::Status complete(size_t index);
   util::Status complete_all();
   // Forgets pending writes, as a crash would.
-  void drop_pending() { pending_.clear(); }
+  void drop_pending() {
+    pending_.clear();
+    pending_encoded_.clear();
+  }
 
  private:
   std::deque<ChannelMonitorUpdate> pending_;
+  std::deque<Bytes> pending_encoded_;  // pending_'s records, encoded when handed over
   ChainMonitor* chain_monitor_ = nullptr;
 };
 
