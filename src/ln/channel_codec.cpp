@@ -5,8 +5,9 @@
 namespace hashlock::ln {
 namespace {
 
+// Version 2: log entries carry only the fields of their kind.
 constexpr codec::RecordKind kChannelRecord{
-    .type = 41, .min_version = 1, .current_version = 1, .name = "channel"};
+    .type = 41, .min_version = 1, .current_version = 2, .name = "channel"};
 constexpr size_t kMaxListItems = 100'000;
 
 enum Field : uint64_t {
@@ -93,18 +94,20 @@ util::Result<ChannelLimits> decode_limits(ByteView raw) {
   return l;
 }
 
+// Only the fields of the entry's kind are written: an add its HTLC, a
+// fulfill its preimage, a fail its reason; and a fee skimmed, if any. Entries of
+// version 1 records carry every field; they read the same.
 Bytes encode_entry(const LogEntry& e, std::optional<bool> offered_by_us = std::nullopt) {
   codec::TlvWriter w;
-  w.u64(kKind, static_cast<uint64_t>(e.kind))
-      .u64(kHtlcId, e.htlc_id.value())
-      .amount(kAmount, e.amount)
-      .bytes32(kHash, e.payment_hash)
-      .u64(kExpiry, e.cltv_expiry)
-      .bytes(kOnion, e.onion);
-  if (e.source) w.bytes(kSource, encode_source(*e.source));
-  w.bytes32(kPreimage, e.preimage)
-      .bytes(kReason, encode_failure(e.reason))
-      .amount(kSkimmed, e.skimmed_fee);
+  w.u64(kKind, static_cast<uint64_t>(e.kind)).u64(kHtlcId, e.htlc_id.value());
+  if (e.kind == UpdateKind::kAdd) {
+    w.amount(kAmount, e.amount).bytes32(kHash, e.payment_hash).u64(kExpiry, e.cltv_expiry);
+    if (!e.onion.empty()) w.bytes(kOnion, e.onion);
+    if (e.source) w.bytes(kSource, encode_source(*e.source));
+  }
+  if (e.kind == UpdateKind::kFulfill) w.bytes32(kPreimage, e.preimage);
+  if (e.kind == UpdateKind::kFail) w.bytes(kReason, encode_failure(e.reason));
+  if (e.skimmed_fee.value() > 0) w.amount(kSkimmed, e.skimmed_fee);
   if (offered_by_us) w.boolean(kOfferedByUs, *offered_by_us);
   return w.take();
 }
@@ -117,23 +120,41 @@ util::Result<LogEntry> decode_entry(ByteView raw, bool* offered_by_us = nullptr)
   e.kind = static_cast<UpdateKind>(kind);
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, r.u64(kHtlcId));
   e.htlc_id = HtlcId(id);
-  HASHLOCK_ASSIGN_OR_RETURN(e.amount, r.amount(kAmount));
-  HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
-  HASHLOCK_ASSIGN_OR_RETURN(uint64_t expiry, r.u64(kExpiry));
-  e.cltv_expiry = static_cast<uint32_t>(expiry);
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView onion, r.bytes(kOnion));
-  e.onion.assign(onion.begin(), onion.end());
+  // The fields of the entry's kind are required; the others are read when
+  // present (version 1 wrote them all).
+  const bool add = e.kind == UpdateKind::kAdd;
+  const bool fulfill = e.kind == UpdateKind::kFulfill;
+  const bool fail = e.kind == UpdateKind::kFail;
+  if (add || r.has(kAmount)) {
+    HASHLOCK_ASSIGN_OR_RETURN(e.amount, r.amount(kAmount));
+  }
+  if (add || r.has(kHash)) {
+    HASHLOCK_ASSIGN_OR_RETURN(e.payment_hash, r.bytes32<PaymentHash>(kHash));
+  }
+  if (add || r.has(kExpiry)) {
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t expiry, r.u64(kExpiry));
+    if (expiry > UINT32_MAX) return util::corruption("channel log entry: expiry exceeds 32 bits");
+    e.cltv_expiry = static_cast<uint32_t>(expiry);
+  }
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> onion, r.optional_bytes(kOnion));
+  if (onion) e.onion.assign(onion->begin(), onion->end());
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<ByteView> source, r.optional_bytes(kSource));
   if (source) {
     HASHLOCK_ASSIGN_OR_RETURN(HtlcSource decoded, decode_source(*source));
     e.source = decoded;
   }
-  HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
-                            r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
-  e.preimage = PaymentPreimage(preimage);
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView reason, r.bytes(kReason));
-  HASHLOCK_ASSIGN_OR_RETURN(e.reason, decode_failure(reason));
-  HASHLOCK_ASSIGN_OR_RETURN(e.skimmed_fee, r.amount(kSkimmed));
+  if (fulfill || r.has(kPreimage)) {
+    HASHLOCK_ASSIGN_OR_RETURN(auto preimage,
+                              r.bytes32<util::Bytes32<util::PaymentPreimageTag>>(kPreimage));
+    e.preimage = PaymentPreimage(preimage);
+  }
+  if (fail || r.has(kReason)) {
+    HASHLOCK_ASSIGN_OR_RETURN(ByteView reason, r.bytes(kReason));
+    HASHLOCK_ASSIGN_OR_RETURN(e.reason, decode_failure(reason));
+  }
+  if (r.has(kSkimmed)) {
+    HASHLOCK_ASSIGN_OR_RETURN(e.skimmed_fee, r.amount(kSkimmed));
+  }
   if (offered_by_us != nullptr) {
     HASHLOCK_ASSIGN_OR_RETURN(*offered_by_us, r.boolean(kOfferedByUs));
   }

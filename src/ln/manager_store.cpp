@@ -21,8 +21,9 @@ constexpr codec::RecordKind kClaimableRecord{
     .type = 51, .min_version = 1, .current_version = 1, .name = "claimable payment"};
 constexpr codec::RecordKind kForwardAckRecord{
     .type = 52, .min_version = 1, .current_version = 1, .name = "forward ack"};
+// Version 2: the entry inside carries only the fields of its kind.
 constexpr codec::RecordKind kChannelItemRecord{
-    .type = 54, .min_version = 1, .current_version = 1, .name = "channel item"};
+    .type = 54, .min_version = 1, .current_version = 2, .name = "channel item"};
 constexpr codec::RecordKind kEventRecord{
     .type = 53, .min_version = 1, .current_version = 1, .name = "queued user event"};
 
