@@ -61,7 +61,7 @@ util::Status reject_unknown(const SplitUrl& url, std::initializer_list<std::stri
 }
 
 util::Result<std::unique_ptr<KVStore>> open_sqlite(const SplitUrl& url) {
-  HASHLOCK_RETURN_IF_ERROR(reject_unknown(url, {"synchronous", "busy_timeout_ms"}));
+  HASHLOCK_RETURN_IF_ERROR(reject_unknown(url, {"synchronous", "busy_timeout_ms", "cache_kib"}));
   SqliteOptions options;
   options.path = std::string(url.base.substr(std::string_view("sqlite:").size()));
   if (auto it = url.options.find("synchronous"); it != url.options.end()) {
@@ -74,6 +74,14 @@ util::Result<std::unique_ptr<KVStore>> open_sqlite(const SplitUrl& url) {
   if (auto it = url.options.find("busy_timeout_ms"); it != url.options.end()) {
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t ms, parse_number(it->first, it->second));
     options.busy_timeout_ms = static_cast<int>(std::min<uint64_t>(ms, 3'600'000));
+  }
+  if (auto it = url.options.find("cache_kib"); it != url.options.end()) {
+    HASHLOCK_ASSIGN_OR_RETURN(uint64_t kib, parse_number(it->first, it->second));
+    if (kib < 16 || kib > 16 * 1024 * 1024) {
+      return util::invalid_argument("store URL option cache_kib must be 16..16777216, got " +
+                                    it->second);
+    }
+    options.cache_kib = static_cast<int>(kib);
   }
   HASHLOCK_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::open(options));
   return std::unique_ptr<KVStore>(std::move(store));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
+
 namespace hashlock::store {
 namespace {
 
@@ -25,6 +27,17 @@ TEST(OpenStore, UnknownOptionIsRejected) {
   EXPECT_NE(store.status().message().find("unknown store URL option 'speed'"), std::string::npos);
   EXPECT_FALSE(open_store("sqlite:/tmp/x.db?synchronous=sometimes").is_ok());
   EXPECT_FALSE(open_store("memory:?seed=abc").is_ok());
+}
+
+TEST(OpenStore, SqliteCacheSizeIsAnOptionWithinBounds) {
+  testsupport::TempDir dir;
+  auto store = open_store("sqlite:" + dir.path() + "/a.db?cache_kib=512");
+  ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+  auto tiny = open_store("sqlite:" + dir.path() + "/b.db?cache_kib=4");
+  ASSERT_FALSE(tiny.is_ok());
+  EXPECT_NE(tiny.status().message().find("cache_kib must be 16..16777216, got 4"),
+            std::string::npos)
+      << tiny.status().to_string();
 }
 
 TEST(OpenStore, MemoryUrlOpens) {

@@ -116,6 +116,8 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
   HASHLOCK_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL"));
   HASHLOCK_RETURN_IF_ERROR(store->exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                                 : "PRAGMA synchronous=NORMAL"));
+  HASHLOCK_RETURN_IF_ERROR(
+      store->exec(("PRAGMA cache_size=-" + std::to_string(options.cache_kib)).c_str()));
   // A rowid table: its (ns, key) index holds only the keys. (In a WITHOUT
   // ROWID table the whole row is the index entry, so finding any key could
   // read through a large value on the way, such as the channel manager's

@@ -24,6 +24,11 @@ struct SqliteOptions {
   std::string path;
   bool synchronous_full = true;  // false: synchronous=NORMAL
   int busy_timeout_ms = 5000;
+  // SQLite's page cache per connection (PRAGMA cache_size, in KiB). The
+  // engine reads little back while it runs (its state is in memory): in the
+  // benchmark 64 KiB instead of SQLite's 2,000 took the heap per HTLC in
+  // flight from 4,386 to 2,698 bytes with the same throughput and restart time.
+  int cache_kib = 64;
 };
 
 class SqliteStore final : public KVStore {
