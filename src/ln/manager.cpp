@@ -213,10 +213,22 @@ ManagerNode ChannelManager::node_record() const {
 }
 
 util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of_round) {
-  auto write = [&](const char* ns, std::string key, const Bytes* value) {
-    if (!written_this_round_.empty()) {
+  // What a key holds in the store now: a record, or none. A key written
+  // earlier in this round holds what was written (a removal is kept as an
+  // empty value; records are never empty); any other key holds a record if
+  // it was there when the round first marked it. (An object added and
+  // dropped within the round, such as an event queued and handled at once,
+  // never reached the store, and one removed by the round's first commit is
+  // not removed again by its last.)
+  auto holds_record = [&](const char* ns, const std::string& key, bool existed) {
+    auto it = written_this_round_.find({ns, key});
+    return it == written_this_round_.end() ? existed : !it->second.empty();
+  };
+  auto write = [&](const char* ns, std::string key, const Bytes* value, bool existed) {
+    if (value == nullptr && !holds_record(ns, key, existed)) return;
+    if (value != nullptr && !written_this_round_.empty()) {
       auto it = written_this_round_.find({ns, key});
-      if (value != nullptr && it != written_this_round_.end() && it->second == *value) return;
+      if (it != written_this_round_.end() && it->second == *value) return;
     }
     if (value == nullptr) {
       batch.remove(ns, key);
@@ -226,11 +238,13 @@ util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, boo
     if (!end_of_round) written_this_round_[{ns, std::move(key)}] = value ? *value : Bytes();
   };
   util::Status status;
-  channels_.for_each_change([&](const ChannelId& id, const ChannelEntry* entry) {
+  channels_.for_each_change([&](const ChannelId& id, const ChannelEntry* entry, bool existed) {
     const Bytes value =
         entry ? encode_manager_channel(entry->channel, entry->in_flight, update_written_fn(id))
               : Bytes();
-    write(kManagerChannelsNamespace, channel_record_key(id), entry ? &value : nullptr);
+    if (entry == nullptr && !holds_record(kManagerChannelsNamespace, channel_record_key(id), existed))
+      return;
+    write(kManagerChannelsNamespace, channel_record_key(id), entry ? &value : nullptr, existed);
     if (entry != nullptr) {
       write_channel_items(entry->channel, entry->items_written, batch);
       return;
@@ -243,21 +257,24 @@ util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, boo
     for (const store::Entry& item : *items) batch.remove(kManagerChannelItemsNamespace, item.key);
   });
   HASHLOCK_RETURN_IF_ERROR(status);
-  payments_.for_each_change([&](const PaymentId& id, const OutboundPayment* payment) {
+  payments_.for_each_change([&](const PaymentId& id, const OutboundPayment* payment, bool existed) {
     const Bytes value = payment ? encode_payment_record(id, *payment) : Bytes();
-    write(kManagerPaymentsNamespace, payment_record_key(id), payment ? &value : nullptr);
+    write(kManagerPaymentsNamespace, payment_record_key(id), payment ? &value : nullptr, existed);
   });
-  claimable_.for_each_change([&](const PaymentHash& hash, const ClaimablePayment* payment) {
-    const Bytes value = payment ? encode_claimable_record(hash, *payment) : Bytes();
-    write(kManagerClaimableNamespace, claimable_record_key(hash), payment ? &value : nullptr);
+  claimable_.for_each_change(
+      [&](const PaymentHash& hash, const ClaimablePayment* payment, bool existed) {
+        const Bytes value = payment ? encode_claimable_record(hash, *payment) : Bytes();
+        write(kManagerClaimableNamespace, claimable_record_key(hash), payment ? &value : nullptr,
+              existed);
   });
-  forward_acks_.for_each_change([&](const ForwardKey& key, const ForwardAck* ack) {
+  forward_acks_.for_each_change([&](const ForwardKey& key, const ForwardAck* ack, bool existed) {
     const Bytes value = ack ? encode_forward_ack_record(key, *ack) : Bytes();
-    write(kManagerForwardAcksNamespace, forward_ack_record_key(key), ack ? &value : nullptr);
+    write(kManagerForwardAcksNamespace, forward_ack_record_key(key), ack ? &value : nullptr,
+          existed);
   });
-  events_.for_each_change([&](uint64_t sequence, const QueuedEvent* event) {
+  events_.for_each_change([&](uint64_t sequence, const QueuedEvent* event, bool existed) {
     const Bytes value = event ? encode_event_record(*event) : Bytes();
-    write(kManagerEventsNamespace, event_record_key(sequence), event ? &value : nullptr);
+    write(kManagerEventsNamespace, event_record_key(sequence), event ? &value : nullptr, existed);
   });
   Bytes node = encode_manager_node(node_record());
   if (node != written_node_record_) {

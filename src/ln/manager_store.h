@@ -235,42 +235,45 @@ class TrackedMap {
   }
   iterator find(const K& key) {
     auto it = map_.find(key);
-    if (it != map_.end()) changed_.insert(key);
+    if (it != map_.end()) mark(key);
     return it;
   }
   V& operator[](const K& key) {
-    changed_.insert(key);
+    mark(key);
     return map_[key];
   }
   std::pair<iterator, bool> emplace(const K& key, V value) {
-    changed_.insert(key);
+    mark(key);
     return map_.emplace(key, std::move(value));
   }
   iterator erase(iterator it) {
-    changed_.insert(it->first);
+    mark(it->first);
     return map_.erase(it);
   }
   size_t erase(const K& key) {
-    changed_.insert(key);
+    if (map_.count(key) == 0) return 0;
+    mark(key);
     return map_.erase(key);
   }
 
   // Loading from the store: nothing to write back.
   void load(const K& key, V value) { map_.emplace(key, std::move(value)); }
-  // Calls fn(key, value or nullptr when gone) for every key marked since
-  // forget_changes().
+  // Calls fn(key, value or nullptr when gone, whether the key was there when
+  // first marked) for every key marked since forget_changes(). A key that is
+  // gone and was not there before was added and removed since: the store
+  // never had it, unless the caller wrote it in between.
   template <typename Fn>
   void for_each_change(Fn&& fn) const {
     if (all_changed_) {
-      for (const auto& [key, value] : map_) fn(key, &value);
-      for (const K& key : changed_) {
-        if (map_.count(key) == 0) fn(key, static_cast<const V*>(nullptr));
+      for (const auto& [key, value] : map_) fn(key, &value, true);
+      for (const auto& [key, existed] : changed_) {
+        if (map_.count(key) == 0) fn(key, static_cast<const V*>(nullptr), existed);
       }
       return;
     }
-    for (const K& key : changed_) {
+    for (const auto& [key, existed] : changed_) {
       auto it = map_.find(key);
-      fn(key, it == map_.end() ? nullptr : &it->second);
+      fn(key, it == map_.end() ? nullptr : &it->second, existed);
     }
   }
   void forget_changes() {
@@ -279,8 +282,10 @@ class TrackedMap {
   }
 
  private:
+  void mark(const K& key) { changed_.try_emplace(key, map_.count(key) > 0); }
+
   Map map_;
-  std::set<K> changed_;
+  std::map<K, bool> changed_;  // key -> there when first marked
   bool all_changed_ = false;
 };
 
@@ -296,34 +301,35 @@ class TrackedEvents {
   const QueuedEvent& front() const { return queue_.front(); }
 
   void push_back(QueuedEvent event) {
-    changed_.insert(event.sequence);
+    changed_.try_emplace(event.sequence, false);
     queue_.push_back(std::move(event));
   }
   void pop_front() {
-    changed_.insert(queue_.front().sequence);
+    changed_.try_emplace(queue_.front().sequence, true);
     queue_.pop_front();
   }
   const_iterator erase(const_iterator it) {
-    changed_.insert(it->sequence);
+    changed_.try_emplace(it->sequence, true);
     return queue_.erase(it);
   }
 
   void load(QueuedEvent event) { queue_.push_back(std::move(event)); }
-  // fn(sequence, event or nullptr when gone).
+  // fn(sequence, event or nullptr when gone, whether it was queued when first
+  // marked), as TrackedMap::for_each_change.
   template <typename Fn>
   void for_each_change(Fn&& fn) const {
     auto it = queue_.begin();
-    for (uint64_t sequence : changed_) {
+    for (const auto& [sequence, existed] : changed_) {
       // Both are in sequence order.
       while (it != queue_.end() && it->sequence < sequence) ++it;
-      fn(sequence, it != queue_.end() && it->sequence == sequence ? &*it : nullptr);
+      fn(sequence, it != queue_.end() && it->sequence == sequence ? &*it : nullptr, existed);
     }
   }
   void forget_changes() { changed_.clear(); }
 
  private:
   std::deque<QueuedEvent> queue_;
-  std::set<uint64_t> changed_;
+  std::map<uint64_t, bool> changed_;  // sequence -> queued when first marked
 };
 
 }  // namespace hashlock::ln

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <functional>
 #include <utility>
 
@@ -258,10 +260,14 @@ TEST(TrackedMap, ConstAccessMarksNothingAndMutableAccessMarksWhatItReaches) {
   map.load(1, 10);
   map.load(2, 20);
   map.load(3, 30);
+  std::vector<int> added_and_dropped;
   auto changes = [&] {
     std::vector<std::pair<int, bool>> out;  // (key, still there)
-    map.for_each_change(
-        [&](int key, const int* value) { out.emplace_back(key, value != nullptr); });
+    added_and_dropped.clear();
+    map.for_each_change([&](int key, const int* value, bool existed) {
+      out.emplace_back(key, value != nullptr);
+      if (value == nullptr && !existed) added_and_dropped.push_back(key);
+    });
     return out;
   };
   EXPECT_TRUE(changes().empty()) << "loading marks nothing";
@@ -276,9 +282,23 @@ TEST(TrackedMap, ConstAccessMarksNothingAndMutableAccessMarksWhatItReaches) {
   map.erase(1);
   EXPECT_EQ(changes(), (std::vector<std::pair<int, bool>>{{1, false}, {2, true}, {4, true}}));
 
+  EXPECT_TRUE(added_and_dropped.empty()) << "1 was loaded, so the store has it";
+  map.erase(9);  // absent: nothing to remove
+  map[5] = 50;
+  map.erase(5);  // added and dropped since the last forget_changes
+  map.erase(4);  // added before, dropped now
+  EXPECT_EQ(changes(), (std::vector<std::pair<int, bool>>{
+                           {1, false}, {2, true}, {4, false}, {5, false}}));
+  EXPECT_EQ(added_and_dropped, (std::vector<int>{4, 5}))
+      << "4 was added in the same epoch too, so neither was there when first marked";
+
+  map.forget_changes();
+  map.erase(3);
+  map[3] = 31;  // dropped and added back: there when first marked
+  EXPECT_EQ(changes(), (std::vector<std::pair<int, bool>>{{3, true}}));
   map.forget_changes();
   for (auto& [key, value] : map) value += 1;  // a mutable iteration may change any
-  EXPECT_EQ(changes(), (std::vector<std::pair<int, bool>>{{2, true}, {3, true}, {4, true}}));
+  EXPECT_EQ(changes(), (std::vector<std::pair<int, bool>>{{2, true}, {3, true}}));
 }
 
 TEST(TrackedEvents, PushPopAndEraseMarkTheirSequences) {
@@ -290,10 +310,16 @@ TEST(TrackedEvents, PushPopAndEraseMarkTheirSequences) {
   b.sequence = 2;
   events.push_back(b);
   events.pop_front();
-  std::vector<std::pair<uint64_t, bool>> seen;
-  events.for_each_change(
-      [&](uint64_t sequence, const QueuedEvent* e) { seen.emplace_back(sequence, e != nullptr); });
-  EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, bool>>{{1, false}, {2, true}}));
+  QueuedEvent c = sample_event();
+  c.sequence = 3;
+  events.push_back(c);
+  events.erase(std::next(events.begin()));  // queued and handled at once
+  std::vector<std::tuple<uint64_t, bool, bool>> seen;  // (sequence, still there, was there)
+  events.for_each_change([&](uint64_t sequence, const QueuedEvent* e, bool existed) {
+    seen.emplace_back(sequence, e != nullptr, existed);
+  });
+  EXPECT_EQ(seen, (std::vector<std::tuple<uint64_t, bool, bool>>{
+                      {1, false, true}, {2, true, false}, {3, false, false}}));
 }
 
 // --- through the engine ---------------------------------------------------------------
