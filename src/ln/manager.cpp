@@ -44,6 +44,7 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const Manag
         "the store already holds a node; load it instead of creating one");
   std::unique_ptr<ChannelManager> manager(
       new ChannelManager(config, store, chain_monitor, transport));
+  HASHLOCK_ASSIGN_OR_RETURN(manager->handled_count_, manager->stored_handled_count());
   HASHLOCK_RETURN_IF_ERROR(manager->in_round([&] { return manager->persist(); }));
   return manager;
 }
@@ -209,7 +210,7 @@ util::Result<std::optional<PaymentState>> ChannelManager::completed_payment(
 
 ManagerNode ChannelManager::node_record() const {
   return ManagerNode{config_.node_id, config_.persistent_monitor_events, next_event_sequence_,
-                     channels_opened_, tick_, pending_forwards_};
+                     channels_opened_, tick_, pending_forwards_, handled_count_};
 }
 
 util::Status ChannelManager::write_changed_records(store::WriteBatch& batch, bool end_of_round) {
@@ -360,6 +361,9 @@ util::Status ChannelManager::load_records() {
   channels_opened_ = node.channels_opened;
   tick_ = node.tick;
   pending_forwards_ = std::move(node.pending_forwards);
+  handled_count_ = node.handled_count;
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t stored_count, stored_handled_count());
+  if (handled_count_ != stored_count) lagging_behind_count_ = stored_count;
   written_node_record_ = std::move(*raw_node);
   // Each record, checked against the key it is stored under.
   auto each = [&](const char* ns, auto&& load_one) -> util::Status {
@@ -431,8 +435,9 @@ util::Status ChannelManager::load_records() {
 
 util::Status ChannelManager::drop_handled_terminal_events() {
   // Records of handled events are written apart from the state, so a stale
-  // state may still queue an event the user already handled.
-  for (auto it = events_.begin(); it != events_.end();) {
+  // state may still queue an event the user already handled. A state that
+  // is not behind them (its handled count is the stored one) has none.
+  for (auto it = events_.begin(); lagging_behind_count_ && it != events_.end();) {
     const auto* forwarded = std::get_if<PaymentForwarded>(&it->event);
     if (forwarded == nullptr) {
       ++it;
@@ -1320,6 +1325,7 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
                codec::encode_record(kForwardDoneRecord, fields));
     }
     events_.pop_front();
+    if (!done.empty()) count_handled_records(done);
     HASHLOCK_RETURN_IF_ERROR(persist(std::move(done)));
   }
   if (!handled_forwards.empty()) {

@@ -107,6 +107,10 @@ struct ManagerStats {
   uint64_t peer_error_force_closes = 0;  // closed on an unrecoverable peer error
   uint64_t peer_messages_refused = 0;    // peer messages that broke the protocol
   uint64_t failed_back_near_expiry = 0;  // forwards failed upstream while their outbound HTLC was on chain
+  // Loads whose state lagged behind the handled records (an older snapshot
+  // of the manager's records), so they read every pending payment's and
+  // queued event's handled record.
+  uint64_t lagging_state_loads = 0;
 };
 
 // A payment to `payee`, split into up to `max_parts` parts over different
@@ -375,6 +379,10 @@ class ChannelManager {
   void on_payment_event_handled(const Event& event, store::WriteBatch& done, std::vector<MonitorEventSource>* acks,
                                 std::vector<HtlcRelease>* releases);
   util::Status reconcile_payments_after_load();
+  // The stored handled-records count (manager_records.h); 0 when absent.
+  util::Result<uint64_t> stored_handled_count() const;
+  // Raises the count for a batch that writes handled records, in that batch.
+  void count_handled_records(store::WriteBatch& batch);
   util::Status resume_claim(const PaymentHash& hash, ClaimablePayment& payment);
   util::Status rebuild_legacy_outcomes();
   util::Status ack_now(const MonitorEventSource& source);
@@ -396,6 +404,12 @@ class ChannelManager {
   uint64_t next_event_sequence_ = 0;
   uint64_t channels_opened_ = 0;
   uint64_t tick_ = 0;
+  // The handled-records count this state reflects (ManagerNode::handled_count;
+  // absent in a state loaded from a build before the count, until reconciled).
+  std::optional<uint64_t> handled_count_;
+  // Set at load, to the stored count, when the state may lag behind the
+  // handled records: the reconcile reads them, then takes that count.
+  std::optional<uint64_t> lagging_behind_count_;
   std::optional<uint64_t> checked_height_;  // the tip on_chain_tip last ran for (not persisted)
   std::set<ChannelId> closing_;             // channels shutting down (not persisted)
   ManagerStats stats_;

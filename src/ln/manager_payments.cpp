@@ -268,9 +268,31 @@ void ChannelManager::on_payment_event_handled(const Event& event, store::WriteBa
   }
 }
 
+util::Result<uint64_t> ChannelManager::stored_handled_count() const {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
+                            store_->get(kHandledCountNamespace, kHandledCountKey));
+  if (!raw) return uint64_t{0};
+  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kHandledCountRecord, *raw));
+  HASHLOCK_ASSIGN_OR_RETURN(uint64_t count, record.fields.u64(0));
+  HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
+  return count;
+}
+
+void ChannelManager::count_handled_records(store::WriteBatch& batch) {
+  HASHLOCK_CHECK(!lagging_behind_count_, "handled records written before the load reconciled");
+  handled_count_ = handled_count_.value_or(0) + 1;
+  codec::TlvWriter fields;
+  fields.u64(0, *handled_count_);
+  batch.put(kHandledCountNamespace, kHandledCountKey, codec::encode_record(kHandledCountRecord, fields));
+}
+
 util::Status ChannelManager::reconcile_payments_after_load() {
   // The records of handled events are written apart from the state, so a
-  // stale state may lag behind them; they decide.
+  // stale state may lag behind them; they decide. Only a state whose
+  // handled count differs from the stored one (an older snapshot) can lag:
+  // a current one skips the reads.
+  const bool lagging = lagging_behind_count_.has_value();
+  if (lagging) ++stats_.lagging_state_loads;
   std::vector<std::pair<PaymentId, uint64_t>> failed_parts_of;
   std::vector<PaymentId> ids;
   for (const auto& [id, payment] : std::as_const(payments_)) ids.push_back(id);
@@ -279,11 +301,14 @@ util::Status ChannelManager::reconcile_payments_after_load() {
   for (const PaymentId& id : ids) {
     // Read first: only payments the records change are touched (and rewritten).
     const OutboundPayment& stored = std::as_const(payments_).find(id)->second;
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(id));
+    std::optional<PaymentState> done;
+    if (lagging) {
+      HASHLOCK_ASSIGN_OR_RETURN(done, completed_payment(id));
+    }
     completed.emplace(id, done);
     std::vector<std::pair<uint64_t, Bytes>> handled_parts;
     for (const PaymentPart& part : stored.parts) {
-      if (!stored.multipath || part.path_handled) continue;
+      if (!lagging || !stored.multipath || part.path_handled) continue;
       HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
                                 store_->get(kPartsDoneNamespace, part_key(id, part.part_id)));
       if (raw) handled_parts.emplace_back(part.part_id, std::move(*raw));
@@ -335,8 +360,10 @@ util::Status ChannelManager::reconcile_payments_after_load() {
     }
     bool handled = false;
     if (part_id) {
-      HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw,
-                                store_->get(kPartsDoneNamespace, part_key(*id, *part_id)));
+      std::optional<Bytes> raw;
+      if (lagging) {
+        HASHLOCK_ASSIGN_OR_RETURN(raw, store_->get(kPartsDoneNamespace, part_key(*id, *part_id)));
+      }
       auto payment = payments_.find(*id);
       handled = raw.has_value() || payment == payments_.end();
       if (!handled) {
@@ -345,7 +372,7 @@ util::Status ChannelManager::reconcile_payments_after_load() {
       }
     } else if (auto known = completed.find(*id); known != completed.end()) {
       handled = known->second.has_value();
-    } else {
+    } else if (lagging) {
       HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
       handled = done.has_value();
     }
@@ -358,6 +385,12 @@ util::Status ChannelManager::reconcile_payments_after_load() {
     const PaymentPart* part = it->second.part(part_id);
     if (part != nullptr)
       HASHLOCK_RETURN_IF_ERROR(after_part_failed(id, it->second, PaymentPart(*part), false));
+  }
+  // The state now reflects every handled record: it takes the stored count
+  // (never lower than its own, so the count only rises).
+  if (lagging) {
+    handled_count_ = std::max(handled_count_.value_or(0), *lagging_behind_count_);
+    lagging_behind_count_.reset();
   }
   return util::Status::ok();
 }

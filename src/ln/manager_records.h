@@ -25,4 +25,17 @@ inline std::string part_key(const util::PaymentId& id, uint64_t part_id) {
   return id.to_hex() + "/" + std::to_string(part_id);
 }
 
+// The handled-records count: {0: count}. Every batch that writes to
+// payments_done, parts_done or forwards_done raises it by one, and the
+// manager's node record, in the same batch, holds the new value
+// (ManagerNode::handled_count). A node record whose count equals the stored
+// one is a state that already reflects every handled record, so a restart
+// need not read them; one that lags (an older snapshot of the manager's
+// records restored) reads them as before. It lives outside the manager's
+// namespaces, so restoring a snapshot of those leaves it as it was.
+inline constexpr const char* kHandledCountNamespace = "handled_count";
+inline constexpr const char* kHandledCountKey = "count";
+inline constexpr codec::RecordKind kHandledCountRecord{
+    .type = 55, .min_version = 1, .current_version = 1, .name = "handled-records count"};
+
 }  // namespace hashlock::ln

@@ -108,6 +108,7 @@ Bytes encode_manager_node(const ManagerNode& node) {
       .u64(6, node.channels_opened)
       .u64(8, node.tick)
       .bytes(10, codec::encode_items(node.pending_forwards, encode_pending_forward));
+  if (node.handled_count) w.u64(11, *node.handled_count);
   return codec::encode_record(kNodeRecord, w);
 }
 
@@ -125,6 +126,7 @@ util::Result<ManagerNode> decode_manager_node(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(node.pending_forwards, codec::decode_items<PendingForward>(
                                                        forwards, kMaxPendingForwards,
                                                        "pending forwards", decode_pending_forward));
+  HASHLOCK_ASSIGN_OR_RETURN(node.handled_count, r.optional_u64(11));
   HASHLOCK_RETURN_IF_ERROR(r.finish());
   return node;
 }

@@ -94,6 +94,9 @@ struct ManagerNode {
   uint64_t channels_opened = 0;
   uint64_t tick = 0;
   std::vector<PendingForward> pending_forwards;
+  // The handled-records count (manager_records.h) as of this state; absent
+  // in records of builds before the count (odd field 11: they skip it).
+  std::optional<uint64_t> handled_count;
 };
 
 // --- namespaces and keys ----------------------------------------------------------

@@ -42,7 +42,7 @@ PendingForward sample_forward() {
 }
 
 ManagerNode sample_node() {
-  return ManagerNode{NodeId(3), true, 12, 2, 9, {sample_forward()}};
+  return ManagerNode{NodeId(3), true, 12, 2, 9, {sample_forward()}, 7};
 }
 
 ClaimablePayment sample_claimable() {
@@ -132,6 +132,13 @@ TEST(ManagerRecords, EachRoundTrips) {
   ASSERT_EQ(node->pending_forwards.size(), 1u);
   EXPECT_EQ(node->pending_forwards[0].htlc.onion, sample_forward().htlc.onion);
   EXPECT_EQ(node->pending_forwards[0].htlc.skimmed_fee, AmountMsat(3));
+  EXPECT_EQ(node->handled_count, std::optional<uint64_t>(7));
+  // A node record of a build before the handled count reads as without one.
+  ManagerNode without_count = sample_node();
+  without_count.handled_count.reset();
+  auto older = decode_manager_node(encode_manager_node(without_count));
+  ASSERT_TRUE(older.is_ok()) << older.status().to_string();
+  EXPECT_EQ(older->handled_count, std::nullopt);
 
   const Channel channel = sample_channel();
   const std::deque<ChannelMonitorUpdate> in_flight = {ChannelMonitorUpdate{channel.id(), 4, {}}};

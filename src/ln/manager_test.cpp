@@ -332,6 +332,66 @@ TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
   EXPECT_EQ(h.node(0).chain_monitor().unacked_events(), 0u);
 }
 
+// The manager's state is replaced by a copy taken while PaymentSent was
+// queued, after the user handled it and its monitor event was acked: the
+// stale state lags behind the completed-payment record, which the restart
+// must read (the handled count tells it so) to drop the event instead of
+// delivering it again. A restart from the current state reads none.
+TEST(PersistentEvents, StaleSnapshotBehindAHandledPaymentIsCaughtByTheHandledCount) {
+  LnHarness h(2, HarnessOptions{});
+  const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
+  h.expect_payment(preimage_of(13), true);
+  ASSERT_TRUE(h.node(0)
+                  .manager()
+                  .send_payment(payment_id_of(13), preimage_of(13).payment_hash(), AmountMsat(5000),
+                                channel)
+                  .is_ok());
+  h.replay_next(0, 1'000'000);
+  for (int i = 0; i < 200; ++i) h.step();
+  ASSERT_EQ(h.node(0).manager().queued_user_events(), 1u);
+  ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
+  auto stale = snapshot_manager_records(h.store(0));
+  ASSERT_TRUE(stale.is_ok());
+  h.replay_next(0, 0);
+  ASSERT_TRUE(h.settle());
+  ASSERT_EQ(h.count_events(0, "PaymentSent"), 1u);
+  ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 0u);
+
+  ASSERT_TRUE(restore_manager_records(h.store(0), *stale).is_ok());
+  h.crash(0);
+  EXPECT_EQ(h.node(0).manager().stats().lagging_state_loads, 1u);
+  EXPECT_EQ(h.node(0).manager().queued_user_events(), 0u)
+      << "the completed-payment record drops the stale state's PaymentSent";
+  EXPECT_EQ(h.node(0).manager().pending_outbound_payments(), 0u);
+  ASSERT_TRUE(h.settle());
+  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
+  EXPECT_EQ(h.duplicate_deliveries(), 0u);
+  EXPECT_EQ(h.count_events(0, "ChannelClosed"), 0u) << "the monitor was not ahead";
+
+  // The reconciled state took the stored count: the next restart reads nothing.
+  h.crash(0);
+  EXPECT_EQ(h.node(0).manager().stats().lagging_state_loads, 0u);
+  ASSERT_TRUE(h.settle());
+  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
+
+  // A node record written by a build before the count has none: it may lag,
+  // so the restart reads, and writes the count for the next one.
+  auto raw = h.store(0).get(kManagerNamespace, kManagerNodeKey);
+  ASSERT_TRUE(raw.is_ok() && raw->has_value());
+  auto node = decode_manager_node(**raw);
+  ASSERT_TRUE(node.is_ok());
+  ASSERT_TRUE(node->handled_count.has_value());
+  node->handled_count.reset();
+  ASSERT_TRUE(h.store(0).put(kManagerNamespace, kManagerNodeKey, encode_manager_node(*node)).is_ok());
+  h.crash(0);
+  EXPECT_EQ(h.node(0).manager().stats().lagging_state_loads, 1u);
+  h.crash(0);
+  EXPECT_EQ(h.node(0).manager().stats().lagging_state_loads, 0u);
+  ASSERT_TRUE(h.settle());
+  EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
+  for (const std::string& problem : h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
 TEST(CompatibilityFlag, UpgradeLegacyToPersistentMidPayment) {
   LnHarness h(2, HarnessOptions{.persistent_monitor_events = false});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
