@@ -30,6 +30,8 @@ util::Result<TlvReader> TlvReader::parse(ByteView input, std::string_view what) 
   TlvReader reader;
   reader.what_ = std::string(what);
   reader.input_.assign(input.begin(), input.end());
+  // Every field takes at least two bytes; most records have a handful.
+  reader.fields_.reserve(std::min<size_t>(input.size() / 2, 16));
   ByteReader in(reader.input_);
   std::optional<uint64_t> last_type;
   while (!in.at_end()) {
