@@ -103,13 +103,25 @@ util::Status ChannelMonitor::apply_update(const ChannelMonitorUpdate& update) {
                std::holds_alternative<CommitmentSecretStep>(step) ||
                std::holds_alternative<ChannelForceClosed>(step);
       });
+  PruneCandidates candidates = prune_candidates(update);
   if (!may_fail) {
     for (const MonitorStep& step : update.steps) apply_step(step);
     latest_update_id_ = update.update_id;
-    prune_after(update);
+    prune_after(update, std::move(candidates));
     return util::Status::ok();
   }
-  // Check every step against the state as it will be when the step applies.
+  // Check every step against the state as it will be when the step applies:
+  // without a copy of the monitor when the checks can tell, otherwise on a
+  // scratch copy.
+  if (std::optional<util::Status> checked = check_without_copy(update)) {
+    HASHLOCK_RETURN_IF_ERROR(*checked);
+    for (const MonitorStep& step : update.steps) apply_step(step);
+    HASHLOCK_CHECK(pending_events_.size() <= kMaxPendingMonitorEvents,
+                   "the checked update stays within the pending events' limit");
+    latest_update_id_ = update.update_id;
+    prune_after(update, std::move(candidates));
+    return util::Status::ok();
+  }
   ChannelMonitor scratch = *this;
   for (const MonitorStep& step : update.steps) {
     HASHLOCK_RETURN_IF_ERROR(scratch.check_step(step));
@@ -119,23 +131,151 @@ util::Status ChannelMonitor::apply_update(const ChannelMonitorUpdate& update) {
     return util::unavailable("monitor holds too many un-acked events");
   }
   scratch.latest_update_id_ = update.update_id;
-  scratch.prune_after(update);
+  scratch.prune_after(update, std::move(candidates));
   *this = std::move(scratch);
   return util::Status::ok();
 }
 
-void ChannelMonitor::prune_after(const ChannelMonitorUpdate& update) {
+std::optional<util::Status> ChannelMonitor::check_without_copy(
+    const ChannelMonitorUpdate& update) const {
+  // What check_step reads, as the earlier steps of the update leave it.
+  uint64_t holder_number = holder_number_;
+  std::map<uint64_t, PaymentHash> added;  // outbound HTLCs earlier steps add
+  std::optional<CommitmentSecretStore> secrets;
+  // New events the update can queue, at most: one per claimed HTLC, per
+  // HTLC of a commitment a secret revokes, per force close.
+  size_t counterparty_htlcs = 0;
+  for (const auto& [number, htlcs] : counterparty_commitments_) counterparty_htlcs += htlcs.size();
+  size_t new_events = 0;
+  for (const MonitorStep& step : update.steps) {
+    if (const auto* holder = std::get_if<LatestHolderCommitment>(&step)) {
+      if (holder->commitment_number <= holder_number && holder_number != 0) {
+        return util::invalid_argument("holder commitment " +
+                                      std::to_string(holder->commitment_number) +
+                                      " is not newer than " + std::to_string(holder_number));
+      }
+      for (const ClaimedHtlc& claimed : holder->claimed_htlcs) {
+        const PaymentHash* hash = nullptr;
+        if (auto it = outbound_.find(claimed.htlc_id.value()); it != outbound_.end()) {
+          hash = &it->second.payment_hash;
+        } else if (auto a = added.find(claimed.htlc_id.value()); a != added.end()) {
+          hash = &a->second;
+        }
+        if (hash != nullptr && claimed.preimage.payment_hash() != *hash) {
+          return util::invalid_argument("claimed " + claimed.htlc_id.to_string() +
+                                        " with a preimage of another hash");
+        }
+      }
+      holder_number = holder->commitment_number;
+      new_events += holder->claimed_htlcs.size();
+    } else if (const auto* counterparty = std::get_if<LatestCounterpartyCommitment>(&step)) {
+      counterparty_htlcs += counterparty->htlcs.size();
+      for (const CommitmentHtlc& h : counterparty->htlcs) {
+        if (h.offered_by_holder || !h.source || outbound_.count(h.id.value()) > 0) continue;
+        added.try_emplace(h.id.value(), h.payment_hash);
+      }
+    } else if (const auto* secret = std::get_if<CommitmentSecretStep>(&step)) {
+      if (!secrets) secrets = secrets_;
+      HASHLOCK_RETURN_IF_ERROR(
+          secrets->insert(shachain_index(secret->commitment_number), secret->secret));
+      new_events += counterparty_htlcs;
+    } else if (std::holds_alternative<ChannelForceClosed>(step)) {
+      new_events += 1;
+    }
+  }
+  if (pending_events_.size() + new_events > kMaxPendingMonitorEvents) return std::nullopt;
+  return util::Status::ok();
+}
+
+ChannelMonitor::PruneCandidates ChannelMonitor::prune_candidates(
+    const ChannelMonitorUpdate& update) const {
+  PruneCandidates out;
   const bool preimages_only = std::all_of(
       update.steps.begin(), update.steps.end(),
       [](const MonitorStep& step) { return std::holds_alternative<PaymentPreimageStep>(step); });
-  if (!preimages_only) {
-    prune();
+  if (preimages_only || prune_all_) return out;
+  // What may leave the commitments: everything in them now.
+  for (const CommitmentHtlc& h : holder_htlcs_) {
+    if (h.offered_by_holder) out.htlc_ids.push_back(h.id.value());
+    out.hashes.push_back(h.payment_hash);
+  }
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    for (const CommitmentHtlc& h : htlcs) {
+      if (!h.offered_by_holder) out.htlc_ids.push_back(h.id.value());
+      out.hashes.push_back(h.payment_hash);
+    }
+  }
+  // What the steps resolve, release or learn the preimage of. (A secret
+  // resolves only HTLCs of a counterparty commitment, listed above.)
+  for (const MonitorStep& step : update.steps) {
+    if (const auto* holder = std::get_if<LatestHolderCommitment>(&step)) {
+      for (const ClaimedHtlc& claimed : holder->claimed_htlcs) {
+        out.htlc_ids.push_back(claimed.htlc_id.value());
+        out.hashes.push_back(claimed.preimage.payment_hash());
+      }
+    } else if (const auto* counterparty = std::get_if<LatestCounterpartyCommitment>(&step)) {
+      // A commitment of the same number replaces the one listed above.
+      for (const CommitmentHtlc& h : counterparty->htlcs) out.hashes.push_back(h.payment_hash);
+    } else if (const auto* preimage = std::get_if<PaymentPreimageStep>(&step)) {
+      out.hashes.push_back(preimage->preimage.payment_hash());
+    } else if (const auto* released = std::get_if<ReleasePaymentComplete>(&step)) {
+      out.htlc_ids.push_back(released->htlc_id.value());
+    }
+  }
+  return out;
+}
+
+void ChannelMonitor::prune_after(const ChannelMonitorUpdate& update, PruneCandidates candidates) {
+  const bool preimages_only = std::all_of(
+      update.steps.begin(), update.steps.end(),
+      [](const MonitorStep& step) { return std::holds_alternative<PaymentPreimageStep>(step); });
+  if (preimages_only) {
+    // New preimages change nothing else prune() looks at: only they may go.
+    for (const MonitorStep& step : update.steps) {
+      const PaymentHash hash = std::get<PaymentPreimageStep>(step).preimage.payment_hash();
+      if (!preimage_needed(hash)) preimages_.erase(hash);
+    }
     return;
   }
-  // New preimages change nothing else prune() looks at: only they may go.
-  for (const MonitorStep& step : update.steps) {
-    const PaymentHash hash = std::get<PaymentPreimageStep>(step).preimage.payment_hash();
-    if (!preimage_needed(hash)) preimages_.erase(hash);
+  if (prune_all_) {
+    prune();
+    prune_all_ = false;
+    return;
+  }
+  // prune() over the candidates alone: the same conditions, against the
+  // commitments as the update left them.
+  std::set<uint64_t> in_commitment;
+  std::set<PaymentHash> commitment_hashes;
+  for (const CommitmentHtlc& h : holder_htlcs_) {
+    if (h.offered_by_holder) in_commitment.insert(h.id.value());
+    commitment_hashes.insert(h.payment_hash);
+  }
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    for (const CommitmentHtlc& h : htlcs) {
+      if (!h.offered_by_holder) in_commitment.insert(h.id.value());
+      commitment_hashes.insert(h.payment_hash);
+    }
+  }
+  std::sort(candidates.htlc_ids.begin(), candidates.htlc_ids.end());
+  candidates.htlc_ids.erase(std::unique(candidates.htlc_ids.begin(), candidates.htlc_ids.end()),
+                            candidates.htlc_ids.end());
+  for (uint64_t id : candidates.htlc_ids) {
+    auto it = outbound_.find(id);
+    if (it == outbound_.end()) continue;
+    const uint64_t claim_id = htlc_event_id(HtlcId(id), true);
+    const uint64_t fail_id = htlc_event_id(HtlcId(id), false);
+    const bool event_pending = pending_ids_.count(claim_id) > 0 || pending_ids_.count(fail_id) > 0;
+    const bool handled = persistent_events_ || it->second.released;
+    if (it->second.resolved && handled && !event_pending && in_commitment.count(id) == 0) {
+      acked_ids_.erase(claim_id);
+      acked_ids_.erase(fail_id);
+      candidates.hashes.push_back(it->second.payment_hash);
+      erase_outbound(it);
+    }
+  }
+  for (const PaymentHash& hash : candidates.hashes) {
+    if (commitment_hashes.count(hash) == 0 && outbound_hashes_.count(hash) == 0)
+      preimages_.erase(hash);
   }
 }
 
@@ -170,8 +310,11 @@ void ChannelMonitor::on_counterparty(const LatestCounterpartyCommitment& step) {
   for (const CommitmentHtlc& h : step.htlcs) {
     // In the counterparty's commitment, ours are the ones they did not offer.
     if (h.offered_by_holder || !h.source) continue;
-    outbound_.try_emplace(h.id.value(),
-                          OutboundHtlc{h.payment_hash, h.amount, *h.source, std::nullopt, false});
+    if (outbound_
+            .try_emplace(h.id.value(),
+                         OutboundHtlc{h.payment_hash, h.amount, *h.source, std::nullopt, false})
+            .second)
+      ++outbound_hashes_[h.payment_hash];
   }
   counterparty_commitments_[step.commitment_number] = step.htlcs;
   if (step.balances) counterparty_balances_[step.commitment_number] = *step.balances;
@@ -271,8 +414,17 @@ void ChannelMonitor::prune_htlc(uint64_t htlc_id) {
   acked_ids_.erase(claim_id);
   acked_ids_.erase(fail_id);
   const PaymentHash hash = it->second.payment_hash;
-  outbound_.erase(it);
+  erase_outbound(it);
   if (!preimage_needed(hash)) preimages_.erase(hash);
+}
+
+std::map<uint64_t, ChannelMonitor::OutboundHtlc>::iterator ChannelMonitor::erase_outbound(
+    std::map<uint64_t, OutboundHtlc>::iterator it) {
+  auto count = outbound_hashes_.find(it->second.payment_hash);
+  HASHLOCK_CHECK(count != outbound_hashes_.end() && count->second > 0,
+                 "every outbound HTLC's hash is counted");
+  if (--count->second == 0) outbound_hashes_.erase(count);
+  return outbound_.erase(it);
 }
 
 bool ChannelMonitor::preimage_needed(const PaymentHash& hash) const {
@@ -284,8 +436,7 @@ bool ChannelMonitor::preimage_needed(const PaymentHash& hash) const {
   for (const auto& [number, htlcs] : counterparty_commitments_) {
     if (holds(htlcs)) return true;
   }
-  return std::any_of(outbound_.begin(), outbound_.end(),
-                     [&](const auto& entry) { return entry.second.payment_hash == hash; });
+  return outbound_hashes_.count(hash) > 0;
 }
 
 std::vector<HtlcEvent> ChannelMonitor::unreleased_resolutions() const {
@@ -339,7 +490,7 @@ void ChannelMonitor::prune() {
     if (it->second.resolved && handled && !event_pending && in_commitment.count(it->first) == 0) {
       acked_ids_.erase(claim_id);
       acked_ids_.erase(fail_id);
-      it = outbound_.erase(it);
+      it = erase_outbound(it);
     } else {
       needed_hashes.insert(it->second.payment_hash);
       ++it;
@@ -576,6 +727,7 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
     HASHLOCK_RETURN_IF_ERROR(o.finish());
     m.outbound_[id] = std::move(h);
   }
+  for (const auto& [id, htlc] : m.outbound_) ++m.outbound_hashes_[htlc.payment_hash];
   HASHLOCK_ASSIGN_OR_RETURN(ByteView preimages, r.bytes(kPreimages));
   HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> preimage_items,
                             codec::decode_list(preimages, kMaxItems, "preimages"));
@@ -615,6 +767,9 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> broadcast, r.optional_u64(kShouldBroadcast));
   m.should_broadcast_ = broadcast.value_or(0) == 1;
   HASHLOCK_RETURN_IF_ERROR(r.finish());
+  // A snapshot may hold what only a full prune drops (one taken after the
+  // chain resolved HTLCs, say).
+  m.prune_all_ = true;
   return m;
 }
 

@@ -142,7 +142,10 @@ class ChannelMonitor {
   NodeId counterparty() const { return counterparty_; }
   uint64_t latest_update_id() const { return latest_update_id_; }
   bool persistent_events() const { return persistent_events_; }
-  void set_persistent_events(bool on) { persistent_events_ = on; }
+  void set_persistent_events(bool on) {
+    if (on != persistent_events_) prune_all_ = true;  // what counts as handled changed
+    persistent_events_ = on;
+  }
   bool closed() const { return closed_; }
   const std::vector<MonitorEvent>& pending_events() const { return pending_events_; }
   size_t tracked_htlcs() const { return outbound_.size(); }
@@ -252,6 +255,11 @@ class ChannelMonitor {
   std::optional<Secret> revocation_secret(uint64_t number) const;
 
   util::Status check_step(const MonitorStep& step) const;
+  // Checks every step of `update` against the state the steps before it
+  // leave, as check_step on a scratch copy would, without copying the
+  // monitor. Nullopt when the update might take the pending events over
+  // their limit: then only the scratch copy can tell.
+  std::optional<util::Status> check_without_copy(const ChannelMonitorUpdate& update) const;
   void apply_step(const MonitorStep& step);
   void on_holder(const LatestHolderCommitment& step);
   void on_counterparty(const LatestCounterpartyCommitment& step);
@@ -260,12 +268,23 @@ class ChannelMonitor {
                std::variant<ClaimedResolution, FailedResolution> resolution);
   void queue(MonitorEvent event);
   void prune();
-  // What prune() would drop after `update`, done only where it can change.
-  void prune_after(const ChannelMonitorUpdate& update);
+  // What prune() would drop after `update`, done only where it can change:
+  // the outbound HTLCs and hashes of `candidates` (taken before the update
+  // applied) and of the update's own steps. Every other HTLC and preimage
+  // kept its standing, since the state after the last prune held nothing
+  // prunable; prune_all_ says when that may not hold, and prunes everything.
+  struct PruneCandidates {
+    std::vector<uint64_t> htlc_ids;
+    std::vector<PaymentHash> hashes;
+  };
+  PruneCandidates prune_candidates(const ChannelMonitorUpdate& update) const;
+  void prune_after(const ChannelMonitorUpdate& update, PruneCandidates candidates);
   // prune() for one outbound HTLC (the one an ack concerned).
   void prune_htlc(uint64_t htlc_id);
   // Whether a commitment or a tracked outbound HTLC still has this hash.
   bool preimage_needed(const PaymentHash& hash) const;
+  // outbound_ erase, keeping outbound_hashes_.
+  std::map<uint64_t, OutboundHtlc>::iterator erase_outbound(std::map<uint64_t, OutboundHtlc>::iterator it);
 
   ChannelId channel_id_;
   NodeId counterparty_;
@@ -282,6 +301,12 @@ class ChannelMonitor {
   std::optional<util::Sha256Digest> holder_point_;
   std::map<uint64_t, CommitmentBalances> counterparty_balances_;  // by commitment number
   std::map<uint64_t, OutboundHtlc> outbound_;  // by our HTLC id
+  // How many entries of outbound_ have each payment hash (not persisted).
+  std::map<PaymentHash, uint32_t> outbound_hashes_;
+  // Set when the state may hold something prunable that no update touched
+  // (after decode, a change of the events flag, the chain's resolutions):
+  // the next update prunes everything (not persisted).
+  bool prune_all_ = false;
   std::map<PaymentHash, PaymentPreimage> preimages_;
   CommitmentSecretStore secrets_;
   std::vector<MonitorEvent> pending_events_;

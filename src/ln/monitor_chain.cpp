@@ -194,6 +194,9 @@ void ChannelMonitor::map_htlc_outputs(const std::vector<CommitmentHtlc>& htlcs, 
 
 void ChannelMonitor::resolve_onchain() {
   if (!chain_.funding_spend) return;
+  // Resolutions here (and preimages learnt) are no update's: the next
+  // update's prune looks at everything.
+  prune_all_ = true;
   const bool commitment_buried =
       confirmations(chain_.funding_spend->height) >= kAntiReorgDelayBlocks;
   const chain::Txid spend_txid = chain_.funding_spend->tx.txid();
