@@ -294,8 +294,11 @@ util::Status ChannelManager::reconcile_payments_after_load() {
   const bool lagging = lagging_behind_count_.has_value();
   if (lagging) ++stats_.lagging_state_loads;
   std::vector<std::pair<PaymentId, uint64_t>> failed_parts_of;
+  // In a current state only a finished payment has anything to do (it goes).
   std::vector<PaymentId> ids;
-  for (const auto& [id, payment] : std::as_const(payments_)) ids.push_back(id);
+  for (const auto& [id, payment] : std::as_const(payments_)) {
+    if (lagging || payment.finished()) ids.push_back(id);
+  }
   // Each payment's completed record is read once: queued events below ask again.
   std::map<PaymentId, std::optional<PaymentState>> completed;
   for (const PaymentId& id : ids) {
@@ -304,8 +307,8 @@ util::Status ChannelManager::reconcile_payments_after_load() {
     std::optional<PaymentState> done;
     if (lagging) {
       HASHLOCK_ASSIGN_OR_RETURN(done, completed_payment(id));
+      completed.emplace(id, done);
     }
-    completed.emplace(id, done);
     std::vector<std::pair<uint64_t, Bytes>> handled_parts;
     for (const PaymentPart& part : stored.parts) {
       if (!lagging || !stored.multipath || part.path_handled) continue;
@@ -370,9 +373,11 @@ util::Status ChannelManager::reconcile_payments_after_load() {
         const PaymentPart* part = payment->second.part(*part_id);
         handled = part != nullptr && part->path_handled;
       }
+    } else if (!lagging) {
+      // A current state holds no terminal event whose handling is recorded.
     } else if (auto known = completed.find(*id); known != completed.end()) {
       handled = known->second.has_value();
-    } else if (lagging) {
+    } else {
       HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
       handled = done.has_value();
     }
