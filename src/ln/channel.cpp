@@ -141,7 +141,7 @@ util::Status Channel::apply(ChannelState& state, const LogEntry& entry, bool our
     HASHLOCK_ASSIGN_OR_RETURN(payer, payer.checked_sub(entry.amount));
     state.htlcs[{ours, entry.htlc_id.value()}] =
         Htlc{ours,        entry.htlc_id, entry.amount, entry.payment_hash, entry.cltv_expiry,
-             entry.onion, entry.source};
+             entry.onion, entry.source, entry.skimmed_fee};
     return util::Status::ok();
   }
   // A removal takes out an HTLC the other side offered.
@@ -175,7 +175,8 @@ ChannelState Channel::state_after(uint64_t ours, uint64_t theirs) const {
   for_each(true, [&](const LogEntry& e, bool by_us) {
     (by_us ? to_us : to_them) -= e.amount.value();
     state.htlcs[{by_us, e.htlc_id.value()}] =
-        Htlc{by_us, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.source};
+        Htlc{by_us,   e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry,
+             e.onion, e.source,  e.skimmed_fee};
   });
   for_each(false, [&](const LogEntry& e, bool by_us) {
     auto it = state.htlcs.find({!by_us, e.htlc_id.value()});

@@ -64,6 +64,7 @@ struct Htlc {
   uint32_t cltv_expiry = 0;
   Bytes onion;
   std::optional<HtlcSource> source;
+  AmountMsat skimmed_fee;  // as its add carried it
   bool operator==(const Htlc&) const = default;
 };
 
@@ -263,22 +264,34 @@ class Channel {
   // changed rather than every HTLC. The core is the channel record without
   // the HTLCs of its base state and without its update logs (it counts
   // them instead, in even fields that decode() refuses); those are items
-  // that never change while they exist: each log entry by (side, absolute
-  // index), each base HTLC by (offered_by_us, id).
+  // that never change while they exist. Each HTLC is one item by
+  // (offered_by_us, id) from the moment its add enters a log until it leaves
+  // the base state: folding the add into the base does not rewrite it. Each
+  // fulfill or fail is one item by (side, absolute log index) while it is in
+  // its log. The log positions without an item are the adds: a side's adds
+  // take increasing HTLC ids in log order, so they are the side's HTLC items
+  // with the highest ids, and the rest are the base's.
   Bytes encode_core() const;
   uint64_t log_begin(bool ours) const { return ours ? base_ours_ : base_theirs_; }
   uint64_t log_end(bool ours) const { return ours ? our_log_end() : their_log_end(); }
+  const LogEntry& log_entry(bool ours, uint64_t absolute) const {
+    return ours ? our_entry(absolute) : their_entry(absolute);
+  }
+  // A fulfill or fail (or, in stores of older builds, an add) as a log item.
   Bytes encode_log_item(bool ours, uint64_t absolute) const;
+  // An HTLC item: the add at `absolute` in our log (`ours`) or theirs.
+  Bytes encode_add_item(bool ours, uint64_t absolute) const;
   const std::map<std::pair<bool, uint64_t>, Htlc>& base_htlcs() const { return base_.htlcs; }
+  // An HTLC item of the base: the same bytes as encode_add_item of its add.
   static Bytes encode_base_item(const Htlc& htlc);
   // Grows whenever entries leave the end of a log (so an index may later
   // hold another entry); not persisted.
   uint64_t log_rewinds() const { return log_rewinds_; }
-  // Items by index (log entries) or by id (base HTLCs), in order.
+  // Log items by index and HTLC items by id, each in order.
   struct Items {
     std::vector<std::pair<uint64_t, ByteView>> our_log;
     std::vector<std::pair<uint64_t, ByteView>> their_log;
-    std::vector<std::pair<uint64_t, ByteView>> base_offered;   // offered by us
+    std::vector<std::pair<uint64_t, ByteView>> base_offered;   // HTLCs offered by us
     std::vector<std::pair<uint64_t, ByteView>> base_received;  // offered by the peer
   };
   static util::Result<Channel> decode_parts(ByteView core, const Items& items);

@@ -213,6 +213,11 @@ Bytes Channel::encode_log_item(bool ours, uint64_t absolute) const {
   return encode_entry(ours ? our_entry(absolute) : their_entry(absolute));
 }
 
+Bytes Channel::encode_add_item(bool ours, uint64_t absolute) const {
+  // Our adds offer HTLCs by us.
+  return encode_entry(ours ? our_entry(absolute) : their_entry(absolute), ours);
+}
+
 Bytes Channel::encode_base_item(const Htlc& h) {
   LogEntry as_entry{.kind = UpdateKind::kAdd,
                     .htlc_id = h.id,
@@ -220,7 +225,8 @@ Bytes Channel::encode_base_item(const Htlc& h) {
                     .payment_hash = h.payment_hash,
                     .cltv_expiry = h.cltv_expiry,
                     .onion = h.onion,
-                    .source = h.source};
+                    .source = h.source,
+                    .skimmed_fee = h.skimmed_fee};
   return encode_entry(as_entry, h.offered_by_us);
 }
 
@@ -325,8 +331,9 @@ util::Result<Channel> Channel::decode_record(ByteView encoded, CoreCounts* count
   for (ByteView item : htlc_items) {
     bool offered_by_us = false;
     HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(item, &offered_by_us));
-    c.base_.htlcs[{offered_by_us, e.htlc_id.value()}] =
-        Htlc{offered_by_us, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.source};
+    c.base_.htlcs[{offered_by_us, e.htlc_id.value()}] = Htlc{
+        offered_by_us, e.htlc_id, e.amount, e.payment_hash, e.cltv_expiry, e.onion, e.source,
+        e.skimmed_fee};
   }
   HASHLOCK_ASSIGN_OR_RETURN(c.base_ours_, r.u64(kBaseOurs));
   HASHLOCK_ASSIGN_OR_RETURN(c.base_theirs_, r.u64(kBaseTheirs));
@@ -406,40 +413,73 @@ util::Status Channel::check_views() const {
 util::Result<Channel> Channel::decode_parts(ByteView core, const Items& items) {
   CoreCounts counts;
   HASHLOCK_ASSIGN_OR_RETURN(Channel c, decode_record(core, &counts));
-  auto read_log = [](const std::vector<std::pair<uint64_t, ByteView>>& from, uint64_t begin,
-                     uint64_t count, const char* side, std::deque<LogEntry>& into) -> util::Status {
-    if (from.size() != count) {
+  using Listed = std::vector<std::pair<uint64_t, ByteView>>;
+  auto decode_htlc = [](uint64_t id, ByteView raw, bool offered) -> util::Result<LogEntry> {
+    bool offered_by_us = false;
+    HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(raw, &offered_by_us));
+    if (offered_by_us != offered || e.htlc_id.value() != id || e.kind != UpdateKind::kAdd)
+      return util::corruption("channel: HTLC item " + std::to_string(id) + " is stored as another");
+    return e;
+  };
+  // One side's log: its fulfills and fails (and, from older builds, adds) by
+  // index; the positions left are its adds, the HTLC items with the highest
+  // ids in order. Returns how many HTLC items the log took.
+  auto read_log = [&](const Listed& logged, const Listed& htlcs, bool ours, uint64_t begin,
+                      uint64_t count, std::deque<LogEntry>& into) -> util::Result<size_t> {
+    const char* side = ours ? "our" : "their";
+    if (logged.size() > count) {
       return util::corruption(std::string("channel: ") + side + " log has " +
-                              std::to_string(from.size()) + " entries stored, its core counts " +
+                              std::to_string(logged.size()) + " entries stored, its core counts " +
                               std::to_string(count));
     }
-    for (size_t i = 0; i < from.size(); ++i) {
-      if (from[i].first != begin + i)
-        return util::corruption(std::string("channel: ") + side + " log entry " +
-                                std::to_string(begin + i) + " is missing");
-      HASHLOCK_ASSIGN_OR_RETURN(LogEntry entry, decode_entry(from[i].second));
-      into.push_back(std::move(entry));
+    const size_t adds = count - logged.size();
+    if (adds > htlcs.size()) {
+      return util::corruption(std::string("channel: ") + side + " log needs " +
+                              std::to_string(adds) + " adds, " + std::to_string(htlcs.size()) +
+                              " HTLC items are stored");
     }
-    return util::Status::ok();
+    size_t next_logged = 0;
+    size_t next_add = htlcs.size() - adds;
+    for (uint64_t position = begin; position < begin + count; ++position) {
+      if (next_logged < logged.size() && logged[next_logged].first < position) break;
+      if (next_logged < logged.size() && logged[next_logged].first == position) {
+        HASHLOCK_ASSIGN_OR_RETURN(LogEntry entry, decode_entry(logged[next_logged].second));
+        into.push_back(std::move(entry));
+        ++next_logged;
+        continue;
+      }
+      if (next_add == htlcs.size()) break;
+      HASHLOCK_ASSIGN_OR_RETURN(LogEntry add,
+                                decode_htlc(htlcs[next_add].first, htlcs[next_add].second, ours));
+      into.push_back(std::move(add));
+      ++next_add;
+    }
+    if (next_logged != logged.size() || next_add != htlcs.size()) {
+      return util::corruption(std::string("channel: ") + side +
+                              " log entries are stored outside the log the core counts");
+    }
+    return adds;
   };
-  HASHLOCK_RETURN_IF_ERROR(
-      read_log(items.our_log, c.base_ours_, counts.our_log, "our", c.our_log_));
-  HASHLOCK_RETURN_IF_ERROR(
-      read_log(items.their_log, c.base_theirs_, counts.their_log, "their", c.their_log_));
-  if (items.base_offered.size() + items.base_received.size() != counts.base_htlcs) {
-    return util::corruption(
-        "channel: " + std::to_string(items.base_offered.size() + items.base_received.size()) +
-        " base HTLCs stored, its core counts " + std::to_string(counts.base_htlcs));
+  HASHLOCK_ASSIGN_OR_RETURN(size_t our_adds, read_log(items.our_log, items.base_offered, true,
+                                                      c.base_ours_, counts.our_log, c.our_log_));
+  HASHLOCK_ASSIGN_OR_RETURN(
+      size_t their_adds, read_log(items.their_log, items.base_received, false, c.base_theirs_,
+                                  counts.their_log, c.their_log_));
+  const size_t base_offered = items.base_offered.size() - our_adds;
+  const size_t base_received = items.base_received.size() - their_adds;
+  if (base_offered + base_received != counts.base_htlcs) {
+    return util::corruption("channel: " + std::to_string(base_offered + base_received) +
+                            " base HTLCs stored, its core counts " +
+                            std::to_string(counts.base_htlcs));
   }
   for (bool offered : {true, false}) {
-    for (const auto& [id, raw] : offered ? items.base_offered : items.base_received) {
-      bool offered_by_us = false;
-      HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_entry(raw, &offered_by_us));
-      if (offered_by_us != offered || e.htlc_id.value() != id || e.kind != UpdateKind::kAdd)
-        return util::corruption("channel: base HTLC " + std::to_string(id) +
-                                " is stored as another");
-      c.base_.htlcs[{offered_by_us, id}] = Htlc{offered_by_us, e.htlc_id, e.amount, e.payment_hash,
-                                                e.cltv_expiry, e.onion,   e.source};
+    const Listed& htlcs = offered ? items.base_offered : items.base_received;
+    const size_t in_base = offered ? base_offered : base_received;
+    for (size_t i = 0; i < in_base; ++i) {
+      HASHLOCK_ASSIGN_OR_RETURN(LogEntry e, decode_htlc(htlcs[i].first, htlcs[i].second, offered));
+      c.base_.htlcs[{offered, htlcs[i].first}] = Htlc{offered,        e.htlc_id, e.amount,
+                                                      e.payment_hash, e.cltv_expiry, e.onion,
+                                                      e.source,       e.skimmed_fee};
     }
   }
   HASHLOCK_RETURN_IF_ERROR(c.check_views());

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace hashlock::ln {
 namespace {
 
@@ -198,6 +200,80 @@ TEST(Channel, SurvivesEncodeDecodeMidRound) {
   auto decoded = Channel::decode(p.a.encode());
   ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
   EXPECT_EQ(decoded->encode(), p.a.encode());
+}
+
+// The channel in parts (the manager's items): each HTLC one item from its
+// add to its removal, each fulfill or fail one item at its log index; the
+// layout of older builds (every log entry at its index, base HTLCs apart)
+// reads the same.
+Channel::Items items_of(const Channel& c, bool older_layout, std::vector<Bytes>& keep) {
+  keep.clear();
+  keep.reserve(2000);
+  Channel::Items items;
+  for (bool ours : {true, false}) {
+    for (uint64_t i = c.log_begin(ours); i < c.log_end(ours); ++i) {
+      const bool add = c.log_entry(ours, i).kind == UpdateKind::kAdd;
+      if (add && !older_layout) {
+        keep.push_back(c.encode_add_item(ours, i));
+        (ours ? items.base_offered : items.base_received)
+            .emplace_back(c.log_entry(ours, i).htlc_id.value(), keep.back());
+        continue;
+      }
+      keep.push_back(c.encode_log_item(ours, i));
+      (ours ? items.our_log : items.their_log).emplace_back(i, keep.back());
+    }
+  }
+  for (const auto& [key, htlc] : c.base_htlcs()) {
+    keep.push_back(Channel::encode_base_item(htlc));
+    (key.first ? items.base_offered : items.base_received).emplace_back(key.second, keep.back());
+  }
+  for (auto* list : {&items.base_offered, &items.base_received}) {
+    std::sort(list->begin(), list->end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+  }
+  return items;
+}
+
+TEST(Channel, PartsReadBackInBothLayoutsAtEveryStep) {
+  Pair p = open_pair();
+  std::vector<Bytes> keep;
+  auto check = [&](const char* when) {
+    for (const Channel* c : {&p.a, &p.b}) {
+      for (bool older : {false, true}) {
+        auto decoded = Channel::decode_parts(c->encode_core(), items_of(*c, older, keep));
+        ASSERT_TRUE(decoded.is_ok()) << when << ": " << decoded.status().to_string();
+        EXPECT_EQ(decoded->encode(), c->encode()) << when << (older ? " (older layout)" : "");
+      }
+    }
+  };
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(
+        p.a.send_htlc(AmountMsat(1000), preimage(i).payment_hash(), 500, {}, source(i), nullptr)
+            .is_ok());
+  }
+  check("adds queued");
+  take(p.a.flush(false), p.a_to_b, p.b_committed, p.a_steps);
+  check("adds in A's log");
+  settle(p);
+  check("adds folded into both bases");
+  ASSERT_EQ(p.b_committed.size(), 6u);
+  ASSERT_TRUE(*p.b.fulfill_htlc(p.b_committed[0].id, preimage(0), AmountMsat(0)));
+  ASSERT_TRUE(*p.b.fail_htlc(p.b_committed[1].id, FailureReason{}));
+  ASSERT_TRUE(
+      p.a.send_htlc(AmountMsat(1000), preimage(9).payment_hash(), 500, {}, source(9), nullptr)
+          .is_ok());
+  take(p.b.flush(false), p.b_to_a, p.a_committed, p.b_steps);
+  take(p.a.flush(false), p.a_to_b, p.b_committed, p.a_steps);
+  check("removals and a new add in the logs, over a base");
+  settle(p);
+  check("settled");
+  // A cut-down item list is refused, never read as a smaller channel.
+  Channel::Items items = items_of(p.a, false, keep);
+  ASSERT_FALSE(items.base_offered.empty());
+  items.base_offered.pop_back();
+  auto short_of_one = Channel::decode_parts(p.a.encode_core(), items);
+  ASSERT_FALSE(short_of_one.is_ok());
+  EXPECT_EQ(short_of_one.status().code(), util::StatusCode::kCorruption);
 }
 
 // Disconnect at every point of the commitment dance, then reestablish: the

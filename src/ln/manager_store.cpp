@@ -214,35 +214,67 @@ ChannelItemKind base_kind(bool offered_by_us) {
   return offered_by_us ? ChannelItemKind::kBaseOffered : ChannelItemKind::kBaseReceived;
 }
 
-void write_log_items(const Channel& channel, bool ours, bool rewound, uint64_t& written_begin,
-                     uint64_t& written_end, store::WriteBatch& batch) {
+// A side's fulfills and fails: new ones put, those folded into the base or
+// dropped from the end removed; after a rewind an index may hold another
+// entry, so all are written.
+void write_log_items(const Channel& channel, bool ours, bool rewound, uint64_t written_end,
+                     std::vector<uint64_t>& logged, store::WriteBatch& batch) {
   const ChannelId& id = channel.id();
   const uint64_t begin = channel.log_begin(ours);
   const uint64_t end = channel.log_end(ours);
-  // Gone: folded into the base (front) or dropped (end).
-  for (uint64_t i = written_begin; i < std::min(written_end, begin); ++i)
-    batch.remove(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i));
-  for (uint64_t i = std::max(written_begin, end); i < written_end; ++i)
-    batch.remove(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i));
-  // New; after a rewind an index may hold another entry, so all are written.
+  std::vector<uint64_t> kept;
+  for (uint64_t i : logged) {
+    const bool still = i >= begin && i < end &&
+                       !(rewound && channel.log_entry(ours, i).kind == UpdateKind::kAdd);
+    if (still) {
+      kept.push_back(i);
+    } else {
+      batch.remove(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i));
+    }
+  }
   for (uint64_t i = rewound ? begin : std::max(begin, written_end); i < end; ++i) {
+    if (channel.log_entry(ours, i).kind == UpdateKind::kAdd) continue;
     batch.put(kManagerChannelItemsNamespace, channel_item_key(id, log_kind(ours), i),
               encode_channel_item(channel.encode_log_item(ours, i)));
+    kept.push_back(i);
   }
-  written_begin = begin;
-  written_end = end;
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  logged = std::move(kept);
 }
 
-void put_base_item(const Channel& channel, const Htlc& htlc, store::WriteBatch& batch) {
-  batch.put(kManagerChannelItemsNamespace,
-            channel_item_key(channel.id(), base_kind(htlc.offered_by_us), htlc.id.value()),
-            encode_channel_item(Channel::encode_base_item(htlc)));
+// Where an HTLC item's bytes come from: the base, or an add in a log.
+struct HtlcItem {
+  std::pair<bool, uint64_t> key;
+  const Htlc* base = nullptr;
+  bool ours = false;
+  uint64_t index = 0;
+  bool operator<(const HtlcItem& other) const { return key < other.key; }
+};
+
+std::vector<HtlcItem> htlc_items(const Channel& channel) {
+  std::vector<HtlcItem> out;
+  out.reserve(channel.base_htlcs().size());
+  for (const auto& [key, htlc] : channel.base_htlcs()) out.push_back(HtlcItem{key, &htlc});
+  for (bool ours : {true, false}) {
+    for (uint64_t i = channel.log_begin(ours); i < channel.log_end(ours); ++i) {
+      const LogEntry& entry = channel.log_entry(ours, i);
+      if (entry.kind != UpdateKind::kAdd) continue;
+      // Our adds offer HTLCs by us.
+      out.push_back(HtlcItem{{ours, entry.htlc_id.value()}, nullptr, ours, i});
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
-void remove_base_item(const Channel& channel, const std::pair<bool, uint64_t>& key,
-                      store::WriteBatch& batch) {
-  batch.remove(kManagerChannelItemsNamespace,
-               channel_item_key(channel.id(), base_kind(key.first), key.second));
+Bytes encode_htlc_item(const Channel& channel, const HtlcItem& item) {
+  return encode_channel_item(item.base != nullptr ? Channel::encode_base_item(*item.base)
+                                                  : channel.encode_add_item(item.ours, item.index));
+}
+
+std::string htlc_item_key(const Channel& channel, const std::pair<bool, uint64_t>& key) {
+  return channel_item_key(channel.id(), base_kind(key.first), key.second);
 }
 
 }  // namespace
@@ -250,38 +282,46 @@ void remove_base_item(const Channel& channel, const std::pair<bool, uint64_t>& k
 void write_channel_items(const Channel& channel, ChannelItemsWritten& written,
                          store::WriteBatch& batch) {
   const bool rewound = channel.log_rewinds() != written.rewinds;
-  write_log_items(channel, true, rewound, written.our_begin, written.our_end, batch);
-  write_log_items(channel, false, rewound, written.their_begin, written.their_end, batch);
+  write_log_items(channel, true, rewound, written.our_end, written.our_logged, batch);
+  write_log_items(channel, false, rewound, written.their_end, written.their_logged, batch);
+  written.our_begin = channel.log_begin(true);
+  written.our_end = channel.log_end(true);
+  written.their_begin = channel.log_begin(false);
+  written.their_end = channel.log_end(false);
   written.rewinds = channel.log_rewinds();
-  // Base HTLCs: a merge of the two sorted key lists.
+  // HTLC items: a merge of the two sorted key lists. An HTLC keeps its item
+  // when its add folds into the base; after a rewind the adds in the logs
+  // are written again (a re-sent add may differ).
+  const std::vector<HtlcItem> now = htlc_items(channel);
   std::vector<std::pair<bool, uint64_t>> keys;
-  keys.reserve(channel.base_htlcs().size());
-  auto old = written.base.begin();
-  for (const auto& [key, htlc] : channel.base_htlcs()) {
-    for (; old != written.base.end() && *old < key; ++old) remove_base_item(channel, *old, batch);
-    if (old != written.base.end() && *old == key) {
-      ++old;
-    } else {
-      put_base_item(channel, htlc, batch);
-    }
-    keys.push_back(key);
+  keys.reserve(now.size());
+  auto old = written.htlcs.begin();
+  for (const HtlcItem& item : now) {
+    for (; old != written.htlcs.end() && *old < item.key; ++old)
+      batch.remove(kManagerChannelItemsNamespace, htlc_item_key(channel, *old));
+    const bool stored = old != written.htlcs.end() && *old == item.key;
+    if (stored) ++old;
+    if (!stored || (rewound && item.base == nullptr))
+      batch.put(kManagerChannelItemsNamespace, htlc_item_key(channel, item.key),
+                encode_htlc_item(channel, item));
+    keys.push_back(item.key);
   }
-  for (; old != written.base.end(); ++old) remove_base_item(channel, *old, batch);
-  written.base = std::move(keys);
+  for (; old != written.htlcs.end(); ++old)
+    batch.remove(kManagerChannelItemsNamespace, htlc_item_key(channel, *old));
+  written.htlcs = std::move(keys);
 }
 
 std::map<std::string, Bytes> all_channel_items(const Channel& channel) {
   std::map<std::string, Bytes> items;
   for (bool ours : {true, false}) {
     for (uint64_t i = channel.log_begin(ours); i < channel.log_end(ours); ++i) {
+      if (channel.log_entry(ours, i).kind == UpdateKind::kAdd) continue;
       items[channel_item_key(channel.id(), log_kind(ours), i)] =
           encode_channel_item(channel.encode_log_item(ours, i));
     }
   }
-  for (const auto& [key, htlc] : channel.base_htlcs()) {
-    items[channel_item_key(channel.id(), base_kind(key.first), key.second)] =
-        encode_channel_item(Channel::encode_base_item(htlc));
-  }
+  for (const HtlcItem& item : htlc_items(channel))
+    items[htlc_item_key(channel, item.key)] = encode_htlc_item(channel, item);
   return items;
 }
 
@@ -328,8 +368,11 @@ util::Result<ManagerChannel> decode_channel_with_items(ByteView record, const Ch
   const Channel& c = decoded.channel;
   if (c.id() != id) return mismatch("manager channel", id.to_hex(), c.id().to_hex());
   written = ChannelItemsWritten{c.log_begin(true), c.log_end(true), c.log_begin(false),
-                                c.log_end(false),  c.log_rewinds(), {}};
-  for (const auto& [key, htlc] : c.base_htlcs()) written.base.push_back(key);
+                                c.log_end(false),  c.log_rewinds(), {}, {}, {}};
+  for (const auto& [index, raw] : parts.our_log) written.our_logged.push_back(index);
+  for (const auto& [index, raw] : parts.their_log) written.their_logged.push_back(index);
+  for (const auto& [htlc_id, raw] : parts.base_received) written.htlcs.emplace_back(false, htlc_id);
+  for (const auto& [htlc_id, raw] : parts.base_offered) written.htlcs.emplace_back(true, htlc_id);
   return decoded;
 }
 

@@ -170,7 +170,9 @@ struct ChannelItemsWritten {
   uint64_t their_begin = 0;
   uint64_t their_end = 0;
   uint64_t rewinds = 0;
-  std::vector<std::pair<bool, uint64_t>> base;  // (offered_by_us, id), sorted
+  std::vector<std::pair<bool, uint64_t>> htlcs;  // HTLC items: (offered_by_us, id), sorted
+  std::vector<uint64_t> our_logged;              // log items by index, sorted
+  std::vector<uint64_t> their_logged;
 };
 // Adds to `batch` what brings the stored items of `channel` from `written`
 // to its state now (new entries and HTLCs put, gone ones removed), and
