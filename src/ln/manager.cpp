@@ -108,6 +108,13 @@ util::Status ChannelManager::commit_mid_round() {
 util::Status ChannelManager::commit_round(bool end_of_round) {
   // A failed commit earlier in this round stopped the node.
   if (!store_->in_group()) return fatal_;
+  if (util::Status submitted = submit_open_preimages(); !submitted.is_ok()) {
+    store_->abandon_group();
+    chain_monitor_->group_abandoned();
+    pending_sends_.clear();
+    if (fatal_.is_ok()) fatal_ = submitted;
+    return fatal_;
+  }
   // Objects changed without a persist() call are written too (buffered):
   // never less durable than riding on a later write.
   store::WriteBatch records;
@@ -537,25 +544,65 @@ void ChannelManager::release_outbox(ChannelEntry& entry) {
   }
 }
 
+util::Status ChannelManager::submit_open_preimages(ChannelEntry& entry) {
+  if (!entry.preimages_open) return util::Status::ok();
+  entry.preimages_open = false;
+  preimages_open_.erase(entry.channel.id());
+  HASHLOCK_CHECK(!entry.in_flight.empty(), "an open preimage update is in flight");
+  const ChannelMonitorUpdate update = entry.in_flight.back();
+  return submit(entry, update);
+}
+
+util::Status ChannelManager::submit_open_preimages() {
+  const std::set<ChannelId> open = std::move(preimages_open_);
+  preimages_open_.clear();
+  for (const ChannelId& id : open) {
+    if (ChannelEntry* entry = find(id)) HASHLOCK_RETURN_IF_ERROR(submit_open_preimages(*entry));
+  }
+  return util::Status::ok();
+}
+
 util::Status ChannelManager::commit(ChannelEntry& entry, ChannelOutput out) {
+  // Preimages a round learns (claims, fulfills from the peer) go to the
+  // monitor as one update per channel, handed over before any other update
+  // of the channel and before the round commits: nothing of the round is
+  // durable or sent before that commit, so batching them delays nothing,
+  // and the round writes one update record instead of one per preimage.
+  const bool only_preimages =
+      !out.steps.empty() && round_depth_ > 0 && store_->in_group() &&
+      std::all_of(out.steps.begin(), out.steps.end(), [](const MonitorStep& step) {
+        return std::holds_alternative<PaymentPreimageStep>(step);
+      });
+  if (!only_preimages) HASHLOCK_RETURN_IF_ERROR(submit_open_preimages(entry));
   std::optional<ChannelMonitorUpdate> update;
-  if (!out.steps.empty()) {
+  bool joined = false;
+  if (only_preimages && entry.preimages_open) {
+    ChannelMonitorUpdate& open = entry.in_flight.back();
+    for (MonitorStep& step : out.steps) open.steps.push_back(std::move(step));
+    joined = true;
+  } else if (!out.steps.empty()) {
     update = ChannelMonitorUpdate{entry.channel.id(), entry.channel.next_monitor_update_id(),
                                   std::move(out.steps)};
     entry.in_flight.push_back(*update);
+    if (only_preimages) {
+      entry.preimages_open = true;
+      preimages_open_.insert(entry.channel.id());
+    }
   }
   const uint64_t waits_for = entry.in_flight.empty() ? 0 : entry.in_flight.back().update_id;
   for (Message& m : out.messages) entry.outbox.emplace_back(waits_for, std::move(m));
   HASHLOCK_RETURN_IF_ERROR(on_inbound_committed(entry, out.inbound_committed));
   on_inbound_removed(entry.channel.id(), out.inbound_removed,
-                     update ? update->update_id : entry.channel.latest_monitor_update_id());
+                     update || joined ? entry.in_flight.back().update_id
+                                      : entry.channel.latest_monitor_update_id());
   // With a monitor update, the state write need not sync on its own: the
   // update's synced write to the same store, which must happen before any
   // message that depends on either leaves, makes both durable with one sync,
   // and a crash keeps a prefix (the state without the update, never the
   // reverse), which restart reconciliation replays.
-  HASHLOCK_RETURN_IF_ERROR(persist({}, update ? store::Durability::kBuffered : store::Durability::kSynced));
-  if (update) HASHLOCK_RETURN_IF_ERROR(submit(entry, *update));
+  HASHLOCK_RETURN_IF_ERROR(persist(
+      {}, update || joined ? store::Durability::kBuffered : store::Durability::kSynced));
+  if (update && !entry.preimages_open) HASHLOCK_RETURN_IF_ERROR(submit(entry, *update));
   release_outbox(entry);
   if (entry.channel.holding_cell_size() > 0) HASHLOCK_RETURN_IF_ERROR(flush(entry));
   HASHLOCK_RETURN_IF_ERROR(run_forward_acks(entry));
@@ -594,6 +641,8 @@ util::Status ChannelManager::flush(ChannelEntry& entry) {
 util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string& reason,
                                          bool keep_in_flight) {
   const ChannelId id = entry.channel.id();
+  // The monitor gets this round's preimages before the close.
+  HASHLOCK_RETURN_IF_ERROR(submit_open_preimages(entry));
   if (const ChannelMonitor* monitor = chain_monitor_->get(id)) {
     entry.channel.skip_monitor_update_ids_to(monitor->latest_update_id());
   }

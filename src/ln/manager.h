@@ -251,6 +251,9 @@ class ChannelManager {
     // Which of the channel's items the store holds: a cache of the store,
     // not state, so writing the channel's record may update it.
     mutable ChannelItemsWritten items_written;
+    // The last in-flight update holds only preimages and is not handed to
+    // the monitor yet: this round's later preimages join it (see commit()).
+    bool preimages_open = false;
   };
 
   ChannelManager(const ManagerConfig& config, store::KVStore& store, ChainMonitor& chain_monitor,
@@ -346,6 +349,10 @@ class ChannelManager {
   util::Status fail_inbound(const ChannelId& channel_id, HtlcId htlc_id, const PaymentHash& hash, FailureReason reason);
   util::Status on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event, const PreviousHop& prev);
   util::Status run_forward_acks(const ChannelEntry& entry);
+  // Hands the open preimage update of `entry` (or of every channel) to the
+  // monitor.
+  util::Status submit_open_preimages(ChannelEntry& entry);
+  util::Status submit_open_preimages();
   // Whether an update of channel `id` is written to the manager's store.
   UpdateWrittenFn update_written_fn(const ChannelId& id) const;
   util::Status force_close(ChannelEntry& entry, const std::string& reason,
@@ -420,6 +427,7 @@ class ChannelManager {
   Bytes written_node_record_;  // as last written (or read)
   // What commits earlier in this round wrote, by namespace and key.
   std::map<std::pair<const char*, std::string>, Bytes> written_this_round_;
+  std::set<ChannelId> preimages_open_;  // channels whose entry has preimages_open
   std::vector<std::pair<NodeId, Message>> pending_sends_;  // sent when the round commits
 };
 

@@ -233,6 +233,38 @@ TEST(OnChain, PreimageClaimOnChainYieldsPaymentSentAtOnce) {
   for (const std::string& problem : p.h.check_quiescent()) ADD_FAILURE() << problem;
 }
 
+TEST(OnChain, ClaimsAndForceCloseInOneRoundGiveTheMonitorThePreimagesFirst) {
+  PendingHtlc p;
+  util::Status sent = p.h.on_node(0, [&](ChannelManager& m) {
+    return m.send_payment(payment_id_of(8), preimage_of(8).payment_hash(),
+                          AmountMsat(kHtlcAmount), p.channel);
+  });
+  ASSERT_TRUE(sent.is_ok()) << sent.to_string();
+  ASSERT_TRUE(p.h.settle());
+  ASSERT_EQ(p.h.count_events(1, "PaymentClaimable"), 2u);
+  // The first claim's update goes out with a commitment; the second claim,
+  // made while that is in flight, is a preimage alone: it waits for the
+  // round to commit, or for the next update of the channel, here the close.
+  util::Status closed = p.h.on_node(1, [&](ChannelManager& m) {
+    m.begin_round();
+    util::Status status = m.claim_funds(preimage_of(7));
+    if (status.is_ok()) status = m.claim_funds(preimage_of(8));
+    if (status.is_ok()) status = m.force_close_channel(p.channel, "closed by the test");
+    util::Status ended = m.end_round();
+    return status.is_ok() ? ended : status;
+  });
+  ASSERT_TRUE(closed.is_ok()) << closed.to_string();
+  ASSERT_TRUE(p.h.node(1).manager().fatal_error().is_ok())
+      << p.h.node(1).manager().fatal_error().to_string();
+  for (int n : {7, 8}) {
+    EXPECT_TRUE(p.monitor(1).preimage_for(preimage_of(n).payment_hash()).has_value()) << n;
+  }
+  ASSERT_TRUE(p.h.settle());
+  // The receiver's commitment confirms and its monitor takes both HTLCs with the preimages.
+  ASSERT_TRUE(p.mine_until([&] { return p.h.count_events(0, "PaymentSent") == 2; }));
+  EXPECT_EQ(p.h.count_events(0, "PaymentFailed"), 0u);
+}
+
 TEST(OnChain, ReorgAfterAnOnChainClaimGivesNoSecondEvent) {
   PendingHtlc p;
   p.force_close(0);
