@@ -305,5 +305,41 @@ TEST(MonitorUpdateRecord, PersisterReloadsDeltaRecordsOverASnapshot) {
   EXPECT_EQ(loaded->front().encode(), chain_monitor.get(kChannel)->encode());
 }
 
+TEST(MonitorUpdateRecord, SnapshotIsTakenOnceTheUpdateRecordsOutweighIt) {
+  store::MemoryStore store;
+  StorePersister persister(store, /*snapshot_every=*/100'000);
+  ChainMonitor chain_monitor(persister);
+  ASSERT_EQ(chain_monitor.watch_channel(fresh()), UpdateStatus::kCompleted);
+  // Each update is a holder commitment with 40 new HTLCs in place of the
+  // last 40 (written in full), so the records grow fast while the monitor
+  // stays small. Far fewer updates than K; the records' bytes decide.
+  uint64_t written = 0;
+  uint64_t id = 0;
+  while (written < 2 * kMinCompactionBytes) {
+    std::vector<CommitmentHtlc> htlcs;
+    for (int i = 0; i < 40; ++i) htlcs.push_back(our_htlc(id * 40 + static_cast<uint64_t>(i), i));
+    ++id;
+    LatestHolderCommitment holder{.commitment_number = id};
+    holder.htlcs = std::move(htlcs);
+    const ChannelMonitorUpdate update{kChannel, id, {holder}};
+    written += encode_update(update, chain_monitor.get(kChannel)->commitment_base()).size();
+    ASSERT_EQ(chain_monitor.update_channel(update), UpdateStatus::kCompleted);
+  }
+  auto records = store.list("monitor_updates");
+  ASSERT_TRUE(records.is_ok());
+  uint64_t left = 0;
+  for (const store::Entry& record : *records) left += record.value.size();
+  EXPECT_LT(records->size(), id) << "update records were compacted into a snapshot";
+  auto snapshots = store.list("monitors");
+  ASSERT_TRUE(snapshots.is_ok());
+  ASSERT_EQ(snapshots->size(), 1u);
+  EXPECT_LE(left, std::max<uint64_t>(snapshots->front().value.size(), kMinCompactionBytes) + 4096)
+      << "what loading replays stays within about a snapshot's bytes";
+  StorePersister reader(store);
+  auto loaded = reader.load();
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  EXPECT_EQ(loaded->front().encode(), chain_monitor.get(kChannel)->encode());
+}
+
 }  // namespace
 }  // namespace hashlock::ln

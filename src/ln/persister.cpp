@@ -70,7 +70,9 @@ std::string update_status_name(UpdateStatus status) {
 util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor,
                                             store::Durability durability) {
   store::WriteBatch batch;
-  batch.put(kMonitors, channel_key(monitor.channel_id()), monitor.encode());
+  Bytes snapshot = monitor.encode();
+  const uint64_t snapshot_bytes = snapshot.size();
+  batch.put(kMonitors, channel_key(monitor.channel_id()), std::move(snapshot));
   for (const char* ns : {kUpdates, kAcks}) {
     HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> old,
                               store_->list(ns, channel_key(monitor.channel_id()) + "/"));
@@ -78,6 +80,7 @@ util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor,
   }
   HASHLOCK_RETURN_IF_ERROR(store_->write(batch, durability));
   updates_since_snapshot_[monitor.channel_id()] = 0;
+  log_since_snapshot_[monitor.channel_id()] = LogSize{0, snapshot_bytes};
   return util::Status::ok();
 }
 
@@ -94,9 +97,11 @@ Bytes StorePersister::take_encoded(const ChannelMonitorUpdate& update) {
 }
 
 util::Status StorePersister::write_update(const ChannelMonitorUpdate& update, Bytes encoded) {
+  const uint64_t size = encoded.size();
   HASHLOCK_RETURN_IF_ERROR(store_->put(kUpdates, numbered_key(update.channel_id, update.update_id),
                                        std::move(encoded), store::Durability::kSynced));
   ++updates_since_snapshot_[update.channel_id];
+  log_since_snapshot_[update.channel_id].update_bytes += size;
   uint64_t& through = written_through_[update.channel_id];
   through = std::max(through, update.update_id);
   return util::Status::ok();
@@ -133,7 +138,15 @@ std::vector<std::pair<ChannelId, uint64_t>> StorePersister::take_group_writes() 
 }
 
 void StorePersister::on_quiescent(const ChannelMonitor& monitor) {
-  if (updates_since_snapshot_[monitor.channel_id()] < snapshot_every_) return;
+  // Every K updates, or once the update records since the snapshot hold
+  // more bytes than the snapshot (at least kMinCompactionBytes): loading
+  // then replays at most about a snapshot's worth, whatever the history,
+  // and snapshots cost at most as many bytes as the updates.
+  const LogSize& log = log_since_snapshot_[monitor.channel_id()];
+  const bool by_count = updates_since_snapshot_[monitor.channel_id()] >= snapshot_every_;
+  const bool by_bytes =
+      log.update_bytes >= std::max<uint64_t>(log.snapshot_bytes, kMinCompactionBytes);
+  if (!by_count && !by_bytes) return;
   // A failed compaction loses nothing: the update records stay. Nor does a
   // lost one: the snapshot and the removal of the records it covers are one
   // batch, so it need not be synced on its own; it rides on the next sync
@@ -159,7 +172,9 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
     HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> updates,
                               store_->list(kUpdates, entry.key + "/"));
     uint64_t replayed = 0;
+    LogSize log{0, entry.value.size()};
     for (const store::Entry& record : updates) {
+      log.update_bytes += record.value.size();
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, number_of(record.key));
       if (id <= monitor->latest_update_id()) continue;
       if (id != monitor->latest_update_id() + 1)
@@ -179,6 +194,7 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
       monitor->ack_event(event_id);
     }
     updates_since_snapshot_[monitor->channel_id()] = replayed;
+    log_since_snapshot_[monitor->channel_id()] = log;
     out.push_back(std::move(monitor).value());
   }
   return out;

@@ -5,9 +5,11 @@
 //   monitor_updates   <channel hex>/<update id, 16 hex>  one update each
 //   monitor_acks      <channel hex>/<event id, 16 hex>   one acked event each
 // A monitor is its snapshot plus the update records after it, applied in
-// order up to the first gap, then the ack records. Every K updates (and only
-// when nothing is in flight) a fresh snapshot replaces the old one and the
-// records it covers are removed, so loading replays at most K updates.
+// order up to the first gap, then the ack records. Every K updates, or once
+// the update records outweigh the snapshot (and only when nothing is in
+// flight), a fresh snapshot replaces the old one and the records it covers
+// are removed, so loading replays at most K updates and about a snapshot's
+// bytes of them, however long the channel's history.
 //
 // StorePersister writes synchronously: Completed means durable. Inside a
 // store write group (KVStore::begin_group, opened by the manager for group
@@ -72,6 +74,9 @@ class Persister {
 // snapshot, which holds every HTLC in flight, is the larger write: taken
 // rarely, it costs fewer bytes per payment; loading replays at most this many.
 inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 256;
+// A snapshot is also taken once the update records since the last one hold
+// more bytes than it, but not before they hold this many.
+inline constexpr uint64_t kMinCompactionBytes = 64 * 1024;
 
 class StorePersister : public Persister {
  public:
@@ -108,6 +113,11 @@ class StorePersister : public Persister {
   store::KVStore* store_;
   uint64_t snapshot_every_;
   std::map<ChannelId, uint64_t> updates_since_snapshot_;
+  struct LogSize {
+    uint64_t update_bytes = 0;    // update records written since the snapshot
+    uint64_t snapshot_bytes = 0;  // the snapshot's size
+  };
+  std::map<ChannelId, LogSize> log_since_snapshot_;
   // The highest update id of each channel written since this persister began.
   std::map<ChannelId, uint64_t> written_through_;
   util::Status last_error_;
