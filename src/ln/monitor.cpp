@@ -617,6 +617,15 @@ util::Result<MonitorEvent> decode_event(ByteView raw) {
 
 }  // namespace
 
+uint64_t ChannelMonitor::approximate_encoded_size() const {
+  // Per item, about what its encoding takes (an HTLC with its source ~100
+  // bytes, a preimage 70, an event ~150, an acked id 10).
+  uint64_t htlcs = holder_htlcs_.size();
+  for (const auto& [number, list] : counterparty_commitments_) htlcs += list.size();
+  return 1024 + 100 * (htlcs + outbound_.size()) + 70 * preimages_.size() +
+         150 * pending_events_.size() + 10 * acked_ids_.size();
+}
+
 Bytes ChannelMonitor::encode() const {
   std::vector<Bytes> counterparty, outbound, preimages, events;
   for (const auto& [number, htlcs] : counterparty_commitments_) {

@@ -176,6 +176,10 @@ class ChannelMonitor {
   std::vector<HtlcEvent> unreleased_resolutions() const;
 
   Bytes encode() const;
+  // About how many bytes encode() would give, without encoding: it grows
+  // with what the monitor holds (commitment HTLCs, tracked outbound HTLCs,
+  // preimages, events), which is what a snapshot costs.
+  uint64_t approximate_encoded_size() const;
   static util::Result<ChannelMonitor> decode(ByteView encoded);
 
   // --- the chain (monitor_chain.cpp) ---

@@ -80,7 +80,8 @@ util::Status StorePersister::write_snapshot(const ChannelMonitor& monitor,
   }
   HASHLOCK_RETURN_IF_ERROR(store_->write(batch, durability));
   updates_since_snapshot_[monitor.channel_id()] = 0;
-  log_since_snapshot_[monitor.channel_id()] = LogSize{0, snapshot_bytes};
+  update_bytes_since_snapshot_[monitor.channel_id()] = 0;
+  snapshot_bytes_[monitor.channel_id()] = snapshot_bytes;
   return util::Status::ok();
 }
 
@@ -101,7 +102,7 @@ util::Status StorePersister::write_update(const ChannelMonitorUpdate& update, By
   HASHLOCK_RETURN_IF_ERROR(store_->put(kUpdates, numbered_key(update.channel_id, update.update_id),
                                        std::move(encoded), store::Durability::kSynced));
   ++updates_since_snapshot_[update.channel_id];
-  log_since_snapshot_[update.channel_id].update_bytes += size;
+  update_bytes_since_snapshot_[update.channel_id] += size;
   uint64_t& through = written_through_[update.channel_id];
   through = std::max(through, update.update_id);
   return util::Status::ok();
@@ -139,13 +140,16 @@ std::vector<std::pair<ChannelId, uint64_t>> StorePersister::take_group_writes() 
 
 void StorePersister::on_quiescent(const ChannelMonitor& monitor) {
   // Every K updates, or once the update records since the snapshot hold
-  // more bytes than the snapshot (at least kMinCompactionBytes): loading
-  // then replays at most about a snapshot's worth, whatever the history,
-  // and snapshots cost at most as many bytes as the updates.
-  const LogSize& log = log_since_snapshot_[monitor.channel_id()];
-  const bool by_count = updates_since_snapshot_[monitor.channel_id()] >= snapshot_every_;
-  const bool by_bytes =
-      log.update_bytes >= std::max<uint64_t>(log.snapshot_bytes, kMinCompactionBytes);
+  // more bytes than the snapshot did, or than one would now if the monitor
+  // has shrunk (at least kMinCompactionBytes): loading then replays about a
+  // snapshot's worth at most, whatever the history, and snapshots cost
+  // about as many bytes as the updates.
+  const ChannelId& id = monitor.channel_id();
+  const uint64_t update_bytes = update_bytes_since_snapshot_[id];
+  const bool by_count = updates_since_snapshot_[id] >= snapshot_every_;
+  const uint64_t snapshot_size =
+      std::min<uint64_t>(snapshot_bytes_[id], monitor.approximate_encoded_size());
+  const bool by_bytes = update_bytes >= std::max<uint64_t>(snapshot_size, kMinCompactionBytes);
   if (!by_count && !by_bytes) return;
   // A failed compaction loses nothing: the update records stay. Nor does a
   // lost one: the snapshot and the removal of the records it covers are one
@@ -172,9 +176,9 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
     HASHLOCK_ASSIGN_OR_RETURN(std::vector<store::Entry> updates,
                               store_->list(kUpdates, entry.key + "/"));
     uint64_t replayed = 0;
-    LogSize log{0, entry.value.size()};
+    uint64_t update_bytes = 0;
     for (const store::Entry& record : updates) {
-      log.update_bytes += record.value.size();
+      update_bytes += record.value.size();
       HASHLOCK_ASSIGN_OR_RETURN(uint64_t id, number_of(record.key));
       if (id <= monitor->latest_update_id()) continue;
       if (id != monitor->latest_update_id() + 1)
@@ -194,7 +198,8 @@ util::Result<std::vector<ChannelMonitor>> StorePersister::load() {
       monitor->ack_event(event_id);
     }
     updates_since_snapshot_[monitor->channel_id()] = replayed;
-    log_since_snapshot_[monitor->channel_id()] = log;
+    update_bytes_since_snapshot_[monitor->channel_id()] = update_bytes;
+    snapshot_bytes_[monitor->channel_id()] = entry.value.size();
     out.push_back(std::move(monitor).value());
   }
   return out;

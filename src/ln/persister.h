@@ -6,7 +6,7 @@
 //   monitor_acks      <channel hex>/<event id, 16 hex>   one acked event each
 // A monitor is its snapshot plus the update records after it, applied in
 // order up to the first gap, then the ack records. Every K updates, or once
-// the update records outweigh the snapshot (and only when nothing is in
+// the update records outweigh a snapshot (and only when nothing is in
 // flight), a fresh snapshot replaces the old one and the records it covers
 // are removed, so loading replays at most K updates and about a snapshot's
 // bytes of them, however long the channel's history.
@@ -75,8 +75,10 @@ class Persister {
 // rarely, it costs fewer bytes per payment; loading replays at most this many.
 inline constexpr uint64_t kDefaultSnapshotEveryUpdates = 256;
 // A snapshot is also taken once the update records since the last one hold
-// more bytes than it, but not before they hold this many.
-inline constexpr uint64_t kMinCompactionBytes = 64 * 1024;
+// more bytes than it (or than a snapshot would now, by
+// ChannelMonitor::approximate_encoded_size, if that is less), but not before
+// they hold this many.
+inline constexpr uint64_t kMinCompactionBytes = 16 * 1024;
 
 class StorePersister : public Persister {
  public:
@@ -113,11 +115,8 @@ class StorePersister : public Persister {
   store::KVStore* store_;
   uint64_t snapshot_every_;
   std::map<ChannelId, uint64_t> updates_since_snapshot_;
-  struct LogSize {
-    uint64_t update_bytes = 0;    // update records written since the snapshot
-    uint64_t snapshot_bytes = 0;  // the snapshot's size
-  };
-  std::map<ChannelId, LogSize> log_since_snapshot_;
+  std::map<ChannelId, uint64_t> update_bytes_since_snapshot_;  // of the records since it
+  std::map<ChannelId, uint64_t> snapshot_bytes_;               // the last snapshot's size
   // The highest update id of each channel written since this persister began.
   std::map<ChannelId, uint64_t> written_through_;
   util::Status last_error_;
