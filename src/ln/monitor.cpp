@@ -246,16 +246,7 @@ void ChannelMonitor::prune_after(const ChannelMonitorUpdate& update, PruneCandid
   // commitments as the update left them.
   std::set<uint64_t> in_commitment;
   std::set<PaymentHash> commitment_hashes;
-  for (const CommitmentHtlc& h : holder_htlcs_) {
-    if (h.offered_by_holder) in_commitment.insert(h.id.value());
-    commitment_hashes.insert(h.payment_hash);
-  }
-  for (const auto& [number, htlcs] : counterparty_commitments_) {
-    for (const CommitmentHtlc& h : htlcs) {
-      if (!h.offered_by_holder) in_commitment.insert(h.id.value());
-      commitment_hashes.insert(h.payment_hash);
-    }
-  }
+  commitment_contents(in_commitment, commitment_hashes);
   std::sort(candidates.htlc_ids.begin(), candidates.htlc_ids.end());
   candidates.htlc_ids.erase(std::unique(candidates.htlc_ids.begin(), candidates.htlc_ids.end()),
                             candidates.htlc_ids.end());
@@ -471,16 +462,7 @@ void ChannelMonitor::prune() {
   // cost is linear in what the monitor holds, not quadratic.
   std::set<uint64_t> in_commitment;
   std::set<PaymentHash> needed_hashes;
-  for (const CommitmentHtlc& h : holder_htlcs_) {
-    if (h.offered_by_holder) in_commitment.insert(h.id.value());
-    needed_hashes.insert(h.payment_hash);
-  }
-  for (const auto& [number, htlcs] : counterparty_commitments_) {
-    for (const CommitmentHtlc& h : htlcs) {
-      if (!h.offered_by_holder) in_commitment.insert(h.id.value());
-      needed_hashes.insert(h.payment_hash);
-    }
-  }
+  commitment_contents(in_commitment, needed_hashes);
   const std::set<uint64_t>& pending_ids = pending_ids_;
   for (auto it = outbound_.begin(); it != outbound_.end();) {
     const uint64_t claim_id = htlc_event_id(HtlcId(it->first), true);
@@ -616,6 +598,20 @@ util::Result<MonitorEvent> decode_event(ByteView raw) {
 }
 
 }  // namespace
+
+void ChannelMonitor::commitment_contents(std::set<uint64_t>& our_ids,
+                                         std::set<PaymentHash>& hashes) const {
+  for (const CommitmentHtlc& h : holder_htlcs_) {
+    if (h.offered_by_holder) our_ids.insert(h.id.value());
+    hashes.insert(h.payment_hash);
+  }
+  for (const auto& [number, htlcs] : counterparty_commitments_) {
+    for (const CommitmentHtlc& h : htlcs) {
+      if (!h.offered_by_holder) our_ids.insert(h.id.value());
+      hashes.insert(h.payment_hash);
+    }
+  }
+}
 
 uint64_t ChannelMonitor::approximate_encoded_size() const {
   // Per item, about what its encoding takes (an HTLC with its source ~100

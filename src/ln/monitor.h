@@ -285,6 +285,9 @@ class ChannelMonitor {
   void prune_after(const ChannelMonitorUpdate& update, PruneCandidates candidates);
   // prune() for one outbound HTLC (the one an ack concerned).
   void prune_htlc(uint64_t htlc_id);
+  // Adds the ids of our HTLCs in any commitment (holder or unrevoked
+  // counterparty) and the payment hashes of every HTLC in them.
+  void commitment_contents(std::set<uint64_t>& our_ids, std::set<PaymentHash>& hashes) const;
   // Whether a commitment or a tracked outbound HTLC still has this hash.
   bool preimage_needed(const PaymentHash& hash) const;
   // outbound_ erase, keeping outbound_hashes_.
