@@ -23,6 +23,19 @@ PaymentId payment_id_of(int n) {
 
 constexpr uint64_t kCapacity = 100'000'000;
 
+// Node 0 pays node 1 payment n over `channel`; node 1 claims it, and node
+// 0's user answers every event with kReplay, so the claim event stays un-acked.
+void pay_and_leave_unhandled(LnHarness& h, const ChannelId& channel, int n, uint64_t amount) {
+  h.expect_payment(preimage_of(n), true);
+  ASSERT_TRUE(h.node(0)
+                  .manager()
+                  .send_payment(payment_id_of(n), preimage_of(n).payment_hash(), AmountMsat(amount),
+                                channel)
+                  .is_ok());
+  h.replay_next(0, 1'000'000);  // the user never handles anything
+  for (int i = 0; i < 200; ++i) h.step();
+}
+
 class TwoNodes : public ::testing::TestWithParam<Mode> {
  protected:
   HarnessOptions options(uint64_t seed = 1) const {
@@ -252,14 +265,7 @@ TEST(PersistentEvents, AsyncCompletionsInEveryOrderOverManySeeds) {
 TEST(PersistentEvents, ClaimEventStaysStoredUntilPaymentSentIsHandled) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
-  h.expect_payment(preimage_of(8), true);
-  ASSERT_TRUE(
-      h.node(0)
-          .manager()
-          .send_payment(payment_id_of(8), preimage_of(8).payment_hash(), AmountMsat(1000), channel)
-          .is_ok());
-  h.replay_next(0, 1'000'000);  // the user never handles anything
-  for (int i = 0; i < 200; ++i) h.step();
+  pay_and_leave_unhandled(h, channel, 8, 1000);
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u)
       << "the claim must stay un-acked until handled";
   // Restart: the un-acked event replays, and still only one PaymentSent comes out.
@@ -278,14 +284,7 @@ TEST(PersistentEvents, CrashBetweenAckAndItsPersistence) {
   for (uint64_t extra = 0; extra < 6; ++extra) {
     LnHarness h(2, HarnessOptions{.seed = extra + 1});
     const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
-    h.expect_payment(preimage_of(9), true);
-    ASSERT_TRUE(h.node(0)
-                    .manager()
-                    .send_payment(payment_id_of(9), preimage_of(9).payment_hash(), AmountMsat(1000),
-                                  channel)
-                    .is_ok());
-    h.replay_next(0, 1'000'000);
-    for (int i = 0; i < 200; ++i) h.step();
+    pay_and_leave_unhandled(h, channel, 9, 1000);
     ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
     h.replay_next(0, 0);
     // The handled-record write is operation 1, the ack write operation 2.
@@ -306,16 +305,9 @@ TEST(PersistentEvents, CrashBetweenAckAndItsPersistence) {
 TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
-  h.expect_payment(preimage_of(10), true);
   auto stale = snapshot_manager_records(h.store(0));
   ASSERT_TRUE(stale.is_ok());
-  ASSERT_TRUE(h.node(0)
-                  .manager()
-                  .send_payment(payment_id_of(10), preimage_of(10).payment_hash(), AmountMsat(7000),
-                                channel)
-                  .is_ok());
-  h.replay_next(0, 1'000'000);
-  for (int i = 0; i < 200; ++i) h.step();
+  pay_and_leave_unhandled(h, channel, 10, 7000);
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
   ASSERT_TRUE(restore_manager_records(h.store(0), *stale).is_ok());
   h.crash(0);
@@ -340,14 +332,7 @@ TEST(PersistentEvents, StaleManagerSnapshotWithMonitorAhead) {
 TEST(PersistentEvents, StaleSnapshotBehindAHandledPaymentIsCaughtByTheHandledCount) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
-  h.expect_payment(preimage_of(13), true);
-  ASSERT_TRUE(h.node(0)
-                  .manager()
-                  .send_payment(payment_id_of(13), preimage_of(13).payment_hash(), AmountMsat(5000),
-                                channel)
-                  .is_ok());
-  h.replay_next(0, 1'000'000);
-  for (int i = 0; i < 200; ++i) h.step();
+  pay_and_leave_unhandled(h, channel, 13, 5000);
   ASSERT_EQ(h.node(0).manager().queued_user_events(), 1u);
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
   auto stale = snapshot_manager_records(h.store(0));
@@ -414,14 +399,7 @@ TEST(CompatibilityFlag, UpgradeLegacyToPersistentMidPayment) {
 TEST(CompatibilityFlag, DowngradeWithUnackedEventsIsRefused) {
   LnHarness h(2, HarnessOptions{});
   const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
-  h.expect_payment(preimage_of(12), true);
-  ASSERT_TRUE(h.node(0)
-                  .manager()
-                  .send_payment(payment_id_of(12), preimage_of(12).payment_hash(), AmountMsat(1000),
-                                channel)
-                  .is_ok());
-  h.replay_next(0, 1'000'000);
-  for (int i = 0; i < 200; ++i) h.step();
+  pay_and_leave_unhandled(h, channel, 12, 1000);
   ASSERT_EQ(h.node(0).chain_monitor().unacked_events(), 1u);
   util::Status downgrade = h.restart_with_mode(0, false);
   ASSERT_FALSE(downgrade.is_ok());

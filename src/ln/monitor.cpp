@@ -64,13 +64,20 @@ std::optional<PaymentPreimage> ChannelMonitor::preimage_for(const PaymentHash& h
   return it->second;
 }
 
+namespace {
+
+// A holder commitment must be newer than the latest (0: none yet).
+util::Status check_newer_holder(uint64_t number, uint64_t latest) {
+  if (number > latest || latest == 0) return util::Status::ok();
+  return util::invalid_argument("holder commitment " + std::to_string(number) +
+                                " is not newer than " + std::to_string(latest));
+}
+
+}  // namespace
+
 util::Status ChannelMonitor::check_step(const MonitorStep& step) const {
   if (const auto* holder = std::get_if<LatestHolderCommitment>(&step)) {
-    if (holder->commitment_number <= holder_number_ && holder_number_ != 0) {
-      return util::invalid_argument("holder commitment " +
-                                    std::to_string(holder->commitment_number) +
-                                    " is not newer than " + std::to_string(holder_number_));
-    }
+    HASHLOCK_RETURN_IF_ERROR(check_newer_holder(holder->commitment_number, holder_number_));
     for (const ClaimedHtlc& claimed : holder->claimed_htlcs) {
       auto it = outbound_.find(claimed.htlc_id.value());
       if (it != outbound_.end() && claimed.preimage.payment_hash() != it->second.payment_hash) {
@@ -149,11 +156,7 @@ std::optional<util::Status> ChannelMonitor::check_without_copy(
   size_t new_events = 0;
   for (const MonitorStep& step : update.steps) {
     if (const auto* holder = std::get_if<LatestHolderCommitment>(&step)) {
-      if (holder->commitment_number <= holder_number && holder_number != 0) {
-        return util::invalid_argument("holder commitment " +
-                                      std::to_string(holder->commitment_number) +
-                                      " is not newer than " + std::to_string(holder_number));
-      }
+      HASHLOCK_RETURN_IF_ERROR(check_newer_holder(holder->commitment_number, holder_number));
       for (const ClaimedHtlc& claimed : holder->claimed_htlcs) {
         const PaymentHash* hash = nullptr;
         if (auto it = outbound_.find(claimed.htlc_id.value()); it != outbound_.end()) {
