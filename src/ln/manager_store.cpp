@@ -133,34 +133,56 @@ util::Result<ManagerNode> decode_manager_node(ByteView encoded) {
 
 // --- channel ------------------------------------------------------------------
 
-Bytes encode_manager_channel(const Channel& channel,
-                             const std::deque<ChannelMonitorUpdate>& in_flight,
-                             const UpdateWrittenFn& written) {
-  std::vector<const ChannelMonitorUpdate*> unwritten;
-  for (const ChannelMonitorUpdate& update : in_flight) {
-    if (!written || !written(update.update_id)) unwritten.push_back(&update);
-  }
+namespace {
+
+// The channel entry record: the channel's core and its in-flight updates,
+// each as encoded.
+Bytes encode_channel_entry(ByteView core, const std::vector<Bytes>& updates) {
   codec::TlvWriter w;
-  w.bytes(0, channel.encode_core())
-      .bytes(2, codec::encode_items(
-                    unwritten, [](const ChannelMonitorUpdate* u) { return encode_update(*u); }));
+  w.bytes(0, core).bytes(2, codec::encode_list(updates));
   return codec::encode_record(kChannelEntryRecord, w);
 }
 
-util::Result<ManagerChannel> decode_manager_channel(ByteView encoded, const Channel::Items& items) {
+struct ChannelEntryParts {
+  Bytes core;
+  std::vector<std::pair<ChannelMonitorUpdate, Bytes>> updates;  // decoded, and as stored
+};
+
+util::Result<ChannelEntryParts> open_channel_entry(ByteView encoded) {
   HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
                             codec::open_record(kChannelEntryRecord, encoded));
   codec::TlvReader& r = record.fields;
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, r.bytes(0));
-  HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode_parts(raw_channel, items));
   HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, r.bytes(2));
+  HASHLOCK_RETURN_IF_ERROR(r.finish());
   HASHLOCK_ASSIGN_OR_RETURN(
       std::vector<ByteView> updates,
       codec::decode_list(raw_updates, kMaxInFlightUpdates, "in-flight updates"));
-  HASHLOCK_RETURN_IF_ERROR(r.finish());
-  ManagerChannel out{std::move(channel), {}};
+  ChannelEntryParts out{Bytes(raw_channel.begin(), raw_channel.end()), {}};
   for (ByteView raw : updates) {
     HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(raw));
+    out.updates.emplace_back(std::move(update), Bytes(raw.begin(), raw.end()));
+  }
+  return out;
+}
+
+}  // namespace
+
+Bytes encode_manager_channel(const Channel& channel,
+                             const std::deque<ChannelMonitorUpdate>& in_flight,
+                             const UpdateWrittenFn& written) {
+  std::vector<Bytes> unwritten;
+  for (const ChannelMonitorUpdate& update : in_flight) {
+    if (!written || !written(update.update_id)) unwritten.push_back(encode_update(update));
+  }
+  return encode_channel_entry(channel.encode_core(), unwritten);
+}
+
+util::Result<ManagerChannel> decode_manager_channel(ByteView encoded, const Channel::Items& items) {
+  HASHLOCK_ASSIGN_OR_RETURN(ChannelEntryParts parts, open_channel_entry(encoded));
+  HASHLOCK_ASSIGN_OR_RETURN(Channel channel, Channel::decode_parts(parts.core, items));
+  ManagerChannel out{std::move(channel), {}};
+  for (auto& [update, raw] : parts.updates) {
     if (update.channel_id != out.channel.id())
       return mismatch("manager channel: an in-flight update", out.channel.id().to_hex(),
                       update.channel_id.to_hex());
@@ -170,23 +192,12 @@ util::Result<ManagerChannel> decode_manager_channel(ByteView encoded, const Chan
 }
 
 util::Result<Bytes> without_written_updates(ByteView encoded, const UpdateWrittenFn& written) {
-  HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record,
-                            codec::open_record(kChannelEntryRecord, encoded));
-  codec::TlvReader& r = record.fields;
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_channel, r.bytes(0));
-  HASHLOCK_ASSIGN_OR_RETURN(ByteView raw_updates, r.bytes(2));
-  HASHLOCK_ASSIGN_OR_RETURN(
-      std::vector<ByteView> updates,
-      codec::decode_list(raw_updates, kMaxInFlightUpdates, "in-flight updates"));
-  HASHLOCK_RETURN_IF_ERROR(r.finish());
+  HASHLOCK_ASSIGN_OR_RETURN(ChannelEntryParts parts, open_channel_entry(encoded));
   std::vector<Bytes> kept;
-  for (ByteView raw : updates) {
-    HASHLOCK_ASSIGN_OR_RETURN(ChannelMonitorUpdate update, decode_update(raw));
-    if (!written(update.update_id)) kept.emplace_back(raw.begin(), raw.end());
+  for (auto& [update, raw] : parts.updates) {
+    if (!written(update.update_id)) kept.push_back(std::move(raw));
   }
-  codec::TlvWriter w;
-  w.bytes(0, raw_channel).bytes(2, codec::encode_list(kept));
-  return codec::encode_record(kChannelEntryRecord, w);
+  return encode_channel_entry(parts.core, kept);
 }
 
 // --- channel items ------------------------------------------------------------
