@@ -699,8 +699,14 @@ util::Status ChannelManager::fail_uncommitted_htlcs(ChannelEntry& entry) {
     if (it->second.removed_by_update == 0) it->second.removed_by_update = latest;
   }
   const FailureReason reason{FailureCode::kChannelClosed, 0, {}};
+  const ChannelMonitor* monitor = chain_monitor_->get(id);
   for (const LogEntry& htlc : entry.channel.uncommitted_offered_htlcs()) {
     if (!htlc.source) continue;
+    // Only the monitor decides: a stale state may show uncommitted an HTLC
+    // that was sent after its copy and that a counterparty commitment holds.
+    // The monitor reports its claim or its fail (on chain, after the
+    // anti-reorg delay); until then the inbound side waits.
+    if (monitor != nullptr && monitor->tracks_outbound(*htlc.source)) continue;
     const HtlcEvent failed{htlc.payment_hash, *htlc.source, htlc.amount, htlc.htlc_id,
                            FailedResolution{reason}};
     if (const auto* route = std::get_if<OutboundRoute>(&*htlc.source)) {
@@ -889,7 +895,16 @@ util::Status ChannelManager::forward(const PendingForward& pending) {
                         FailureReason{code, payload.hop_index, {}});
   };
   ChannelEntry* next = find(*payload.next_channel);
-  if (next == nullptr || !next->channel.is_open()) return fail(FailureCode::kUnknownNextPeer);
+  if (next == nullptr || !next->channel.is_open()) {
+    // A stale state may still list as pending a forward that a later state
+    // sent: the outbound monitor holds it and reports its outcome.
+    const ChannelMonitor* monitor = chain_monitor_->get(*payload.next_channel);
+    if (monitor != nullptr &&
+        monitor->tracks_outbound(PreviousHop{pending.in_channel, htlc.id, htlc.amount, {}})) {
+      return persist();
+    }
+    return fail(FailureCode::kUnknownNextPeer);
+  }
   auto fee = config_.fee_policy.fee_for(payload.amount_to_forward);
   auto required = fee.is_ok() ? payload.amount_to_forward.checked_add(*fee) : fee;
   if (!required.is_ok() || htlc.amount < *required) return fail(FailureCode::kFeeInsufficient);

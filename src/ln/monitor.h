@@ -206,6 +206,13 @@ class ChannelMonitor {
   uint32_t funding_confirmations() const;
   // Our offered HTLCs the monitor has not resolved yet, with their sources.
   std::vector<std::pair<HtlcId, HtlcSource>> unresolved_outbound() const;
+  // Whether an HTLC of ours with this source (by its SentHtlcId) is still
+  // tracked: in a commitment, or resolved with its outcome not yet acked
+  // (or, in legacy mode, released). Its fate is then the monitor's to
+  // report, whatever a (stale) manager state says.
+  bool tracks_outbound(const HtlcSource& source) const;
+  // Whether any HTLC of ours it tracks is a part of payment `id`.
+  bool tracks_payment(const PaymentId& id) const;
 
  private:
   struct OutboundHtlc {

@@ -56,6 +56,19 @@ std::vector<std::pair<HtlcId, HtlcSource>> ChannelMonitor::unresolved_outbound()
   return out;
 }
 
+bool ChannelMonitor::tracks_outbound(const HtlcSource& source) const {
+  const SentHtlcId wanted = sent_htlc_id(source);
+  return std::any_of(outbound_.begin(), outbound_.end(),
+                     [&](const auto& entry) { return sent_htlc_id(entry.second.source) == wanted; });
+}
+
+bool ChannelMonitor::tracks_payment(const PaymentId& id) const {
+  return std::any_of(outbound_.begin(), outbound_.end(), [&](const auto& entry) {
+    const auto* route = std::get_if<OutboundRoute>(&entry.second.source);
+    return route != nullptr && route->payment_id == id;
+  });
+}
+
 uint32_t ChannelMonitor::confirmations(uint64_t height) const {
   if (height == 0 || height > chain_.best_height) return 0;
   return static_cast<uint32_t>(chain_.best_height - height + 1);
