@@ -255,11 +255,25 @@ void LnHarness::expect_payment(const PaymentPreimage& preimage, bool claim) {
   receiver_policy_[preimage.payment_hash()] = {preimage, claim};
 }
 
+void LnHarness::hold_payment(const PaymentHash& hash) {
+  receiver_policy_.erase(hash);
+  to_claim_.erase(hash);
+}
+
+void LnHarness::note_send(size_t i, const PaymentId& id) {
+  auto seen = terminal_seen_.find({i, id});
+  if (seen != terminal_seen_.end() && seen->second.failed) seen->second.resent = true;
+}
+
 void LnHarness::record(size_t i, const Event& event) {
   const PaymentId* terminal = nullptr;
   if (const auto* sent = std::get_if<PaymentSent>(&event)) terminal = &sent->payment_id;
   if (const auto* failed = std::get_if<PaymentFailed>(&event)) terminal = &failed->payment_id;
-  if (terminal != nullptr && !terminal_seen_.insert({i, *terminal}).second) ++duplicates_;
+  if (terminal != nullptr) {
+    auto [seen, first] = terminal_seen_.try_emplace({i, *terminal});
+    if (!first && !seen->second.resent) ++duplicates_;
+    seen->second = TerminalSeen{std::holds_alternative<PaymentFailed>(event), false};
+  }
   if (const auto* claimable = std::get_if<PaymentClaimable>(&event)) {
     auto policy = receiver_policy_.find(claimable->payment_hash);
     if (policy != receiver_policy_.end()) to_claim_.insert(claimable->payment_hash);

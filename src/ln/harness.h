@@ -102,6 +102,12 @@ class LnHarness : private chain::BlockListener {
 
   // Tells the receiver how to answer a payment: claim with the preimage, or fail.
   void expect_payment(const PaymentPreimage& preimage, bool claim);
+  // The receiver holds payments with this hash until told (forgets how an
+  // earlier payment with the hash was to be answered).
+  void hold_payment(const PaymentHash& hash);
+  // Node i accepted a send of `id`: after a handled PaymentFailed, a new
+  // attempt, whose terminal event is then no duplicate.
+  void note_send(size_t i, const PaymentId& id);
 
   // Runs `action` on node i, restarting the node if its store went down.
   util::Status on_node(size_t i, const std::function<util::Status(ChannelManager&)>& action);
@@ -192,7 +198,13 @@ class LnHarness : private chain::BlockListener {
   std::vector<bool> persistent_mode_;
   std::map<PaymentHash, std::pair<PaymentPreimage, bool>> receiver_policy_;
   std::set<PaymentHash> to_claim_;
-  std::set<std::pair<size_t, PaymentId>> terminal_seen_;
+  // Per node and payment id: whether the last terminal event was a
+  // PaymentFailed, and whether a new attempt was sent since it.
+  struct TerminalSeen {
+    bool failed = false;
+    bool resent = false;
+  };
+  std::map<std::pair<size_t, PaymentId>, TerminalSeen> terminal_seen_;
   uint64_t crashes_ = 0;
   uint64_t duplicates_ = 0;
   uint64_t replayed_before_restarts_ = 0;

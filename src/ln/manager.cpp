@@ -205,14 +205,17 @@ util::Status ChannelManager::timer_tick() {
   return in_round([&] { return timer_tick_now(); });
 }
 
-util::Result<std::optional<PaymentState>> ChannelManager::completed_payment(
+util::Result<std::optional<ChannelManager::CompletedPayment>> ChannelManager::completed_payment(
     const PaymentId& id) const {
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> raw, store_->get(kDoneNamespace, id.to_hex()));
-  if (!raw) return std::optional<PaymentState>();
+  if (!raw) return std::optional<CompletedPayment>();
   HASHLOCK_ASSIGN_OR_RETURN(codec::OpenedRecord record, codec::open_record(kDoneRecord, *raw));
   HASHLOCK_ASSIGN_OR_RETURN(bool succeeded, record.fields.boolean(0));
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<uint64_t> parts_end, record.fields.optional_u64(1));
   HASHLOCK_RETURN_IF_ERROR(record.fields.finish());
-  return std::optional<PaymentState>(succeeded ? PaymentState::kSucceeded : PaymentState::kFailed);
+  return std::optional<CompletedPayment>(CompletedPayment{
+      succeeded ? PaymentState::kSucceeded : PaymentState::kFailed,
+      parts_end.value_or(CompletedPayment::kOldRecordPartsEnd)});
 }
 
 ManagerNode ChannelManager::node_record() const {
@@ -500,6 +503,7 @@ util::Status ChannelManager::reconcile_after_load() {
     for (const ChannelMonitorUpdate& update : replay)
       HASHLOCK_RETURN_IF_ERROR(submit(entry, update));
   }
+  HASHLOCK_RETURN_IF_ERROR(rebuild_payments_from_monitors());
   // Legacy mode: outcomes a stale state lost are rebuilt from the monitors.
   if (!config_.persistent_monitor_events) HASHLOCK_RETURN_IF_ERROR(rebuild_legacy_outcomes());
   HASHLOCK_RETURN_IF_ERROR(persist());
@@ -757,9 +761,10 @@ util::Status ChannelManager::send_payment_route_now(const PaymentId& payment_id,
                                                     const PaymentHash& hash, AmountMsat amount,
                                                     const std::vector<RouteHop>& route) {
   if (!fatal_.is_ok()) return fatal_;
-  HASHLOCK_RETURN_IF_ERROR(refuse_if_known(payment_id));
+  HASHLOCK_ASSIGN_OR_RETURN(const uint64_t first_part_id, refuse_if_known(payment_id));
   if (route.empty()) return util::invalid_argument("a route needs at least one channel");
   OutboundPayment payment;
+  payment.next_part_id = first_part_id;
   payment.payment_hash = hash;
   payment.amount = amount;
   HASHLOCK_RETURN_IF_ERROR(send_part(payment_id, payment, route, amount));
@@ -1092,6 +1097,62 @@ util::Status ChannelManager::release_payment(const HtlcRelease& release) {
   return commit(*entry, std::move(out));
 }
 
+OutboundPayment ChannelManager::rebuilt_payment(const PaymentHash& hash, const OutboundRoute& route,
+                                               AmountMsat htlc_amount, const ChannelId& channel_id) {
+  OutboundPayment rebuilt;
+  rebuilt.payment_hash = hash;
+  rebuilt.amount = route.total_amount;
+  // Part 0 of a fresh payment may be a single path; any other part id is a
+  // multi-part payment's or a resend's (whose path event is then harmless).
+  rebuilt.multipath = route.part_id != 0;
+  rebuilt.abandoned = true;  // no retries: it fails once nothing is in flight
+  rebuilt.next_part_id = route.part_id + 1;
+  // What reaches the payee: the whole payment for a single path, else the
+  // first hop's HTLC less the part's fees.
+  const AmountMsat delivered =
+      !rebuilt.multipath ? route.total_amount
+      : htlc_amount.value() > route.fee.value() ? AmountMsat(htlc_amount.value() - route.fee.value())
+                                                : htlc_amount;
+  rebuilt.parts.push_back(PaymentPart{
+      .part_id = route.part_id, .amount = delivered, .fee = route.fee, .route = {channel_id}});
+  return rebuilt;
+}
+
+util::Status ChannelManager::rebuild_payments_from_monitors() {
+  for (const ChannelId& channel_id : chain_monitor_->channels()) {
+    const ChannelMonitor* monitor = chain_monitor_->get(channel_id);
+    for (const ChannelMonitor::UnresolvedHtlc& htlc : monitor->unresolved_outbound()) {
+      const auto* route = std::get_if<OutboundRoute>(&htlc.source);
+      if (route == nullptr) continue;
+      auto it = payments_.find(route->payment_id);
+      if (it != payments_.end() && it->second.part(route->part_id) != nullptr) continue;
+      if (it != payments_.end()) {
+        OutboundPayment& payment = it->second;
+        if (payment.state == PaymentState::kPending) {
+          // A part a stale state does not know: a retry sent after its copy.
+          const OutboundPayment one =
+              rebuilt_payment(htlc.payment_hash, *route, htlc.amount, channel_id);
+          payment.parts.push_back(one.parts.front());
+          payment.next_part_id = std::max(payment.next_part_id, route->part_id + 1);
+          ++stats_.payments_rebuilt_from_monitors;
+          continue;
+        }
+        // The state's payment ended; a part beyond its parts is a resend
+        // sent after this state's copy, once that end was handled.
+        if (!payment.terminal_handled || route->part_id < payment.next_part_id) continue;
+        payments_.erase(it);
+      }
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<CompletedPayment> done,
+                                completed_payment(route->payment_id));
+      if (done && done->covers(route->part_id)) continue;  // its outcome was handled
+      payments_.emplace(route->payment_id,
+                        rebuilt_payment(htlc.payment_hash, *route, htlc.amount, channel_id));
+      ++stats_.payments_rebuilt_from_monitors;
+    }
+  }
+  return util::Status::ok();
+}
+
 util::Status ChannelManager::rebuild_legacy_outcomes() {
   for (const ChannelId& channel_id : chain_monitor_->channels()) {
     const ChannelMonitor* monitor = chain_monitor_->get(channel_id);
@@ -1145,8 +1206,8 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
   }
   auto it = payments_.find(route.payment_id);
   if (it == payments_.end()) {
-    HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(route.payment_id));
-    if (done) {
+    HASHLOCK_ASSIGN_OR_RETURN(std::optional<CompletedPayment> done, completed_payment(route.payment_id));
+    if (done && done->covers(route.part_id)) {
       // Every part and the payment itself were handled: only ack (and in legacy mode release).
       ++stats_.monitor_events_replayed;
       HASHLOCK_RETURN_IF_ERROR(ack());
@@ -1154,14 +1215,11 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
     }
     // A payment the (possibly stale) manager state does not know is rebuilt
     // from the event: this part alone, no retries.
-    OutboundPayment rebuilt;
-    rebuilt.payment_hash = event.payment_hash;
-    rebuilt.amount = route.total_amount;
-    rebuilt.multipath = route.part_id != 0;
-    rebuilt.next_part_id = route.part_id + 1;
-    rebuilt.parts.push_back(PaymentPart{.part_id = route.part_id, .amount = route.total_amount, .fee = route.fee,
-                                        .route = {channel_id}});
-    it = payments_.emplace(route.payment_id, std::move(rebuilt)).first;
+    it = payments_
+             .emplace(route.payment_id,
+                      rebuilt_payment(event.payment_hash, route, event.htlc_value, channel_id))
+             .first;
+    ++stats_.payments_rebuilt_from_monitors;
   }
   OutboundPayment& payment = it->second;
   PaymentPart* part = payment.part(route.part_id);

@@ -111,6 +111,11 @@ struct ManagerStats {
   // of the manager's records), so they read every pending payment's and
   // queued event's handled record.
   uint64_t lagging_state_loads = 0;
+  // Payments (or parts) a stale state did not know, rebuilt from a monitor's
+  // outbound HTLC at load or from its resolution.
+  uint64_t payments_rebuilt_from_monitors = 0;
+  // Channels closed because the state was older than the channel's monitor.
+  uint64_t closes_from_stale_state = 0;
 };
 
 // A payment to `payee`, split into up to `max_parts` parts over different
@@ -158,8 +163,10 @@ class ChannelManager {
   // (funding_output()); without it the channel has no on-chain form.
   util::Result<ChannelId> open_channel(NodeId peer, AmountMsat capacity, AmountMsat push,
                                        std::optional<chain::OutPoint> funding = std::nullopt);
-  // Sends `amount` to the peer at the other end of `channel_id`. Refused if
-  // `payment_id` is pending or already succeeded.
+  // Sends `amount` to the peer at the other end of `channel_id`. Every send
+  // is refused (failed_precondition) while `payment_id` is pending, after it
+  // succeeded, or while a monitor still holds an HTLC of it; an id whose
+  // PaymentFailed was handled may be sent again, as a new attempt.
   util::Status send_payment(const PaymentId& payment_id, const PaymentHash& hash, AmountMsat amount,
                             const ChannelId& channel_id);
   // Sends `amount` to the node at the end of `route`; the first hop must be
@@ -298,7 +305,16 @@ class ChannelManager {
   util::Status send_payment_mpp_now(const PaymentId& payment_id, const PaymentParams& params);
   util::Status send_payment_parts_now(const PaymentId& payment_id, const PaymentParams& params,
                                       const std::vector<PartSpec>& parts);
-  util::Result<std::optional<PaymentState>> completed_payment(const PaymentId& id) const;
+  // A payment whose terminal event was handled (its payments_done record).
+  struct CompletedPayment {
+    PaymentState state = PaymentState::kFailed;
+    // The handled attempt's parts are below it. A record written before
+    // resends existed lacks it: no payment had 2^32 parts.
+    static constexpr uint64_t kOldRecordPartsEnd = uint64_t{1} << 32;
+    uint64_t parts_end = kOldRecordPartsEnd;
+    bool covers(uint64_t part_id) const { return part_id < parts_end; }
+  };
+  util::Result<std::optional<CompletedPayment>> completed_payment(const PaymentId& id) const;
   // The records (manager_store.h): read them all; add the changed ones to
   // `batch`. A commit mid-round keeps the marks (a reference taken before
   // it may still change its object) and remembers what it wrote.
@@ -371,7 +387,10 @@ class ChannelManager {
                               const std::optional<MonitorEventSource>& source,
                               const HtlcRelease& release) const;
   util::Status release_payment(const HtlcRelease& release);
-  util::Status refuse_if_known(const PaymentId& payment_id);
+  // Refuses an id that is pending or succeeded, or failed with its events
+  // not all handled, or that a monitor still holds; otherwise the first
+  // part id a (re)send of it uses.
+  util::Result<uint64_t> refuse_if_known(const PaymentId& payment_id);
   // Sends one part: an HTLC over `route` carrying `amount` to the payee.
   util::Status send_part(const PaymentId& payment_id, OutboundPayment& payment, const std::vector<RouteHop>& route,
                          AmountMsat amount);
@@ -392,6 +411,13 @@ class ChannelManager {
   void count_handled_records(store::WriteBatch& batch);
   util::Status resume_claim(const PaymentHash& hash, ClaimablePayment& payment);
   util::Status rebuild_legacy_outcomes();
+  // At load: outbound HTLCs the monitors hold whose payment (or part) the
+  // state does not know are added as in flight, so the payment is pending
+  // (a resend is refused) and its real outcome reaches the user.
+  util::Status rebuild_payments_from_monitors();
+  // A payment rebuilt from one of its parts: that part in flight, no retries.
+  static OutboundPayment rebuilt_payment(const PaymentHash& hash, const OutboundRoute& route,
+                                         AmountMsat htlc_amount, const ChannelId& channel_id);
   util::Status ack_now(const MonitorEventSource& source);
   void queue_event(Event event, std::vector<MonitorEventSource> acks,
                    std::vector<HtlcRelease> releases = {});

@@ -194,8 +194,8 @@ util::Status ChannelManager::fail_back_near_expiry(uint64_t height) {
     if (entry.channel.phase() != ChannelPhase::kClosed) continue;
     const ChannelMonitor* monitor = chain_monitor_->get(id);
     if (monitor == nullptr) continue;
-    for (const auto& [htlc_id, source] : monitor->unresolved_outbound()) {
-      const auto* prev = std::get_if<PreviousHop>(&source);
+    for (const ChannelMonitor::UnresolvedHtlc& htlc : monitor->unresolved_outbound()) {
+      const auto* prev = std::get_if<PreviousHop>(&htlc.source);
       if (prev == nullptr) continue;
       auto in = std::as_const(channels_).find(prev->channel_id);
       if (in == channels_.end() || !in->second.channel.is_open() ||

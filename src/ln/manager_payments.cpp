@@ -24,22 +24,31 @@ Bytes part_done_record(const PaymentPart& part) {
 
 }  // namespace
 
-util::Status ChannelManager::refuse_if_known(const PaymentId& payment_id) {
+util::Result<uint64_t> ChannelManager::refuse_if_known(const PaymentId& payment_id) {
+  // A pending or succeeded id is refused; a failed one may be sent again
+  // once its PaymentFailed was handled and no monitor holds any of its
+  // HTLCs (whose outcome is then the monitor's to report).
   if (auto it = payments_.find(payment_id); it != payments_.end()) {
-    const char* state = it->second.state == PaymentState::kPending     ? "pending"
-                        : it->second.state == PaymentState::kSucceeded ? "already succeeded"
-                                                                       : "already failed";
+    const char* state =
+        it->second.state == PaymentState::kPending     ? "pending"
+        : it->second.state == PaymentState::kSucceeded ? "already succeeded"
+                                                       : "failed, and its events are not all handled yet";
     return util::failed_precondition("payment " + payment_id.to_hex() + " is " + state +
                                      "; not sending it again");
   }
-  HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(payment_id));
-  if (done) {
-    return util::failed_precondition(
-        "payment " + payment_id.to_hex() + " is " +
-        (*done == PaymentState::kSucceeded ? "already succeeded" : "already failed") +
-        "; not sending it again");
+  for (const ChannelId& channel_id : chain_monitor_->channels()) {
+    if (chain_monitor_->get(channel_id)->tracks_payment(payment_id)) {
+      return util::failed_precondition("payment " + payment_id.to_hex() + " has an HTLC the monitor of channel " +
+                                       channel_id.to_hex() + " still holds; not sending it again");
+    }
   }
-  return util::Status::ok();
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<CompletedPayment> done, completed_payment(payment_id));
+  if (done && done->state == PaymentState::kSucceeded) {
+    return util::failed_precondition("payment " + payment_id.to_hex() +
+                                     " already succeeded; not sending it again");
+  }
+  // A resend's parts follow the failed attempt's, so their events are told apart.
+  return done ? done->parts_end : uint64_t{0};
 }
 
 util::Status ChannelManager::send_part(const PaymentId& payment_id, OutboundPayment& payment,
@@ -70,7 +79,7 @@ util::Status ChannelManager::send_payment_parts_now(const PaymentId& payment_id,
                                                 const PaymentParams& params,
                                                 const std::vector<PartSpec>& parts) {
   if (!fatal_.is_ok()) return fatal_;
-  HASHLOCK_RETURN_IF_ERROR(refuse_if_known(payment_id));
+  HASHLOCK_ASSIGN_OR_RETURN(const uint64_t first_part_id, refuse_if_known(payment_id));
   if (parts.empty() || parts.size() > kMaxPaymentParts) {
     return util::invalid_argument("a payment needs 1.." + std::to_string(kMaxPaymentParts) +
                                   " parts, not " + std::to_string(parts.size()));
@@ -89,6 +98,7 @@ util::Status ChannelManager::send_payment_parts_now(const PaymentId& payment_id,
                                   ", not the payment's " + params.amount.to_string());
   }
   OutboundPayment payment;
+  payment.next_part_id = first_part_id;
   payment.payment_hash = params.payment_hash;
   payment.amount = params.amount;
   payment.multipath = true;
@@ -236,6 +246,7 @@ void ChannelManager::on_payment_event_handled(const Event& event, store::WriteBa
   if (id != nullptr) {
     codec::TlvWriter fields;
     fields.boolean(0, std::holds_alternative<PaymentSent>(event));
+    if (auto it = payments_.find(*id); it != payments_.end()) fields.u64(1, it->second.next_part_id);
     done.put(kDoneNamespace, id->to_hex(), codec::encode_record(kDoneRecord, fields));
   }
   std::optional<uint64_t> path_part;
@@ -306,7 +317,10 @@ util::Status ChannelManager::reconcile_payments_after_load() {
     const OutboundPayment& stored = std::as_const(payments_).find(id)->second;
     std::optional<PaymentState> done;
     if (lagging) {
-      HASHLOCK_ASSIGN_OR_RETURN(done, completed_payment(id));
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<CompletedPayment> record, completed_payment(id));
+      // The record is this payment's unless the state holds a later attempt.
+      if (record && (stored.parts.empty() || record->covers(stored.parts.front().part_id)))
+        done = record->state;
       completed.emplace(id, done);
     }
     std::vector<std::pair<uint64_t, Bytes>> handled_parts;
@@ -378,7 +392,7 @@ util::Status ChannelManager::reconcile_payments_after_load() {
     } else if (auto known = completed.find(*id); known != completed.end()) {
       handled = known->second.has_value();
     } else {
-      HASHLOCK_ASSIGN_OR_RETURN(std::optional<PaymentState> done, completed_payment(*id));
+      HASHLOCK_ASSIGN_OR_RETURN(std::optional<CompletedPayment> done, completed_payment(*id));
       handled = done.has_value();
     }
     it = handled ? events_.erase(it) : std::next(it);

@@ -9,7 +9,11 @@
 
 namespace hashlock::ln {
 
-// A payment whose terminal event the user handled: {0: succeeded}.
+// A payment whose terminal event the user handled: {0: succeeded, 1: the
+// first part id after its parts (absent in records written before resends
+// existed: every part is the payment's)}. A failed payment may be sent
+// again; the new attempt's part ids start at field 1, so a monitor event of
+// part P belongs to the handled attempt exactly when P is below it.
 inline constexpr const char* kDoneNamespace = "payments_done";
 inline constexpr codec::RecordKind kDoneRecord{
     .type = 45, .min_version = 1, .current_version = 1, .name = "completed payment"};

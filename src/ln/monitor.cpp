@@ -308,7 +308,7 @@ void ChannelMonitor::on_counterparty(const LatestCounterpartyCommitment& step) {
             .try_emplace(h.id.value(),
                          OutboundHtlc{h.payment_hash, h.amount, *h.source, std::nullopt, false})
             .second)
-      ++outbound_hashes_[h.payment_hash];
+      count_outbound(outbound_.at(h.id.value()), +1);
   }
   counterparty_commitments_[step.commitment_number] = step.htlcs;
   if (step.balances) counterparty_balances_[step.commitment_number] = *step.balances;
@@ -414,11 +414,22 @@ void ChannelMonitor::prune_htlc(uint64_t htlc_id) {
 
 std::map<uint64_t, ChannelMonitor::OutboundHtlc>::iterator ChannelMonitor::erase_outbound(
     std::map<uint64_t, OutboundHtlc>::iterator it) {
-  auto count = outbound_hashes_.find(it->second.payment_hash);
-  HASHLOCK_CHECK(count != outbound_hashes_.end() && count->second > 0,
-                 "every outbound HTLC's hash is counted");
-  if (--count->second == 0) outbound_hashes_.erase(count);
+  count_outbound(it->second, -1);
   return outbound_.erase(it);
+}
+
+void ChannelMonitor::count_outbound(const OutboundHtlc& htlc, int delta) {
+  auto adjust = [delta](auto& counts, const auto& key) {
+    if (delta > 0) {
+      ++counts[key];
+      return;
+    }
+    auto count = counts.find(key);
+    HASHLOCK_CHECK(count != counts.end() && count->second > 0, "every outbound HTLC is counted");
+    if (--count->second == 0) counts.erase(count);
+  };
+  adjust(outbound_hashes_, htlc.payment_hash);
+  if (const auto* route = std::get_if<OutboundRoute>(&htlc.source)) adjust(outbound_payments_, route->payment_id);
 }
 
 bool ChannelMonitor::preimage_needed(const PaymentHash& hash) const {
@@ -735,7 +746,7 @@ util::Result<ChannelMonitor> ChannelMonitor::decode(ByteView encoded) {
     HASHLOCK_RETURN_IF_ERROR(o.finish());
     m.outbound_[id] = std::move(h);
   }
-  for (const auto& [id, htlc] : m.outbound_) ++m.outbound_hashes_[htlc.payment_hash];
+  for (const auto& [id, htlc] : m.outbound_) m.count_outbound(htlc, +1);
   HASHLOCK_ASSIGN_OR_RETURN(ByteView preimages, r.bytes(kPreimages));
   HASHLOCK_ASSIGN_OR_RETURN(std::vector<ByteView> preimage_items,
                             codec::decode_list(preimages, kMaxItems, "preimages"));

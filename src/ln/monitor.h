@@ -205,7 +205,13 @@ class ChannelMonitor {
   // Confirmations of the funding transaction on the best chain (0: none).
   uint32_t funding_confirmations() const;
   // Our offered HTLCs the monitor has not resolved yet, with their sources.
-  std::vector<std::pair<HtlcId, HtlcSource>> unresolved_outbound() const;
+  struct UnresolvedHtlc {
+    HtlcId id;
+    HtlcSource source;
+    PaymentHash payment_hash;
+    AmountMsat amount;
+  };
+  std::vector<UnresolvedHtlc> unresolved_outbound() const;
   // Whether an HTLC of ours with this source (by its SentHtlcId) is still
   // tracked: in a commitment, or resolved with its outcome not yet acked
   // (or, in legacy mode, released). Its fate is then the monitor's to
@@ -297,8 +303,10 @@ class ChannelMonitor {
   void commitment_contents(std::set<uint64_t>& our_ids, std::set<PaymentHash>& hashes) const;
   // Whether a commitment or a tracked outbound HTLC still has this hash.
   bool preimage_needed(const PaymentHash& hash) const;
-  // outbound_ erase, keeping outbound_hashes_.
+  // outbound_ erase, keeping the counts below.
   std::map<uint64_t, OutboundHtlc>::iterator erase_outbound(std::map<uint64_t, OutboundHtlc>::iterator it);
+  // Counts an entry of outbound_ in (+1) or out (-1) of the counts below.
+  void count_outbound(const OutboundHtlc& htlc, int delta);
 
   ChannelId channel_id_;
   NodeId counterparty_;
@@ -317,6 +325,8 @@ class ChannelMonitor {
   std::map<uint64_t, OutboundHtlc> outbound_;  // by our HTLC id
   // How many entries of outbound_ have each payment hash (not persisted).
   std::map<PaymentHash, uint32_t> outbound_hashes_;
+  // How many entries of outbound_ are parts of each of our payments (not persisted).
+  std::map<PaymentId, uint32_t> outbound_payments_;
   // Set when the state may hold something prunable that no update touched
   // (after decode, a change of the events flag, the chain's resolutions):
   // the next update prunes everything (not persisted).

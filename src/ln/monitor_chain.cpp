@@ -48,10 +48,10 @@ uint32_t ChannelMonitor::funding_confirmations() const {
   return confirmations(chain_.funding_height);
 }
 
-std::vector<std::pair<HtlcId, HtlcSource>> ChannelMonitor::unresolved_outbound() const {
-  std::vector<std::pair<HtlcId, HtlcSource>> out;
+std::vector<ChannelMonitor::UnresolvedHtlc> ChannelMonitor::unresolved_outbound() const {
+  std::vector<UnresolvedHtlc> out;
   for (const auto& [id, htlc] : outbound_) {
-    if (!htlc.resolved) out.emplace_back(HtlcId(id), htlc.source);
+    if (!htlc.resolved) out.push_back(UnresolvedHtlc{HtlcId(id), htlc.source, htlc.payment_hash, htlc.amount});
   }
   return out;
 }
@@ -63,10 +63,7 @@ bool ChannelMonitor::tracks_outbound(const HtlcSource& source) const {
 }
 
 bool ChannelMonitor::tracks_payment(const PaymentId& id) const {
-  return std::any_of(outbound_.begin(), outbound_.end(), [&](const auto& entry) {
-    const auto* route = std::get_if<OutboundRoute>(&entry.second.source);
-    return route != nullptr && route->payment_id == id;
-  });
+  return outbound_payments_.count(id) > 0;
 }
 
 uint32_t ChannelMonitor::confirmations(uint64_t height) const {

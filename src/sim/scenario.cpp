@@ -31,7 +31,7 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"seed", {2, 2}},
       {"nodes", {3, 1 + kMaxNodes}},
       {"channel", {4, 9}},
-      {"send", {5, 9}},
+      {"send", {5, 10}},
       {"send-mpp", {5, 10}},
       {"send-parts", {5, 5 + ln::kMaxPaymentParts}},
       {"tick", {1, 2}},
@@ -361,7 +361,7 @@ class Runner {
     return info;
   }
 
-  // send A B PAYMENT AMOUNT [claim|fail] [via CHANNEL[,CHANNEL...]]
+  // send A B PAYMENT AMOUNT [claim|fail|hold] [via CHANNEL[,CHANNEL...]] [refused]
   util::Status send(const std::vector<std::string>& w) {
     HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
     HASHLOCK_ASSIGN_OR_RETURN(size_t b, node(w[2]));
@@ -369,27 +369,42 @@ class Runner {
     HASHLOCK_ASSIGN_OR_RETURN(uint64_t amount, number(w[4], "amount "));
     bool claim = true;
     bool hold = false;
+    bool refused = false;
     std::string via = w[1] + "-" + w[2];
     if (channels_.count(via) == 0) via = w[2] + "-" + w[1];
     for (size_t i = 5; i < w.size(); ++i) {
       if (w[i] == "hold") {
         hold = true;
+      } else if (w[i] == "refused") {
+        refused = true;
       } else if (w[i] == "claim" || w[i] == "fail") {
         claim = w[i] == "claim";
       } else if (w[i] == "via" && i + 1 < w.size()) {
         via = w[++i];
       } else {
         return util::invalid_argument("unknown send option '" + w[i] +
-                                      "' (claim, fail, hold, via CHANNEL[,CHANNEL...])");
+                                      "' (claim, fail, hold, via CHANNEL[,CHANNEL...], refused)");
       }
     }
     HASHLOCK_ASSIGN_OR_RETURN(std::vector<ln::RouteHop> route, route_of(via));
     const PaymentInfo info = payment(w[3]);
-    if (!hold) harness_->expect_payment(info.preimage, claim);
+    if (!refused) {
+      if (hold) {
+        harness_->hold_payment(info.preimage.payment_hash());
+      } else {
+        harness_->expect_payment(info.preimage, claim);
+      }
+    }
     util::Status sent = harness_->on_node(a, [&](ln::ChannelManager& m) {
       return m.send_payment_route(info.id, info.preimage.payment_hash(), AmountMsat(amount), route);
     });
+    if (refused) {
+      ++checked_;
+      if (sent.is_ok()) return fail("send " + w[3] + " was expected to be refused, and was sent");
+      return util::Status::ok();
+    }
     if (!sent.is_ok()) return fail("send " + w[3] + " was refused: " + sent.message());
+    harness_->note_send(a, info.id);
     return util::Status::ok();
   }
 
@@ -436,6 +451,7 @@ class Runner {
     util::Status sent = harness_->on_node(
         a, [&](ln::ChannelManager& m) { return m.send_payment_mpp(info.id, params); });
     if (!sent.is_ok()) return fail("send-mpp " + w[3] + " was refused: " + sent.message());
+    harness_->note_send(a, info.id);
     return util::Status::ok();
   }
 
@@ -464,6 +480,7 @@ class Runner {
     util::Status sent = harness_->on_node(
         a, [&](ln::ChannelManager& m) { return m.send_payment_parts(info.id, params, parts); });
     if (!sent.is_ok()) return fail("send-parts " + w[3] + " was refused: " + sent.message());
+    harness_->note_send(a, info.id);
     return util::Status::ok();
   }
 
