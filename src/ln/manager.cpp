@@ -483,10 +483,22 @@ util::Status ChannelManager::reconcile_after_load() {
       continue;
     }
     if (monitor->latest_update_id() > entry.channel.latest_monitor_update_id()) {
-      HASHLOCK_RETURN_IF_ERROR(
-          force_close(entry, "channel manager state is older than its monitor (update " +
+      ++stats_.closes_from_stale_state;
+      const std::string reason = "channel manager state is older than its monitor (update " +
                                  std::to_string(entry.channel.latest_monitor_update_id()) + " < " +
-                                 std::to_string(monitor->latest_update_id()) + ")"));
+                                 std::to_string(monitor->latest_update_id()) + ")";
+      if (entry.channel.phase() == ChannelPhase::kClosed) {
+        // Closed in this state already: its close update is the monitor's.
+        entry.channel.skip_monitor_update_ids_to(monitor->latest_update_id());
+        entry.in_flight.clear();
+        continue;
+      }
+      if (monitor->closed() || monitor->funding_spent()) {
+        // A later state closed it (or the chain did): closed once.
+        HASHLOCK_RETURN_IF_ERROR(close_as_monitor_did(entry, reason));
+      } else {
+        HASHLOCK_RETURN_IF_ERROR(force_close(entry, reason));
+      }
       continue;
     }
     // The record carries the updates that were not written with it; the
@@ -640,6 +652,25 @@ util::Status ChannelManager::flush(ChannelEntry& entry) {
   ChannelOutput out = entry.channel.flush(!entry.in_flight.empty());
   if (out.empty()) return util::Status::ok();
   return commit(entry, std::move(out));
+}
+
+util::Status ChannelManager::close_as_monitor_did(ChannelEntry& entry, const std::string& reason) {
+  const ChannelMonitor* monitor = chain_monitor_->get(entry.channel.id());
+  HASHLOCK_CHECK(monitor != nullptr, "a channel closed by its monitor has one");
+  entry.channel.skip_monitor_update_ids_to(monitor->latest_update_id());
+  entry.channel.mark_closed();
+  entry.in_flight.clear();
+  entry.outbox.clear();
+  closing_.erase(entry.channel.id());
+  HASHLOCK_RETURN_IF_ERROR(queue_channel_closed(entry.channel.id(), reason));
+  HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(entry));
+  return run_forward_acks(entry);
+}
+
+util::Status ChannelManager::queue_channel_closed(const ChannelId& id, const std::string& reason) {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> handled, store_->get(kClosesDoneNamespace, id.to_hex()));
+  if (!handled) queue_event(ChannelClosed{id, reason}, {});
+  return util::Status::ok();
 }
 
 util::Status ChannelManager::force_close(ChannelEntry& entry, const std::string& reason,
@@ -1391,9 +1422,12 @@ util::Status ChannelManager::close_after_funding_spent(ChannelEntry& entry) {
   if (entry.channel.phase() == ChannelPhase::kClosed) return util::Status::ok();
   entry.channel.mark_closed();
   entry.outbox.clear();
+  closing_.erase(entry.channel.id());
   HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(entry));
   HASHLOCK_RETURN_IF_ERROR(run_forward_acks(entry));
-  queue_event(ChannelClosed{entry.channel.id(), "a commitment transaction confirmed on chain"}, {});
+  // A stale state may hold open a channel whose close a later state handled.
+  HASHLOCK_RETURN_IF_ERROR(
+      queue_channel_closed(entry.channel.id(), "a commitment transaction confirmed on chain"));
   return persist();
 }
 
@@ -1445,6 +1479,10 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
       fields.amount(0, forwarded->total_fee_earned_msat);
       done.put(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id),
                codec::encode_record(kForwardDoneRecord, fields));
+    }
+    if (const auto* closed = std::get_if<ChannelClosed>(&queued.event)) {
+      done.put(kClosesDoneNamespace, closed->channel_id.to_hex(),
+               codec::encode_record(kCloseDoneRecord, codec::TlvWriter()));
     }
     events_.pop_front();
     if (!done.empty()) count_handled_records(done);

@@ -411,6 +411,11 @@ class ChannelManager {
   void count_handled_records(store::WriteBatch& batch);
   util::Status resume_claim(const PaymentHash& hash, ClaimablePayment& payment);
   util::Status rebuild_legacy_outcomes();
+  // A stale state's open channel that its monitor (or the chain) already
+  // closed: closed here too, with no close update of its own.
+  util::Status close_as_monitor_did(ChannelEntry& entry, const std::string& reason);
+  // Queues ChannelClosed unless the user handled one for the channel.
+  util::Status queue_channel_closed(const ChannelId& id, const std::string& reason);
   // At load: outbound HTLCs the monitors hold whose payment (or part) the
   // state does not know are added as in flight, so the payment is pending
   // (a resend is refused) and its real outcome reaches the user.

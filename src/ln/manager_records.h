@@ -29,8 +29,15 @@ inline std::string part_key(const util::PaymentId& id, uint64_t part_id) {
   return id.to_hex() + "/" + std::to_string(part_id);
 }
 
+// A channel whose ChannelClosed the user handled: {} (no fields). Key:
+// channel id hex. A stale state that still holds the channel open closes it
+// as its monitor did, and queues ChannelClosed only without this record.
+inline constexpr const char* kClosesDoneNamespace = "closes_done";
+inline constexpr codec::RecordKind kCloseDoneRecord{
+    .type = 56, .min_version = 1, .current_version = 1, .name = "handled channel close"};
+
 // The handled-records count: {0: count}. Every batch that writes to
-// payments_done, parts_done or forwards_done raises it by one, and the
+// payments_done, parts_done, forwards_done or closes_done raises it by one, and the
 // manager's node record, in the same batch, holds the new value
 // (ManagerNode::handled_count). A node record whose count equals the stored
 // one is a state that already reflects every handled record, so a restart
