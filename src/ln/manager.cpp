@@ -374,6 +374,7 @@ util::Status ChannelManager::load_records() {
   handled_count_ = node.handled_count;
   HASHLOCK_ASSIGN_OR_RETURN(uint64_t stored_count, stored_handled_count());
   if (handled_count_ != stored_count) lagging_behind_count_ = stored_count;
+  loaded_lagging_state_ = lagging_behind_count_.has_value();
   written_node_record_ = std::move(*raw_node);
   // Each record, checked against the key it is stored under.
   auto each = [&](const char* ns, auto&& load_one) -> util::Status {
@@ -1190,6 +1191,10 @@ util::Status ChannelManager::rebuild_legacy_outcomes() {
     for (const HtlcEvent& event : monitor->unreleased_resolutions()) {
       if (const auto* route = std::get_if<OutboundRoute>(&event.source)) {
         HASHLOCK_RETURN_IF_ERROR(on_outbound_resolved(std::nullopt, channel_id, event, *route));
+      } else if (const auto* prev = std::get_if<PreviousHop>(&event.source)) {
+        // A forward's outcome: the inbound HTLC is settled if the state
+        // still holds it (a no-op once it is gone or being removed).
+        HASHLOCK_RETURN_IF_ERROR(on_forward_resolved(std::nullopt, channel_id, event, *prev));
       }
     }
   }
@@ -1324,13 +1329,22 @@ bool ChannelManager::replay_changes_nothing(const OutboundRoute& route, bool cla
   return std::find(part->releases.begin(), part->releases.end(), release) != part->releases.end();
 }
 
-util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event,
+util::Result<bool> ChannelManager::forward_handled(const PreviousHop& prev) const {
+  if (!loaded_lagging_state_) return false;
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> done,
+                            store_->get(kForwardsDoneNamespace, forward_key(prev.channel_id, prev.htlc_id)));
+  return done.has_value();
+}
+
+util::Status ChannelManager::on_forward_resolved(const std::optional<MonitorEventSource>& source,
+                                                 const ChannelId& out_channel, const HtlcEvent& event,
                                                  const PreviousHop& prev) {
+  auto ack = [&]() { return source ? ack_now(*source) : util::Status::ok(); };
   const std::pair<ChannelId, uint64_t> key{prev.channel_id, prev.htlc_id.value()};
   if (auto it = forward_acks_.find(key); it != forward_acks_.end()) {
     // A replay after a restart: the inbound side is already being settled.
     ++stats_.monitor_events_replayed;
-    it->second.source = source;
+    if (source) it->second.source = *source;
     HASHLOCK_RETURN_IF_ERROR(persist());
     ChannelEntry* in = find(prev.channel_id);
     return in == nullptr ? util::Status::ok() : run_forward_acks(*in);
@@ -1338,20 +1352,23 @@ util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& sourc
   ChannelEntry* in = find(prev.channel_id);
   if (in != nullptr && in->channel.phase() == ChannelPhase::kClosed &&
       std::holds_alternative<ClaimedResolution>(event.resolution)) {
-    return on_forward_claimed_inbound_closed(source, event, prev, *in);
+    return on_forward_claimed_inbound_closed(source, out_channel, event, prev, *in);
   }
   if (in == nullptr || !in->channel.is_open() ||
       in->channel.htlc_state(false, prev.htlc_id) == HtlcState::kRemoved) {
     // The inbound HTLC is already gone: nothing is left to settle.
-    return ack_now(source);
+    return ack();
   }
   ChannelOutput out;
   if (const auto* claimed = std::get_if<ClaimedResolution>(&event.resolution)) {
     HASHLOCK_ASSIGN_OR_RETURN(bool started,
                               in->channel.fulfill_htlc(prev.htlc_id, claimed->preimage, claimed->skimmed_fee));
     HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
-    if (started) {
-      queue_event(PaymentForwarded{prev.channel_id, prev.htlc_id, source.channel_id, event.payment_hash, fee,
+    // A stale state may settle again a forward whose PaymentForwarded a
+    // later state queued and the user handled: claimed again, told once.
+    HASHLOCK_ASSIGN_OR_RETURN(const bool told, started ? forward_handled(prev) : util::Result<bool>(false));
+    if (started && !told) {
+      queue_event(PaymentForwarded{prev.channel_id, prev.htlc_id, out_channel, event.payment_hash, fee,
                                    prev.skimmed_fee, false, event.htlc_value},
                   {});
     }
@@ -1368,15 +1385,17 @@ util::Status ChannelManager::on_forward_resolved(const MonitorEventSource& sourc
     out = in->channel.flush(!in->in_flight.empty());
   }
   const bool persistent = config_.persistent_monitor_events;
-  if (persistent) forward_acks_[key] = ForwardAck{source, 0};
+  if (persistent) {
+    HASHLOCK_CHECK(source.has_value(), "a persistent-mode forward resolution has its monitor event");
+    forward_acks_[key] = ForwardAck{*source, 0};
+  }
   HASHLOCK_RETURN_IF_ERROR(commit(*in, std::move(out)));
-  return persistent ? util::Status::ok() : ack_now(source);
+  return persistent ? util::Status::ok() : ack();
 }
 
-util::Status ChannelManager::on_forward_claimed_inbound_closed(const MonitorEventSource& source,
-                                                               const HtlcEvent& event,
-                                                               const PreviousHop& prev,
-                                                               ChannelEntry& in) {
+util::Status ChannelManager::on_forward_claimed_inbound_closed(
+    const std::optional<MonitorEventSource>& source, const ChannelId& out_channel, const HtlcEvent& event,
+    const PreviousHop& prev, ChannelEntry& in) {
   // The inbound HTLC is taken on chain: its monitor needs the preimage.
   const auto& claimed = std::get<ClaimedResolution>(event.resolution);
   HASHLOCK_RETURN_IF_ERROR(give_preimage_to_monitor(in, claimed.preimage));
@@ -1384,22 +1403,24 @@ util::Status ChannelManager::on_forward_claimed_inbound_closed(const MonitorEven
   HASHLOCK_ASSIGN_OR_RETURN(
       std::optional<Bytes> done,
       store_->get(kForwardsDoneNamespace, forward_key(prev.channel_id, prev.htlc_id)));
-  const ChannelEntry* out = find(source.channel_id);
+  const ChannelEntry* out = find(out_channel);
   const bool onchain = out == nullptr || out->channel.phase() == ChannelPhase::kClosed;
   if (!done) {
     queue_event(
-        PaymentForwarded{prev.channel_id, prev.htlc_id, source.channel_id, event.payment_hash, fee,
+        PaymentForwarded{prev.channel_id, prev.htlc_id, out_channel, event.payment_hash, fee,
                          prev.skimmed_fee, onchain, event.htlc_value},
         {});
   }
   const bool persistent = config_.persistent_monitor_events;
   if (persistent) {
+    HASHLOCK_CHECK(source.has_value(), "a persistent-mode forward resolution has its monitor event");
     forward_acks_[{prev.channel_id, prev.htlc_id.value()}] =
-        ForwardAck{source, std::max<uint64_t>(in.channel.latest_monitor_update_id(), 1), true,
+        ForwardAck{*source, std::max<uint64_t>(in.channel.latest_monitor_update_id(), 1), true,
                    done.has_value()};
   }
   HASHLOCK_RETURN_IF_ERROR(persist());
-  return persistent ? run_forward_acks(in) : ack_now(source);
+  if (persistent) return run_forward_acks(in);
+  return source ? ack_now(*source) : util::Status::ok();
 }
 
 util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
@@ -1408,7 +1429,8 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
     if (const auto* route = std::get_if<OutboundRoute>(&htlc->source)) {
       return on_outbound_resolved(released.source, released.source.channel_id, *htlc, *route);
     }
-    return on_forward_resolved(released.source, *htlc, std::get<PreviousHop>(htlc->source));
+    return on_forward_resolved(released.source, released.source.channel_id, *htlc,
+                               std::get<PreviousHop>(htlc->source));
   }
   if (std::holds_alternative<CommitmentTxConfirmed>(released.kind)) {
     ChannelEntry* entry = find(released.source.channel_id);

@@ -324,9 +324,15 @@ class ChannelManager {
   util::Status reconcile_after_load();
   util::Status drop_handled_terminal_events();
 
-  util::Status on_forward_claimed_inbound_closed(const MonitorEventSource& source,
-                                                 const HtlcEvent& event, const PreviousHop& prev,
-                                                 ChannelEntry& in);
+  // `source`: the monitor event, or none for a legacy outcome rebuilt at
+  // load; `out_channel`: the outbound channel the forward resolved on.
+  util::Status on_forward_claimed_inbound_closed(const std::optional<MonitorEventSource>& source,
+                                                 const ChannelId& out_channel, const HtlcEvent& event,
+                                                 const PreviousHop& prev, ChannelEntry& in);
+  // Whether the user handled this forward's PaymentForwarded (read only when
+  // the loaded state lagged behind the handled records: a current state
+  // cannot resolve a forward twice).
+  util::Result<bool> forward_handled(const PreviousHop& prev) const;
   // On a close: fails back our HTLCs no counterparty commitment holds.
   util::Status fail_uncommitted_htlcs(ChannelEntry& entry);
   util::Status close_after_funding_spent(ChannelEntry& entry);
@@ -363,7 +369,8 @@ class ChannelManager {
   util::Status process_forwards();
   util::Status forward(const PendingForward& pending);
   util::Status fail_inbound(const ChannelId& channel_id, HtlcId htlc_id, const PaymentHash& hash, FailureReason reason);
-  util::Status on_forward_resolved(const MonitorEventSource& source, const HtlcEvent& event, const PreviousHop& prev);
+  util::Status on_forward_resolved(const std::optional<MonitorEventSource>& source, const ChannelId& out_channel,
+                                   const HtlcEvent& event, const PreviousHop& prev);
   util::Status run_forward_acks(const ChannelEntry& entry);
   // Hands the open preimage update of `entry` (or of every channel) to the
   // monitor.
@@ -411,6 +418,9 @@ class ChannelManager {
   void count_handled_records(store::WriteBatch& batch);
   util::Status resume_claim(const PaymentHash& hash, ClaimablePayment& payment);
   util::Status rebuild_legacy_outcomes();
+  // The state loaded lagged behind the handled records: it may settle again
+  // what a later state settled, so handled records are consulted.
+  bool loaded_lagging_state_ = false;
   // A stale state's open channel that its monitor (or the chain) already
   // closed: closed here too, with no close update of its own.
   util::Status close_as_monitor_did(ChannelEntry& entry, const std::string& reason);
