@@ -454,9 +454,8 @@ util::Status ChannelManager::drop_handled_terminal_events() {
       ++it;
       continue;
     }
-    HASHLOCK_ASSIGN_OR_RETURN(
-        std::optional<Bytes> handled,
-        store_->get(kForwardsDoneNamespace, forward_key(forwarded->prev_channel_id, forwarded->prev_htlc_id)));
+    HASHLOCK_ASSIGN_OR_RETURN(const bool handled,
+                              forward_done(forwarded->prev_channel_id, forwarded->prev_htlc_id));
     it = handled ? events_.erase(it) : std::next(it);
   }
   return reconcile_payments_after_load();
@@ -659,13 +658,18 @@ util::Status ChannelManager::close_as_monitor_did(ChannelEntry& entry, const std
   const ChannelMonitor* monitor = chain_monitor_->get(entry.channel.id());
   HASHLOCK_CHECK(monitor != nullptr, "a channel closed by its monitor has one");
   entry.channel.skip_monitor_update_ids_to(monitor->latest_update_id());
+  entry.in_flight.clear();  // behind the monitor
+  return close_without_update(entry, reason);
+}
+
+util::Status ChannelManager::close_without_update(ChannelEntry& entry, const std::string& reason) {
   entry.channel.mark_closed();
-  entry.in_flight.clear();
   entry.outbox.clear();
   closing_.erase(entry.channel.id());
-  HASHLOCK_RETURN_IF_ERROR(queue_channel_closed(entry.channel.id(), reason));
   HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(entry));
-  return run_forward_acks(entry);
+  HASHLOCK_RETURN_IF_ERROR(run_forward_acks(entry));
+  // A stale state may hold open a channel whose close a later state handled.
+  return queue_channel_closed(entry.channel.id(), reason);
 }
 
 util::Status ChannelManager::queue_channel_closed(const ChannelId& id, const std::string& reason) {
@@ -1329,11 +1333,15 @@ bool ChannelManager::replay_changes_nothing(const OutboundRoute& route, bool cla
   return std::find(part->releases.begin(), part->releases.end(), release) != part->releases.end();
 }
 
+util::Result<bool> ChannelManager::forward_done(const ChannelId& prev_channel, HtlcId prev_htlc) const {
+  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> done,
+                            store_->get(kForwardsDoneNamespace, forward_key(prev_channel, prev_htlc)));
+  return done.has_value();
+}
+
 util::Result<bool> ChannelManager::forward_handled(const PreviousHop& prev) const {
   if (!loaded_lagging_state_) return false;
-  HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> done,
-                            store_->get(kForwardsDoneNamespace, forward_key(prev.channel_id, prev.htlc_id)));
-  return done.has_value();
+  return forward_done(prev.channel_id, prev.htlc_id);
 }
 
 util::Status ChannelManager::on_forward_resolved(const std::optional<MonitorEventSource>& source,
@@ -1400,9 +1408,7 @@ util::Status ChannelManager::on_forward_claimed_inbound_closed(
   const auto& claimed = std::get<ClaimedResolution>(event.resolution);
   HASHLOCK_RETURN_IF_ERROR(give_preimage_to_monitor(in, claimed.preimage));
   HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
-  HASHLOCK_ASSIGN_OR_RETURN(
-      std::optional<Bytes> done,
-      store_->get(kForwardsDoneNamespace, forward_key(prev.channel_id, prev.htlc_id)));
+  HASHLOCK_ASSIGN_OR_RETURN(const bool done, forward_done(prev.channel_id, prev.htlc_id));
   const ChannelEntry* out = find(out_channel);
   const bool onchain = out == nullptr || out->channel.phase() == ChannelPhase::kClosed;
   if (!done) {
@@ -1415,8 +1421,7 @@ util::Status ChannelManager::on_forward_claimed_inbound_closed(
   if (persistent) {
     HASHLOCK_CHECK(source.has_value(), "a persistent-mode forward resolution has its monitor event");
     forward_acks_[{prev.channel_id, prev.htlc_id.value()}] =
-        ForwardAck{*source, std::max<uint64_t>(in.channel.latest_monitor_update_id(), 1), true,
-                   done.has_value()};
+        ForwardAck{*source, std::max<uint64_t>(in.channel.latest_monitor_update_id(), 1), true, done};
   }
   HASHLOCK_RETURN_IF_ERROR(persist());
   if (persistent) return run_forward_acks(in);
@@ -1442,14 +1447,7 @@ util::Status ChannelManager::on_monitor_event(const ReleasedEvent& released) {
 util::Status ChannelManager::close_after_funding_spent(ChannelEntry& entry) {
   // A commitment confirmed: the channel is over, whoever broadcast it.
   if (entry.channel.phase() == ChannelPhase::kClosed) return util::Status::ok();
-  entry.channel.mark_closed();
-  entry.outbox.clear();
-  closing_.erase(entry.channel.id());
-  HASHLOCK_RETURN_IF_ERROR(fail_uncommitted_htlcs(entry));
-  HASHLOCK_RETURN_IF_ERROR(run_forward_acks(entry));
-  // A stale state may hold open a channel whose close a later state handled.
-  HASHLOCK_RETURN_IF_ERROR(
-      queue_channel_closed(entry.channel.id(), "a commitment transaction confirmed on chain"));
+  HASHLOCK_RETURN_IF_ERROR(close_without_update(entry, "a commitment transaction confirmed on chain"));
   return persist();
 }
 

@@ -333,6 +333,8 @@ class ChannelManager {
   // the loaded state lagged behind the handled records: a current state
   // cannot resolve a forward twice).
   util::Result<bool> forward_handled(const PreviousHop& prev) const;
+  // Whether a forwards_done record exists for the forward (always read).
+  util::Result<bool> forward_done(const ChannelId& prev_channel, HtlcId prev_htlc) const;
   // On a close: fails back our HTLCs no counterparty commitment holds.
   util::Status fail_uncommitted_htlcs(ChannelEntry& entry);
   util::Status close_after_funding_spent(ChannelEntry& entry);
@@ -424,6 +426,10 @@ class ChannelManager {
   // A stale state's open channel that its monitor (or the chain) already
   // closed: closed here too, with no close update of its own.
   util::Status close_as_monitor_did(ChannelEntry& entry, const std::string& reason);
+  // Closes the channel with no update of its own (the monitor or the chain
+  // closed it): fails what no commitment holds, runs due forward acks,
+  // queues ChannelClosed once.
+  util::Status close_without_update(ChannelEntry& entry, const std::string& reason);
   // Queues ChannelClosed unless the user handled one for the channel.
   util::Status queue_channel_closed(const ChannelId& id, const std::string& reason);
   // At load: outbound HTLCs the monitors hold whose payment (or part) the
