@@ -102,6 +102,11 @@ bool past_discard_point(BlockHeight current, BlockHeight timeout, uint64_t disca
   return current.blocks_after(timeout) > static_cast<int64_t>(discard_margin_blocks);
 }
 
+bool may_presume_completed(BlockHeight current, BlockHeight timeout, uint64_t margin_blocks) {
+  const int64_t blocks_left = timeout.blocks_after(current);
+  return blocks_left > 0 && static_cast<uint64_t>(blocks_left) > margin_blocks;
+}
+
 // --- The fulfiller. ---
 
 void Fulfiller::note(std::vector<std::string>& lines, std::string line) const {
@@ -265,6 +270,7 @@ util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollR
     // recorded), and once the swap completes and leaves the contract nobody
     // can tell it completed.
     std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
+    if (swap && *swap) HASHLOCK_RETURN_IF_ERROR(note_swap_seen(record, **swap, report));
     if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) ==
                     RereadVerdict::kOurMarkLanded) {
       return record_marked(std::move(record), report);
@@ -300,6 +306,7 @@ util::Status Fulfiller::advance_sent(SendRecord record, BlockHeight block, PollR
 util::Status Fulfiller::confirm_after_timeout(SendRecord record, BlockHeight block,
                                               PollReport& report) {
   std::optional<std::optional<Swap>> swap = reread_swap(record.swap_id);
+  if (swap && *swap) HASHLOCK_RETURN_IF_ERROR(note_swap_seen(record, **swap, report));
   if (swap && judge_reread(*swap, config_.miner_id, record.payment.tx_id) ==
                   RereadVerdict::kOurMarkLanded) {
     return record_marked(std::move(record), report);
@@ -322,6 +329,28 @@ std::optional<std::optional<Swap>> Fulfiller::reread_swap(SwapId id) {
   return answer;
 }
 
+// What a read of the swap tells the record: a later deadline (a timeout
+// extension; "as last seen" means the latest seen, never lowered) and, when
+// it is Active, that it did not complete after all. Persists any change.
+util::Status Fulfiller::note_swap_seen(SendRecord& record, const Swap& swap, PollReport& report) {
+  bool changed = false;
+  if (swap.timeout_block > record.timeout_block) {
+    note(report.events, swap_label(record.swap_id) + ": deadline moved from block " +
+                            std::to_string(record.timeout_block.value()) + " to " +
+                            std::to_string(swap.timeout_block.value()));
+    record.timeout_block = swap.timeout_block;
+    changed = true;
+  }
+  if (record.presumed_completed && swap.status == SwapStatus::kActive) {
+    note(report.warnings, swap_label(record.swap_id) +
+                              ": presumed completed, but the contract shows it Active again; "
+                              "no longer presumed completed");
+    record.presumed_completed = false;
+    changed = true;
+  }
+  return changed ? journal_.put(record) : util::Status::ok();
+}
+
 // InvalidStatus or RpcFailure (ambiguous), or a terminal refusal other than
 // SwapNotFound: our earlier call may have landed (a timeout after effect, or
 // a crash before we recorded it). Re-read before concluding anything.
@@ -332,6 +361,7 @@ util::Status Fulfiller::handle_refused_mark(SendRecord record, const CallError& 
     back_off(record.swap_id, block, record.timeout_block);
     return util::Status::ok();
   }
+  if (*swap) HASHLOCK_RETURN_IF_ERROR(note_swap_seen(record, **swap, report));
   switch (judge_reread(*swap, config_.miner_id, record.payment.tx_id)) {
     case RereadVerdict::kOurMarkLanded:
       return record_marked(std::move(record), report);
@@ -355,12 +385,26 @@ util::Status Fulfiller::handle_refused_mark(SendRecord record, const CallError& 
 
 // mark_fulfilled said SwapNotFound. Before the deadline only completion
 // removes a swap, and completion needs our mark: it landed earlier (e.g. we
-// crashed before recording it). After the deadline the funds may be stuck.
+// crashed before recording it). But our read of the head can lag the block
+// the call executed in, and the contract removes a timed-out swap at its
+// deadline: only with more than the margin left is "gone" taken as
+// completed. Closer to the deadline the record is not presumed completed, so
+// once the deadline has passed it gets timed_out_after_send (a possible false
+// alarm, never a missed one). After the deadline the funds may be stuck.
 util::Status Fulfiller::handle_swap_gone(SendRecord record, BlockHeight block, PollReport& report) {
   if (block <= record.timeout_block) {
     if (!record.presumed_completed) {
-      record.presumed_completed = true;
-      HASHLOCK_RETURN_IF_ERROR(journal_.put(record));
+      if (may_presume_completed(block, record.timeout_block, config_.margin_blocks)) {
+        record.presumed_completed = true;
+        HASHLOCK_RETURN_IF_ERROR(journal_.put(record));
+      } else {
+        note(report.warnings,
+             swap_label(record.swap_id) + ": left the contract at block " +
+                 std::to_string(block.value()) + ", within " +
+                 std::to_string(config_.margin_blocks) + " blocks of its deadline " +
+                 std::to_string(record.timeout_block.value()) +
+                 "; not presumed completed (timed_out_after_send once the deadline passes)");
+      }
     }
     back_off(record.swap_id, block, record.timeout_block);
     return util::Status::ok();

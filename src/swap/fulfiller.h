@@ -24,6 +24,10 @@
 //     restart from the store); the fulfiller never runs ahead of the disk.
 //  6. mark_fulfilled errors follow the spec's table, with re-reads: a swap
 //     Fulfilled with our tx hash is success whatever the call said.
+//  7. A send is presumed completed (no recovery entry) only when the swap
+//     left the contract with more than margin_blocks left before its
+//     deadline, and only until a read shows it Active again. A read showing
+//     a later deadline raises the record's deadline (durably).
 #pragma once
 
 #include <cstdint>
@@ -121,6 +125,10 @@ bool call_may_have_landed(CallErrorKind kind);
 // Blocks to wait before mark retry number `attempt` (1-based).
 uint64_t mark_backoff_blocks(uint32_t attempt);
 bool past_discard_point(BlockHeight current, BlockHeight timeout, uint64_t discard_margin_blocks);
+// A swap that left the contract may be presumed completed only while
+// current + margin_blocks < timeout: the slack covers a read of the head
+// that lags the block the contract's answer came from.
+bool may_presume_completed(BlockHeight current, BlockHeight timeout, uint64_t margin_blocks);
 
 class Fulfiller {
  public:
@@ -155,6 +163,7 @@ class Fulfiller {
   util::Status advance_sent(SendRecord record, BlockHeight block, PollReport& report,
                             MarkHistory history);
   std::optional<std::optional<Swap>> reread_swap(SwapId id);
+  util::Status note_swap_seen(SendRecord& record, const Swap& swap, PollReport& report);
   util::Status confirm_after_timeout(SendRecord record, BlockHeight block, PollReport& report);
   util::Status handle_refused_mark(SendRecord record, const CallError& error, BlockHeight block,
                                    PollReport& report);

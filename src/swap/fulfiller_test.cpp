@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "swap/test_world.h"
 
 namespace hashlock::swap {
@@ -679,6 +681,110 @@ TEST(Fulfiller, LogWriteFailure_IsReportedLoudlyAndDoesNotStopOtherSwaps) {
   world.poll_ok();
   EXPECT_EQ(world.entries_for(stuck), 1u) << "retried on the next poll";
   EXPECT_TRUE(world.record(stuck)->recovery_logged);
+}
+
+// --- A vanished swap (issue 14 defect 9): presumed completed only with slack. ---
+
+TEST(FulfillerDecisions, PresumeCompletedOnlyWithMoreThanTheMarginLeft) {
+  EXPECT_TRUE(may_presume_completed(BlockHeight(100), BlockHeight(104), 3));
+  EXPECT_FALSE(may_presume_completed(BlockHeight(100), BlockHeight(103), 3));
+  EXPECT_FALSE(may_presume_completed(BlockHeight(100), BlockHeight(100), 3));
+  EXPECT_FALSE(may_presume_completed(BlockHeight(101), BlockHeight(100), 3));
+  EXPECT_TRUE(may_presume_completed(BlockHeight(100), BlockHeight(101), 0));
+}
+
+TEST(Fulfiller, SwapGoneWithinTheMarginOfItsDeadlineWithALaggingHead_WritesTimedOutAfterSend) {
+  TestWorld world;
+  world.head.lag = 2;  // the miner's read of the head is two blocks behind its calls
+  const SwapId id = world.confirmed_swap(10);
+  const BlockHeight timeout = world.net.live_swap(id)->timeout_block;
+  // Every mark fails until the keeper has timed the swap out (it does at timeout + 1).
+  world.net.fail_marks_until(BlockHeight(timeout.value() + 1));
+  world.poll_ok();
+  ASSERT_EQ(world.record(id)->stage, SendStage::kSent);
+  bool gone_at_or_before_deadline = false;
+  std::optional<BlockHeight> presumed_at;
+  for (int i = 0; i < testing::kMaxTestPolls && !world.forgotten(id); ++i) {
+    world.mine(1);
+    const PollReport report = world.poll_ok();
+    if (world.net.live_swap(id) == nullptr && report.block <= timeout)
+      gone_at_or_before_deadline = true;
+    const SendRecord* record = world.record(id);
+    if (record != nullptr && record->presumed_completed && !presumed_at) presumed_at = report.block;
+  }
+  ASSERT_TRUE(world.forgotten(id));
+  ASSERT_TRUE(gone_at_or_before_deadline) << "the scenario must show the swap gone early";
+  EXPECT_FALSE(presumed_at.has_value())
+      << "presumed completed at block " << presumed_at.value_or(BlockHeight()).value()
+      << ", deadline " << timeout.value();
+  ASSERT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kTimedOut);
+  EXPECT_FALSE(world.landed_mark(id));
+  ASSERT_EQ(world.entries_for(id), 1u) << "stuck funds discarded without an alarm";
+  EXPECT_EQ(world.log.entries()[0].reason, RecoveryReason::kTimedOutAfterSend);
+  EXPECT_EQ(world.log.entries()[0].dest_tx_hash, world.net.dest_payments()[0].tx_id);
+}
+
+TEST(Fulfiller, SwapGoneWellBeforeItsDeadlineWithALaggingHead_IsPresumedCompletedWithoutAlarm) {
+  TestWorld world;
+  world.head.lag = 2;
+  const SwapId id = world.confirmed_swap(30);
+  world.store.go_down_after(4);  // intent and outcome durable; recording the mark fails
+  EXPECT_FALSE(world.poll().is_ok());
+  ASSERT_TRUE(world.landed_mark(id));
+  world.mine(10);  // the swap completes and leaves the contract while the miner is down
+  ASSERT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kCompleted);
+  world.poll_ok();
+  ASSERT_NE(world.record(id), nullptr);
+  EXPECT_TRUE(world.record(id)->presumed_completed);
+  ASSERT_TRUE(world.run_until([&] { return world.forgotten(id); }));
+  EXPECT_TRUE(world.log.entries().empty());
+  EXPECT_EQ(world.net.payments_for(id), 1u);
+}
+
+TEST(Fulfiller, PresumedCompletedSwapSeenActiveAgain_ClearsTheFlagAndAlarmsWhenItTimesOut) {
+  TestWorld world;
+  const SwapId id = world.confirmed_swap(20);
+  const BlockHeight timeout = world.net.live_swap(id)->timeout_block;
+  // A wrong SwapNotFound well before the deadline: the swap is still there.
+  world.net.fail_next(SimCall::kMarkFulfilled, CallErrorKind::kSwapNotFound);
+  world.poll_ok();
+  ASSERT_EQ(world.record(id)->stage, SendStage::kSent);
+  ASSERT_TRUE(world.record(id)->presumed_completed);
+  world.net.fail_marks_until(BlockHeight(timeout.value() + 1));  // it never gets marked
+  world.mine(1);
+  world.poll_ok();
+  ASSERT_NE(world.net.live_swap(id), nullptr);
+  EXPECT_FALSE(world.record(id)->presumed_completed) << "the swap was seen Active again";
+  world.crash();
+  ASSERT_TRUE(world.start().is_ok());
+  EXPECT_FALSE(world.record(id)->presumed_completed) << "the cleared flag is durable";
+  ASSERT_TRUE(world.run_until([&] { return world.forgotten(id); }));
+  ASSERT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kTimedOut);
+  ASSERT_EQ(world.entries_for(id), 1u);
+  EXPECT_EQ(world.log.entries()[0].reason, RecoveryReason::kTimedOutAfterSend);
+}
+
+TEST(Fulfiller, TimeoutExtendedWhileMarksFail_TheRecordFollowsTheLaterDeadlineDurably) {
+  TestWorld world;
+  const SwapId id = world.confirmed_swap(6);
+  const BlockHeight first = world.net.live_swap(id)->timeout_block;
+  // Marks fail past the first deadline and its discard margin.
+  world.net.fail_marks_until(BlockHeight(first.value() + kDefaultDiscardMarginBlocks + 5));
+  world.poll_ok();
+  ASSERT_EQ(world.record(id)->stage, SendStage::kSent);
+  world.net.extend_timeout(id, 60);
+  const BlockHeight later = world.net.live_swap(id)->timeout_block;
+  world.mine(1);
+  world.poll_ok();
+  EXPECT_EQ(world.record(id)->timeout_block, later);
+  world.crash();
+  ASSERT_TRUE(world.start().is_ok());
+  ASSERT_NE(world.record(id), nullptr);
+  EXPECT_EQ(world.record(id)->timeout_block, later) << "the later deadline is persisted";
+  ASSERT_TRUE(world.run_until([&] { return world.forgotten(id); }));
+  EXPECT_EQ(world.net.outcomes().at(id).final_status, SwapStatus::kCompleted);
+  EXPECT_TRUE(world.log.entries().empty()) << "no false alarm at the stale deadline";
+  EXPECT_EQ(world.net.payments_for(id), 1u) << "never paid twice";
 }
 
 }  // namespace

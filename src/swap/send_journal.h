@@ -52,12 +52,13 @@ struct SendRecord {
   SendStage stage = SendStage::kIntent;
   PreparedPayment payment;    // what was (or will be) broadcast, tx id included
   BlockHeight intent_block;   // when the intent was (last) written
-  BlockHeight timeout_block;  // the swap's deadline as last seen
+  BlockHeight timeout_block;  // the swap's deadline as last seen (raised by a later read)
   std::string source_chain;
   TxHash source_tx_hash;
   std::optional<BlockHeight> dest_tx_block;  // set from kSent on
-  // Set when mark_fulfilled said SwapNotFound before the deadline: the
-  // contract removes a swap early only when it completed, which needs our mark.
+  // Set when mark_fulfilled said SwapNotFound with more than margin_blocks
+  // left before the deadline: the contract removes a swap early only when it
+  // completed, which needs our mark. Cleared when the swap is seen Active.
   bool presumed_completed = false;
   std::optional<RecoveryReason> gave_up_reason;  // set at kGaveUp
   bool recovery_logged = false;                  // our recovery entry for this swap is in the log

@@ -19,14 +19,28 @@ inline constexpr const char* kMiner = "miner-1";
 // Upper bound on polls a test drives before it declares the scenario stuck.
 inline constexpr int kMaxTestPolls = 200;
 
+// A block source whose read of the head lags the network's by `lag` blocks:
+// a node behind the block the miner's calls execute in.
+class LaggingBlocks final : public BlockSource {
+ public:
+  explicit LaggingBlocks(BlockSource& inner) : inner_(&inner) {}
+  CallResult<BlockHeight> current_block() override {
+    CallResult<BlockHeight> head = inner_->current_block();
+    if (!head.is_ok() || lag == 0) return head;
+    return BlockHeight(head.value().value() - lag);
+  }
+  uint64_t lag = 0;
+
+ private:
+  BlockSource* inner_;
+};
+
 struct TestWorld {
   explicit TestWorld(SimNetworkOptions net_options = {},
                      store::MemoryStoreOptions store_options = {})
       : net(net_options), store(store_options) {}
 
-  FulfillerNetwork network() {
-    return {&net.contract(), &net.source(), &net.wallet(), &net.blocks()};
-  }
+  FulfillerNetwork network() { return {&net.contract(), &net.source(), &net.wallet(), &head}; }
 
   util::Status start() {
     auto opened = Fulfiller::open(store, network(), log, clock, config, hooks);
@@ -113,6 +127,7 @@ struct TestWorld {
   }
 
   SimNetwork net;
+  LaggingBlocks head{net.blocks()};  // the miner's read of the head; no lag unless a test sets one
   store::MemoryStore store;
   MemoryRecoveryLog log;
   util::ManualClock clock{1'000'000};
