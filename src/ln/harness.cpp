@@ -174,36 +174,48 @@ util::Status LnHarness::restart_with_mode(size_t i, bool persistent) {
   for (size_t j = 0; j < nodes_.size(); ++j) {
     if (j == i) continue;
     network_.disconnect(node_id(i), node_id(j));
-    (void)on_node(j, [&](ChannelManager& m) { return m.peer_disconnected(node_id(i)); });
+    if (nodes_[j].node)
+      (void)on_node(j, [&](ChannelManager& m) { return m.peer_disconnected(node_id(i)); });
   }
   auto node = Node::start(options_for(i), *slot.store, network_);
-  if (!node.is_ok()) {
+  util::Status result = util::Status::ok();
+  if (node.is_ok()) {
+    slot.node = std::move(node).value();
+    attach_chain(*slot.node);
+  } else {
+    result = node.status();
     persistent_mode_[i] = !persistent;
     start(i);
-    for (size_t j = 0; j < nodes_.size(); ++j) {
-      if (j != i) reconnect(i, j);
-    }
-    return node.status();
   }
-  slot.node = std::move(node).value();
-  attach_chain(*slot.node);
+  // A peer that crashed while this node was down may have connected to it
+  // already (to a node that was not there); start a fresh session either way.
   for (size_t j = 0; j < nodes_.size(); ++j) {
-    if (j != i) reconnect(i, j);
+    if (j == i) continue;
+    disconnect(i, j);
+    reconnect(i, j);
   }
-  return util::Status::ok();
+  return result;
 }
 
 void LnHarness::disconnect(size_t a, size_t b) {
   if (!network_.connected(node_id(a), node_id(b))) return;
   network_.disconnect(node_id(a), node_id(b));
+  const uint64_t crashes = crashes_;
   (void)on_node(a, [&](ChannelManager& m) { return m.peer_disconnected(node_id(b)); });
+  // A crash of `a` just now restarted it in a fresh session with `b`.
+  if (crashes_ != crashes) return;
   (void)on_node(b, [&](ChannelManager& m) { return m.peer_disconnected(node_id(a)); });
 }
 
 void LnHarness::reconnect(size_t a, size_t b) {
+  // A node that is restarting connects once it is back.
+  if (!nodes_[a].node || !nodes_[b].node) return;
   if (network_.connected(node_id(a), node_id(b))) return;
   network_.connect(node_id(a), node_id(b));
+  const uint64_t crashes = crashes_;
   (void)on_node(a, [&](ChannelManager& m) { return m.peer_connected(node_id(b)); });
+  // A crash of `a` just now restarted it and reconnected both ends already.
+  if (crashes_ != crashes) return;
   (void)on_node(b, [&](ChannelManager& m) { return m.peer_connected(node_id(a)); });
 }
 

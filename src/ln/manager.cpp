@@ -1094,6 +1094,14 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
 
 util::Status ChannelManager::peer_connected_now(NodeId peer) {
   if (!fatal_.is_ok()) return fatal_;
+  // A new connection replaces a session we were not told had ended: what was
+  // in flight on it is gone, so both ends must reestablish from scratch.
+  for (const auto& [id, entry] : std::as_const(channels_)) {
+    if (entry.channel.peer() == peer && entry.channel.connected()) {
+      HASHLOCK_RETURN_IF_ERROR(peer_disconnected_now(peer));
+      break;
+    }
+  }
   for (const auto& [id, entry] : std::as_const(channels_)) {
     if (entry.channel.peer() != peer || !entry.channel.is_open()) continue;
     if (auto ready = entry.channel.ready_to_resend()) send_to(peer, *ready);

@@ -790,8 +790,11 @@ class Runner {
       return util::Status::ok();
     }
     std::string seen;
-    for (const Event& event : harness_->events(a))
+    for (const Event& event : harness_->events(a)) {
       seen += (seen.empty() ? "" : ", ") + ln::event_name(event);
+      if (const auto* closed = std::get_if<ln::ChannelClosed>(&event))
+        seen += " \"" + closed->reason + "\"";
+    }
     return fail("no matching " + kind + " at " + w[2] +
                 " (handled: " + (seen.empty() ? "none" : seen) + ")");
   }
