@@ -269,6 +269,8 @@ TEST_P(Closing, OutboundHtlcUnresolvedPastItsExpiryClosesTheChannel) {
   const uint64_t sent_at = h.chain().tip_height().value();
   ASSERT_TRUE(pay(h, 1, channel).is_ok());  // the receiver never decides
   ASSERT_TRUE(h.settle());
+  // Nor does its fail-back near the expiry reach us: the peer is gone.
+  h.disconnect(0, 1);
   const uint64_t expiry = sent_at + ManagerConfig{}.final_cltv_expiry;
   while (h.chain().tip_height().value() < expiry + kHtlcExpiryGraceBlocks - 1) h.mine(1);
   EXPECT_TRUE(h.node(0).manager().channel(channel)->is_open());
@@ -312,6 +314,56 @@ TEST_P(Closing, ClaimTheOfflinePeerNeverAcknowledgedGoesOnChainBeforeExpiry) {
   EXPECT_EQ(h.count_events(0, "PaymentSent"), 1u);
   EXPECT_EQ(h.count_events(0, "PaymentFailed"), 0u);
   EXPECT_GE(owned_on_chain(h, 1).value() + 10'000, kPush + kAmount);
+  for (const std::string& problem : h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+// A receiver that claims this late might not settle the HTLC, off chain or
+// on it, before the sender can time it out: it fails the payment back.
+TEST_P(Closing, UnclaimedPaymentNearItsExpiryIsFailedBackAndNoLongerClaimable) {
+  LnHarness h(2, options(21));
+  const ChannelId channel =
+      h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(kPush)).value();
+  const uint64_t expiry = h.chain().tip_height().value() + ManagerConfig{}.final_cltv_expiry;
+  ASSERT_TRUE(pay(h, 1, channel).is_ok());  // the receiver holds it
+  ASSERT_TRUE(h.settle());
+  while (h.chain().tip_height().value() + kLastClaimBlocks < expiry - 1) h.mine(1);
+  EXPECT_EQ(h.node(1).manager().stats().claimables_failed_near_expiry, 0u);
+  EXPECT_EQ(h.count_events(0, "PaymentFailed"), 0u);
+  h.mine(1);
+  EXPECT_EQ(h.node(1).manager().stats().claimables_failed_near_expiry, 1u);
+  ASSERT_TRUE(h.settle());
+  EXPECT_EQ(h.count_events(0, "PaymentFailed"), 1u);
+  // Failed and gone: nothing is left to claim.
+  const util::Status late =
+      h.on_node(1, [&](ChannelManager& m) { return m.claim_funds(preimage_of(1)); });
+  EXPECT_EQ(late.code(), util::StatusCode::kNotFound) << late.to_string();
+  EXPECT_EQ(h.count_events(1, "PaymentClaimed"), 0u);
+  EXPECT_TRUE(h.node(1).manager().channel(channel)->is_open());
+  for (const std::string& problem : h.check_quiescent()) ADD_FAILURE() << problem;
+}
+
+// The same deadline holds for a claim the receiver asks for itself while it
+// has not heard the block that crosses it.
+TEST_P(Closing, ClaimInsideTheLastClaimBlocksIsRefusedAndFailsThePaymentBack) {
+  HarnessOptions o = options(22);
+  LnHarness h(2, o);
+  const ChannelId channel =
+      h.open_funded_channel(0, 1, AmountMsat(kCapacity), AmountMsat(kPush)).value();
+  const uint64_t expiry = h.chain().tip_height().value() + ManagerConfig{}.final_cltv_expiry;
+  ASSERT_TRUE(pay(h, 1, channel).is_ok());
+  ASSERT_TRUE(h.settle());
+  // Blocks reach the monitors at once; the manager acts on them when it next
+  // processes events, so a claim can come first.
+  while (h.chain().tip_height().value() + kLastClaimBlocks < expiry)
+    h.chain().mine_block();
+  const util::Status late =
+      h.on_node(1, [&](ChannelManager& m) { return m.claim_funds(preimage_of(1)); });
+  EXPECT_EQ(late.code(), util::StatusCode::kFailedPrecondition) << late.to_string();
+  EXPECT_NE(late.message().find("too close"), std::string::npos) << late.to_string();
+  ASSERT_TRUE(h.settle());
+  EXPECT_EQ(h.count_events(0, "PaymentFailed"), 1u);
+  EXPECT_EQ(h.count_events(1, "PaymentClaimed"), 0u);
+  EXPECT_TRUE(h.node(0).manager().channel(channel)->is_open());
   for (const std::string& problem : h.check_quiescent()) ADD_FAILURE() << problem;
 }
 

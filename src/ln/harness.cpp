@@ -118,6 +118,7 @@ NodeOptions LnHarness::options_for(size_t i) const {
   options.manager.network_graph = graph_;
   options.manager.forward_skim_msat = options_.forward_skim_msat;
   options.manager.accept_underpaying_htlcs = options_.accept_underpaying_htlcs;
+  options.manager.late_claims = options_.late_claims;
   options.manager.min_funding_depth = options_.min_funding_depth;
   options.manager.fee_policy.cltv_expiry_delta = options_.cltv_expiry_delta;
   options.async_persistence = options_.async_persistence;
@@ -148,7 +149,7 @@ void LnHarness::start(size_t i) {
 void LnHarness::crash(size_t i) {
   ++crashes_;
   Slot& slot = nodes_[i];
-  if (slot.node) replayed_before_restarts_ += slot.node->manager().stats().monitor_events_replayed;
+  if (slot.node) retired_stats_.push_back(slot.node->manager().stats());
   slot.node.reset();
   crash_store(i);
   for (size_t j = 0; j < nodes_.size(); ++j) {
@@ -170,6 +171,7 @@ void LnHarness::crash(size_t i) {
 util::Status LnHarness::restart_with_mode(size_t i, bool persistent) {
   persistent_mode_[i] = persistent;
   Slot& slot = nodes_[i];
+  if (slot.node) retired_stats_.push_back(slot.node->manager().stats());
   slot.node.reset();
   for (size_t j = 0; j < nodes_.size(); ++j) {
     if (j == i) continue;
@@ -378,7 +380,10 @@ bool LnHarness::run_claims() {
       util::Status status = on_node(i, [&](ChannelManager& m) {
         return claim ? m.claim_funds(preimage) : m.fail_htlc_backwards(preimage.payment_hash());
       });
-      done = status.is_ok();
+      // Refused for good (failed back: too close to its expiry): nothing left to claim.
+      done = status.is_ok() ||
+             (nodes_[i].node && nodes_[i].node->manager().claim_state(preimage.payment_hash()) ==
+                                    ClaimState::kFailed);
     }
     if (done) {
       did_something = true;
@@ -415,9 +420,12 @@ bool LnHarness::waiting_for_time() const {
   return false;
 }
 
-uint64_t LnHarness::events_replayed() const {
-  uint64_t total = replayed_before_restarts_;
-  for (const Slot& slot : nodes_) total += slot.node->manager().stats().monitor_events_replayed;
+uint64_t LnHarness::stat_total(uint64_t ManagerStats::*counter) const {
+  uint64_t total = 0;
+  for (const ManagerStats& stats : retired_stats_) total += stats.*counter;
+  for (const Slot& slot : nodes_) {
+    if (slot.node) total += slot.node->manager().stats().*counter;
+  }
   return total;
 }
 

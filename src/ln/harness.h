@@ -52,6 +52,8 @@ struct HarnessOptions {
   // receivers accept it only with accept_underpaying_htlcs.
   AmountMsat forward_skim_msat;
   bool accept_underpaying_htlcs = false;
+  // Every node claims payments whatever their expiry (ManagerConfig::late_claims).
+  bool late_claims = false;
   // Confirmations a funded channel waits for (0: usable at once, for a
   // funding transaction confirmed before the channel was opened).
   uint32_t min_funding_depth = ManagerConfig{}.min_funding_depth;
@@ -139,7 +141,9 @@ class LnHarness : private chain::BlockListener {
   // already durably handled (must stay zero).
   uint64_t duplicate_deliveries() const { return duplicates_; }
   // Monitor events that replayed after restarts and were only acked, over all runs of all nodes.
-  uint64_t events_replayed() const;
+  uint64_t events_replayed() const { return stat_total(&ManagerStats::monitor_events_replayed); }
+  // A manager counter summed over every run of every node (restarts reset it).
+  uint64_t stat_total(uint64_t ManagerStats::*counter) const;
 
   // Handles one pending user event of node i, if any.
   void process(size_t i) {
@@ -207,7 +211,7 @@ class LnHarness : private chain::BlockListener {
   std::map<std::pair<size_t, PaymentId>, TerminalSeen> terminal_seen_;
   uint64_t crashes_ = 0;
   uint64_t duplicates_ = 0;
-  uint64_t replayed_before_restarts_ = 0;
+  std::vector<ManagerStats> retired_stats_;  // of every run that ended in a restart
   std::map<size_t, std::string> stopped_;  // nodes that hit an unrecoverable error
   std::shared_ptr<NetworkGraph> graph_ = std::make_shared<NetworkGraph>();
   uint64_t steps_ = 0;

@@ -809,6 +809,12 @@ util::Status ChannelManager::send_payment_route_now(const PaymentId& payment_id,
   return flush(*find(route.front().channel_id));
 }
 
+std::optional<ClaimState> ChannelManager::claim_state(const PaymentHash& hash) const {
+  auto it = claimable_.find(hash);
+  if (it == claimable_.end()) return std::nullopt;
+  return it->second.state;
+}
+
 util::Status ChannelManager::claim_funds_now(const PaymentPreimage& preimage) {
   if (!fatal_.is_ok()) return fatal_;
   const PaymentHash hash = preimage.payment_hash();
@@ -823,6 +829,15 @@ util::Status ChannelManager::claim_funds_now(const PaymentPreimage& preimage) {
   if (payment.state != ClaimState::kClaimable) {
     return util::failed_precondition("payment " + hash.to_hex() +
                                      " is not claimable (it was failed or is incomplete)");
+  }
+  const uint64_t height = chain_monitor_->best_height();
+  if (const std::optional<uint32_t> expiry = earliest_expiry(payment);
+      !config_.late_claims && expiry && *expiry <= height + kLastClaimBlocks) {
+    ++stats_.claimables_failed_near_expiry;
+    HASHLOCK_RETURN_IF_ERROR(fail_htlc_backwards_now(hash));
+    return util::failed_precondition(
+        "payment " + hash.to_hex() + " expires at block " + std::to_string(*expiry) +
+        ", too close to block " + std::to_string(height) + " to claim safely; it was failed back");
   }
   // Claimed as a whole: once one part's preimage may leave, every part must
   // be claimed, after a crash too (the preimage is kept for that).
@@ -1162,6 +1177,37 @@ OutboundPayment ChannelManager::rebuilt_payment(const PaymentHash& hash, const O
   return rebuilt;
 }
 
+bool ChannelManager::adopt_unknown_part(OutboundPayment& payment, const PaymentHash& hash,
+                                        const OutboundRoute& route, AmountMsat htlc_amount,
+                                        const ChannelId& channel_id) {
+  if (payment.part(route.part_id) != nullptr) return false;
+  payment.parts.push_back(rebuilt_payment(hash, route, htlc_amount, channel_id).parts.front());
+  payment.next_part_id = std::max(payment.next_part_id, route.part_id + 1);
+  return true;
+}
+
+std::vector<size_t> ChannelManager::resolution_order(const std::vector<const HtlcEvent*>& events,
+                                                     const std::vector<ChannelId>& channels) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto* route = std::get_if<OutboundRoute>(&events[i]->source);
+    if (route == nullptr) continue;
+    auto it = payments_.find(route->payment_id);
+    if (it != payments_.end() && it->second.state == PaymentState::kPending &&
+        adopt_unknown_part(it->second, events[i]->payment_hash, *route, events[i]->htlc_value,
+                           channels[i])) {
+      ++stats_.payments_rebuilt_from_monitors;
+    }
+    if (std::holds_alternative<FailedResolution>(events[i]->resolution)) order.push_back(i);
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    const bool outbound_failure = std::holds_alternative<OutboundRoute>(events[i]->source) &&
+                                  std::holds_alternative<FailedResolution>(events[i]->resolution);
+    if (!outbound_failure) order.push_back(i);
+  }
+  return order;
+}
+
 util::Status ChannelManager::rebuild_payments_from_monitors() {
   for (const ChannelId& channel_id : chain_monitor_->channels()) {
     const ChannelMonitor* monitor = chain_monitor_->get(channel_id);
@@ -1174,11 +1220,8 @@ util::Status ChannelManager::rebuild_payments_from_monitors() {
         OutboundPayment& payment = it->second;
         if (payment.state == PaymentState::kPending) {
           // A part a stale state does not know: a retry sent after its copy.
-          const OutboundPayment one =
-              rebuilt_payment(htlc.payment_hash, *route, htlc.amount, channel_id);
-          payment.parts.push_back(one.parts.front());
-          payment.next_part_id = std::max(payment.next_part_id, route->part_id + 1);
-          ++stats_.payments_rebuilt_from_monitors;
+          if (adopt_unknown_part(payment, htlc.payment_hash, *route, htlc.amount, channel_id))
+            ++stats_.payments_rebuilt_from_monitors;
           continue;
         }
         // The state's payment ended; a part beyond its parts is a resend
@@ -1198,16 +1241,24 @@ util::Status ChannelManager::rebuild_payments_from_monitors() {
 }
 
 util::Status ChannelManager::rebuild_legacy_outcomes() {
+  std::vector<HtlcEvent> resolutions;
+  std::vector<ChannelId> channels;
   for (const ChannelId& channel_id : chain_monitor_->channels()) {
-    const ChannelMonitor* monitor = chain_monitor_->get(channel_id);
-    for (const HtlcEvent& event : monitor->unreleased_resolutions()) {
-      if (const auto* route = std::get_if<OutboundRoute>(&event.source)) {
-        HASHLOCK_RETURN_IF_ERROR(on_outbound_resolved(std::nullopt, channel_id, event, *route));
-      } else if (const auto* prev = std::get_if<PreviousHop>(&event.source)) {
-        // A forward's outcome: the inbound HTLC is settled if the state
-        // still holds it (a no-op once it is gone or being removed).
-        HASHLOCK_RETURN_IF_ERROR(on_forward_resolved(std::nullopt, channel_id, event, *prev));
-      }
+    for (const HtlcEvent& event : chain_monitor_->get(channel_id)->unreleased_resolutions()) {
+      resolutions.push_back(event);
+      channels.push_back(channel_id);
+    }
+  }
+  std::vector<const HtlcEvent*> events;
+  for (const HtlcEvent& event : resolutions) events.push_back(&event);
+  for (const size_t i : resolution_order(events, channels)) {
+    const HtlcEvent& event = resolutions[i];
+    if (const auto* route = std::get_if<OutboundRoute>(&event.source)) {
+      HASHLOCK_RETURN_IF_ERROR(on_outbound_resolved(std::nullopt, channels[i], event, *route));
+    } else if (const auto* prev = std::get_if<PreviousHop>(&event.source)) {
+      // A forward's outcome: the inbound HTLC is settled if the state
+      // still holds it (a no-op once it is gone or being removed).
+      HASHLOCK_RETURN_IF_ERROR(on_forward_resolved(std::nullopt, channels[i], event, *prev));
     }
   }
   return util::Status::ok();
@@ -1270,14 +1321,9 @@ util::Status ChannelManager::on_outbound_resolved(const std::optional<MonitorEve
     ++stats_.payments_rebuilt_from_monitors;
   }
   OutboundPayment& payment = it->second;
+  // A part a stale state does not know (a retry sent after its copy).
+  (void)adopt_unknown_part(payment, event.payment_hash, route, event.htlc_value, channel_id);
   PaymentPart* part = payment.part(route.part_id);
-  if (part == nullptr) {
-    // A part a stale state does not know (a retry sent after its copy).
-    payment.parts.push_back(PaymentPart{.part_id = route.part_id, .amount = event.htlc_value, .fee = route.fee,
-                                        .route = {channel_id}});
-    payment.next_part_id = std::max(payment.next_part_id, route.part_id + 1);
-    part = &payment.parts.back();
-  }
   if (part->state != PartState::kInFlight) {
     // Replayed: the part's consequences are recorded; its ack or release
     // waits with it, or runs now if the user already handled both events.
@@ -1472,8 +1518,24 @@ util::Status ChannelManager::process_monitor_events() {
     }
   }
   for (const ChannelId& id : spent) HASHLOCK_RETURN_IF_ERROR(close_after_funding_spent(*find(id)));
-  for (const ReleasedEvent& released : chain_monitor_->release_pending_monitor_events()) {
-    HASHLOCK_RETURN_IF_ERROR(on_monitor_event(released));
+  const std::vector<ReleasedEvent> released = chain_monitor_->release_pending_monitor_events();
+  std::vector<const HtlcEvent*> htlcs;
+  std::vector<ChannelId> channels;
+  std::vector<size_t> index;  // of each HTLC event in `released`
+  for (size_t i = 0; i < released.size(); ++i) {
+    if (const auto* htlc = std::get_if<HtlcEvent>(&released[i].kind)) {
+      htlcs.push_back(htlc);
+      channels.push_back(released[i].source.channel_id);
+      index.push_back(i);
+    }
+  }
+  // HTLC resolutions in resolution_order; the other events keep their place.
+  const std::vector<size_t> order = resolution_order(htlcs, channels);
+  size_t next_htlc = 0;
+  for (size_t i = 0; i < released.size(); ++i) {
+    const bool htlc = std::holds_alternative<HtlcEvent>(released[i].kind);
+    HASHLOCK_RETURN_IF_ERROR(
+        on_monitor_event(htlc ? released[index[order[next_htlc++]]] : released[i]));
   }
   return util::Status::ok();
 }

@@ -81,6 +81,11 @@ struct ManagerConfig {
   // A funded channel carries HTLCs once its funding transaction has this
   // many confirmations (both sides say channel_ready).
   uint32_t min_funding_depth = 3;
+  // Payments to us are claimed only while every part's expiry is more than
+  // kLastClaimBlocks away, and failed back once it is that close. True:
+  // claim whatever the expiry, as a peer that claims late would (only for
+  // tests of that peer's counterparty).
+  bool late_claims = false;
   PlantedBug planted_bug = PlantedBug::kNone;
 };
 
@@ -95,6 +100,10 @@ inline constexpr uint32_t kClaimBufferBlocks = 18;
 // a forward whose outbound HTLC waits on chain is failed back upstream
 // this close to the inbound HTLC's expiry, before the upstream peer closes.
 inline constexpr uint32_t kFailBackBufferBlocks = 6;
+// A payment to us is claimed only while every part's expiry is more than
+// this many blocks away, and failed back once it is this close: a later
+// claim may not settle, off chain or on it, before the sender's timeout.
+inline constexpr uint32_t kLastClaimBlocks = kClaimBufferBlocks + kHtlcExpiryGraceBlocks;
 
 struct ManagerStats {
   uint64_t monitor_events_processed = 0;
@@ -107,6 +116,7 @@ struct ManagerStats {
   uint64_t peer_error_force_closes = 0;  // closed on an unrecoverable peer error
   uint64_t peer_messages_refused = 0;    // peer messages that broke the protocol
   uint64_t failed_back_near_expiry = 0;  // forwards failed upstream while their outbound HTLC was on chain
+  uint64_t claimables_failed_near_expiry = 0;  // payments to us failed back, too close to expiry to claim
   // Loads whose state lagged behind the handled records (an older snapshot
   // of the manager's records), so they read every pending payment's and
   // queued event's handled record.
@@ -235,6 +245,8 @@ class ChannelManager {
   size_t pending_outbound_payments() const;
   // Payments we receive whose parts have not all arrived (they time out).
   size_t incomplete_claimable_payments() const;
+  // The state of a payment to us with this hash; nullopt if none is known.
+  std::optional<ln::ClaimState> claim_state(const PaymentHash& hash) const;
   uint64_t ticks() const { return tick_; }
   size_t in_flight_monitor_updates() const;
   const ManagerStats& stats() const { return stats_; }
@@ -348,6 +360,10 @@ class ChannelManager {
   util::Status on_chain_tip();
   util::Status check_htlc_expiries(uint64_t height);
   util::Status fail_back_near_expiry(uint64_t height);
+  // kLastClaimBlocks: parts that close are failed back at the tip, and a
+  // claim is refused.
+  std::optional<uint32_t> earliest_expiry(const ClaimablePayment& payment) const;
+  util::Status fail_claimables_near_expiry(uint64_t height);
   // Funding, shutdown and closing messages; false if `message` is none of them.
   util::Result<bool> handle_close_message(ChannelEntry& entry, const Message& message);
   // The opener proposes the closing transaction once nothing is pending.
@@ -439,6 +455,18 @@ class ChannelManager {
   // A payment rebuilt from one of its parts: that part in flight, no retries.
   static OutboundPayment rebuilt_payment(const PaymentHash& hash, const OutboundRoute& route,
                                          AmountMsat htlc_amount, const ChannelId& channel_id);
+  // A part of a known payment that the state does not know (a retry sent
+  // after this state's copy) joins it in flight. False if it was known.
+  bool adopt_unknown_part(OutboundPayment& payment, const PaymentHash& hash,
+                          const OutboundRoute& route, AmountMsat htlc_amount,
+                          const ChannelId& channel_id);
+  // Resolutions as a batch, in the order they are applied: every part a
+  // pending payment does not know is adopted first, then failed parts go
+  // before claimed ones. A claim's PaymentSent then counts only the fees
+  // of parts that were not failed, and a failure retries only what the
+  // parts still live (the adopted included) do not cover.
+  std::vector<size_t> resolution_order(const std::vector<const HtlcEvent*>& events,
+                                       const std::vector<ChannelId>& channels);
   util::Status ack_now(const MonitorEventSource& source);
   void queue_event(Event event, std::vector<MonitorEventSource> acks,
                    std::vector<HtlcRelease> releases = {});

@@ -166,7 +166,34 @@ util::Status ChannelManager::on_chain_tip() {
     if (tx.is_ok()) (void)chain_monitor_->broadcast(*tx);
   }
   HASHLOCK_RETURN_IF_ERROR(check_htlc_expiries(height));
-  return fail_back_near_expiry(height);
+  HASHLOCK_RETURN_IF_ERROR(fail_back_near_expiry(height));
+  return fail_claimables_near_expiry(height);
+}
+
+std::optional<uint32_t> ChannelManager::earliest_expiry(const ClaimablePayment& payment) const {
+  std::optional<uint32_t> earliest;
+  for (const ClaimableHtlc& htlc : payment.htlcs) {
+    auto entry = channels_.find(htlc.channel_id);
+    if (entry == channels_.end() || !entry->second.channel.is_open() || htlc.removed) continue;
+    const std::optional<Htlc> inbound = entry->second.channel.inbound_htlc(htlc.htlc_id);
+    if (inbound && (!earliest || inbound->cltv_expiry < *earliest)) earliest = inbound->cltv_expiry;
+  }
+  return earliest;
+}
+
+util::Status ChannelManager::fail_claimables_near_expiry(uint64_t height) {
+  if (config_.late_claims) return util::Status::ok();
+  std::vector<PaymentHash> to_fail;
+  for (const auto& [hash, payment] : std::as_const(claimable_)) {
+    if (payment.state != ClaimState::kWaiting && payment.state != ClaimState::kClaimable) continue;
+    const std::optional<uint32_t> expiry = earliest_expiry(payment);
+    if (expiry && *expiry <= height + kLastClaimBlocks) to_fail.push_back(hash);
+  }
+  for (const PaymentHash& hash : to_fail) {
+    ++stats_.claimables_failed_near_expiry;
+    HASHLOCK_RETURN_IF_ERROR(fail_htlc_backwards_now(hash));
+  }
+  return util::Status::ok();
 }
 
 util::Status ChannelManager::check_htlc_expiries(uint64_t height) {

@@ -206,15 +206,21 @@ util::Status ChannelManager::after_part_failed(const PaymentId& payment_id,
     }
   }
   if (payment.state != PaymentState::kPending) return util::Status::ok();
+  // Parts still live may cover the payment already: a stale state learns of
+  // a part's failure after a later state had sent its retry.
+  const uint64_t live = payment.live_amount().value();
+  if (live >= payment.amount.value() && payment.in_flight() > 0) return util::Status::ok();
+  const AmountMsat retry_amount(
+      std::min(part.amount.value(), payment.amount.value() - std::min(live, payment.amount.value())));
   const bool worth_it =
       failed_locally || (part.failure && retryable(*part.failure, part.route.size()));
   if (payment.multipath && worth_it && !payment.abandoned && payment.retries_left > 0 &&
-      tick_ < payment.expires_at_tick) {
+      tick_ < payment.expires_at_tick && retry_amount.value() > 0) {
     HASHLOCK_ASSIGN_OR_RETURN(std::optional<std::vector<RouteHop>> route,
-                              retry_route(payment, part.amount));
+                              retry_route(payment, retry_amount));
     if (route) {
       --payment.retries_left;
-      if (send_part(payment_id, payment, *route, part.amount).is_ok()) {
+      if (send_part(payment_id, payment, *route, retry_amount).is_ok()) {
         HASHLOCK_RETURN_IF_ERROR(persist());
         return flush(*find(route->front().channel_id));
       }

@@ -57,6 +57,7 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"force-close", {3, 3}},
       {"close", {3, 3}},
       {"cltv-delta", {2, 2}},
+      {"late-claims", {1, 1}},
       {"claim", {3, 3}},
       {"keep-commitment", {4, 4}},
       {"cheat", {3, 3}},
@@ -153,6 +154,11 @@ class Runner {
                                       std::to_string(kMaxCltvDelta) + " blocks");
       }
       options_.cltv_expiry_delta = static_cast<uint32_t>(delta);
+      return util::Status::ok();
+    }
+    if (c == "late-claims") {
+      if (harness_) return util::invalid_argument("'late-claims' goes before 'nodes'");
+      options_.late_claims = true;
       return util::Status::ok();
     }
     if (c == "nodes") return make_nodes(w);
@@ -859,7 +865,7 @@ util::Result<Scenario> parse_scenario(const std::string& file, const std::string
       continue;
     }
     const bool setup = words[0] == "mode" || words[0] == "persistence" || words[0] == "seed" ||
-                       words[0] == "cltv-delta";
+                       words[0] == "cltv-delta" || words[0] == "late-claims";
     if (words[0] == "nodes") saw_nodes = true;
     if (!setup && words[0] != "nodes" && !saw_nodes)
       return util::invalid_argument(where + "declare the nodes first ('nodes A B ...')");
