@@ -43,6 +43,9 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"events_replayed", r.events_replayed},
           {"disconnects", r.disconnects},
           {"stale_restores", r.stale_restores},
+          {"stale_restores_ahead", r.stale_restores_ahead},
+          {"closes_from_stale_state", r.closes_from_stale_state},
+          {"payments_rebuilt_from_monitors", r.payments_rebuilt_from_monitors},
           {"mpp_payments", r.mpp_payments},
           {"path_successes", r.path_successes},
           {"path_failures", r.path_failures},
@@ -68,6 +71,14 @@ void print_summary(const sim::LnSimReport& r) {
       "%llu monitor events replayed after restarts\n",
       static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.stale_restores),
       static_cast<unsigned long long>(r.disconnects), static_cast<unsigned long long>(r.events_replayed));
+  if (r.stale_restores_ahead > 0) {
+    std::printf(
+        "  stale:    %llu restores of an older manager state while its monitors were ahead, %llu "
+        "channels closed as behind their monitor, %llu payments or parts rebuilt from monitors\n",
+        static_cast<unsigned long long>(r.stale_restores_ahead),
+        static_cast<unsigned long long>(r.closes_from_stale_state),
+        static_cast<unsigned long long>(r.payments_rebuilt_from_monitors));
+  }
   if (r.force_closes + r.revoked_closes + r.cooperative_closes + r.reorgs > 0) {
     std::printf(
         "  chain:    %llu channels force-closed (%llu by the engine: HTLC expiries, peer errors), "
@@ -163,6 +174,10 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--stale-snapshot-rate", options->config.stale_snapshot_rate,
                   "Chance per payment of a stale manager snapshot step (default: the crash rate)")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--stale-ahead-rate", options->config.stale_ahead_rate,
+                  "Chance per payment that a node restarts from an older copy of its manager "
+                  "state while its monitors are ahead (a lost write, a backup; default 0)")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_flag("--async-persist", options->config.async_persist,
                 "Persist monitor updates asynchronously, completing in random order");

@@ -1,6 +1,7 @@
 #include "sim/ln_sim.h"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -83,7 +84,8 @@ class Simulation {
                                .planted_bug = config.canary,
                                .tick_every_steps = config.mpp ? kTickEverySteps : 0,
                                .forward_skim_msat = AmountMsat(config.forwarding ? kSkimMsat : 0),
-                               .accept_underpaying_htlcs = config.forwarding}) {}
+                               .accept_underpaying_htlcs = config.forwarding}),
+        old_states_(config.nodes) {}
 
   void run(const std::function<void(uint64_t)>& progress) {
     open_ring();
@@ -276,6 +278,12 @@ class Simulation {
     const double stale_rate =
         config_.stale_snapshot_rate < 0 ? config_.crash_rate : config_.stale_snapshot_rate;
     if (rng_.chance(stale_rate)) stale_snapshot_step(rng_.below(config_.nodes));
+    if (config_.stale_ahead_rate > 0) {
+      // Copies are kept four times as often as one is restored, so a
+      // restored state may be just behind or far behind.
+      if (rng_.chance(std::min(1.0, 4 * config_.stale_ahead_rate))) keep_old_state(rng_.below(config_.nodes));
+      if (rng_.chance(config_.stale_ahead_rate)) restore_old_state(rng_.below(config_.nodes));
+    }
     if (rng_.chance(kDisconnectShare)) {
       const Link& link = links_[rng_.below(links_.size())];
       harness_.disconnect(link.a, link.b);
@@ -312,6 +320,27 @@ class Simulation {
     if (monitor_update_ids(i) != ids) return;
     if (!ln::restore_manager_records(harness_.kv(i), *state).is_ok()) return;
     ++report_.stale_restores;
+    harness_.crash(i);
+  }
+
+  void keep_old_state(size_t i) {
+    auto state = ln::snapshot_manager_records(harness_.kv(i));
+    if (!state.is_ok()) return;
+    std::deque<ln::ManagerSnapshot>& kept = old_states_[i];
+    kept.push_back(std::move(state).value());
+    if (kept.size() > kStaleStatesKept) kept.pop_front();
+  }
+
+  // Writes one of node i's older manager states back and restarts it; its
+  // monitors may be ahead by any number of updates.
+  void restore_old_state(size_t i) {
+    std::deque<ln::ManagerSnapshot>& kept = old_states_[i];
+    if (kept.empty()) return;
+    const size_t pick = rng_.below(kept.size());
+    if (!ln::restore_manager_records(harness_.kv(i), kept[pick]).is_ok()) return;
+    // Later copies are newer than what the node now holds; keep only older.
+    kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(pick), kept.end());
+    ++report_.stale_restores_ahead;
     harness_.crash(i);
   }
 
@@ -457,6 +486,9 @@ class Simulation {
     report_.restarts = harness_.crashes();
     report_.duplicate_events = harness_.duplicate_deliveries();
     report_.events_replayed = harness_.events_replayed();
+    report_.closes_from_stale_state = harness_.stat_total(&ln::ManagerStats::closes_from_stale_state);
+    report_.payments_rebuilt_from_monitors =
+        harness_.stat_total(&ln::ManagerStats::payments_rebuilt_from_monitors);
     std::map<PaymentId, std::pair<size_t, size_t>> outcomes;  // sent, failed
     std::map<PaymentId, AmountMsat> fees_paid;
     std::set<ln::PaymentHash> claimed_by_receiver;
@@ -677,6 +709,7 @@ class Simulation {
   LnSimReport& report_;
   util::Rng rng_;
   ln::LnHarness harness_;
+  std::vector<std::deque<ln::ManagerSnapshot>> old_states_;  // per node, oldest first
   std::vector<Link> links_;           // the ring, in order
   std::vector<Link> parallel_links_;  // with --mpp: a second channel beside each
   std::vector<Link> closed_links_;    // force-closed by the simulation
@@ -698,7 +731,8 @@ util::Status validate(const LnSimConfig& config) {
     return util::invalid_argument("--payments must be at most " + std::to_string(kMaxSimPayments));
   for (auto [name, rate] : {std::pair{"--crash-rate", config.crash_rate},
                             {"--force-close-rate", config.force_close_rate},
-                            {"--reorg-rate", config.reorg_rate}}) {
+                            {"--reorg-rate", config.reorg_rate},
+                            {"--stale-ahead-rate", config.stale_ahead_rate}}) {
     if (!(rate >= 0.0 && rate <= 1.0))
       return util::invalid_argument(std::string(name) + " must be between 0 and 1");
   }
@@ -741,6 +775,8 @@ std::string reproduce_command(const LnSimConfig& config) {
     command += " --max-reorg-depth " + std::to_string(config.max_reorg_depth);
   if (config.stale_snapshot_rate >= 0)
     command += " --stale-snapshot-rate " + std::to_string(config.stale_snapshot_rate);
+  if (config.stale_ahead_rate > 0)
+    command += " --stale-ahead-rate " + std::to_string(config.stale_ahead_rate);
   command += std::string(" --mode ") + (config.persistent_mode ? "persistent" : "legacy");
   if (config.store != "memory") command += " --store " + config.store;
   if (config.canary != ln::ManagerConfig::PlantedBug::kNone)

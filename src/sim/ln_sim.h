@@ -59,6 +59,13 @@ struct LnSimConfig {
   // manager state, let it handle a few events, write the older copy back and
   // restart it. Negative: the same as the crash rate.
   double stale_snapshot_rate = -1.0;
+  // Chance per payment that a random node's manager state is replaced by
+  // one of its older copies (kept at random earlier points, up to
+  // kStaleStatesKept per node) and the node restarts, whatever its monitors
+  // did since: a lost manager write or a restore from a backup. The state
+  // may be behind by one update or by many; the engine must force-close what
+  // it finds behind, rebuild what it forgot, and lose nothing.
+  double stale_ahead_rate = 0.0;
   ln::ManagerConfig::PlantedBug canary = ln::ManagerConfig::PlantedBug::kNone;
 };
 
@@ -94,6 +101,12 @@ struct LnSimReport {
   uint64_t events_replayed = 0;
   uint64_t disconnects = 0;
   uint64_t stale_restores = 0;
+  // --stale-ahead-rate: restores of an older manager state whatever the
+  // monitors did since; the channels the nodes then found their state
+  // behind on and closed; the payments (or parts) rebuilt from monitors.
+  uint64_t stale_restores_ahead = 0;
+  uint64_t closes_from_stale_state = 0;
+  uint64_t payments_rebuilt_from_monitors = 0;
   uint64_t mpp_payments = 0;    // multi-part payments sent
   uint64_t path_successes = 0;  // PaymentPathSuccessful events: parts that settled
   uint64_t path_failures = 0;   // PaymentPathFailed events: parts that failed (and maybe were retried)
@@ -107,6 +120,7 @@ struct LnSimReport {
 inline constexpr size_t kMaxSimNodes = 64;
 inline constexpr uint64_t kMaxSimPayments = 10'000'000;
 inline constexpr size_t kStepsBetweenPaymentsMax = 3;
+inline constexpr size_t kStaleStatesKept = 4;  // older manager copies per node, for --stale-ahead-rate
 inline constexpr size_t kSimSettleRounds = 200'000;
 // Reorganisations must stay shallower than the anti-reorg delay (6 blocks).
 inline constexpr uint64_t kMaxSimReorgDepth = ln::kAntiReorgDelayBlocks - 1;
