@@ -1,5 +1,7 @@
 #include "ln/harness.h"
 
+#include "ln/manager_store.h"
+
 #include "store/open_store.h"
 #include "store/sqlite_store.h"
 #include "util/check.h"
@@ -119,6 +121,7 @@ NodeOptions LnHarness::options_for(size_t i) const {
   options.manager.forward_skim_msat = options_.forward_skim_msat;
   options.manager.accept_underpaying_htlcs = options_.accept_underpaying_htlcs;
   options.manager.late_claims = options_.late_claims;
+  options.manager.recover_from_monitors = recovering_.count(i) > 0;
   options.manager.min_funding_depth = options_.min_funding_depth;
   options.manager.fee_policy.cltv_expiry_delta = options_.cltv_expiry_delta;
   options.async_persistence = options_.async_persistence;
@@ -166,6 +169,26 @@ void LnHarness::crash(size_t i) {
     disconnect(i, j);
     reconnect(i, j);
   }
+}
+
+util::Status LnHarness::lose_manager_state(size_t i) {
+  HASHLOCK_RETURN_IF_ERROR(restore_manager_records(kv(i), ManagerSnapshot{}));
+  Slot& slot = nodes_[i];
+  if (slot.node) retired_stats_.push_back(slot.node->manager().stats());
+  slot.node.reset();
+  auto refused = Node::start(options_for(i), *slot.store, network_);
+  util::Status result = util::Status::ok();
+  if (refused.is_ok()) {
+    result = util::failed_precondition("a store with monitors but no manager state was not refused");
+  } else if (refused.status().code() != util::StatusCode::kFailedPrecondition) {
+    result = refused.status();
+  }
+  // The operator asks for recovery: it is the store's first start of a new
+  // manager, later starts load that manager.
+  recovering_.insert(i);
+  crash(i);
+  recovering_.erase(i);
+  return result;
 }
 
 util::Status LnHarness::restart_with_mode(size_t i, bool persistent) {

@@ -122,6 +122,10 @@ class LnHarness : private chain::BlockListener {
   bool settle(size_t max_rounds = kMaxSettleRounds);
 
   void crash(size_t i);
+  // Node i loses every manager record (its monitors stay) and restarts.
+  // A plain start must refuse such a store; the node then starts with
+  // recovery from monitors. Returns the refusal's absence as an error.
+  util::Status lose_manager_state(size_t i);
   // Restarts node i with a different compatibility flag.
   util::Status restart_with_mode(size_t i, bool persistent);
   // Both are no-ops when the link is already in that state.
@@ -178,6 +182,7 @@ class LnHarness : private chain::BlockListener {
   };
 
   NodeOptions options_for(size_t i) const;
+  std::set<size_t> recovering_;  // nodes whose next starts recover from monitors
   void start(size_t i);
   void open_store(size_t i);
   void crash_store(size_t i);

@@ -42,10 +42,20 @@ util::Result<std::unique_ptr<ChannelManager>> ChannelManager::create(const Manag
   if (existing || old)
     return util::failed_precondition(
         "the store already holds a node; load it instead of creating one");
+  const std::vector<ChannelId> orphans = chain_monitor.channels();
+  if (!orphans.empty() && !config.recover_from_monitors) {
+    std::string names;
+    for (const ChannelId& id : orphans) names += (names.empty() ? "" : ", ") + id.to_hex();
+    return util::failed_precondition(
+        "the store holds the monitors of " + std::to_string(orphans.size()) +
+        " channel(s) but no channel manager state: " + names +
+        ". Recovery from monitors (--recover-from-monitors) force-closes each of them and "
+        "resolves it on chain; use it only if the monitors are current (not an old backup)");
+  }
   std::unique_ptr<ChannelManager> manager(
       new ChannelManager(config, store, chain_monitor, transport));
   HASHLOCK_ASSIGN_OR_RETURN(manager->handled_count_, manager->stored_handled_count());
-  HASHLOCK_RETURN_IF_ERROR(manager->in_round([&] { return manager->persist(); }));
+  HASHLOCK_RETURN_IF_ERROR(manager->in_round([&] { return manager->recover_orphans(); }));
   return manager;
 }
 
@@ -515,6 +525,7 @@ util::Status ChannelManager::reconcile_after_load() {
     for (const ChannelMonitorUpdate& update : replay)
       HASHLOCK_RETURN_IF_ERROR(submit(entry, update));
   }
+  HASHLOCK_RETURN_IF_ERROR(close_orphan_monitors());
   HASHLOCK_RETURN_IF_ERROR(rebuild_payments_from_monitors());
   // Legacy mode: outcomes a stale state lost are rebuilt from the monitors.
   if (!config_.persistent_monitor_events) HASHLOCK_RETURN_IF_ERROR(rebuild_legacy_outcomes());
@@ -673,8 +684,40 @@ util::Status ChannelManager::close_without_update(ChannelEntry& entry, const std
 }
 
 util::Status ChannelManager::queue_channel_closed(const ChannelId& id, const std::string& reason) {
+  for (const QueuedEvent& queued : events_) {
+    const auto* closed = std::get_if<ChannelClosed>(&queued.event);
+    if (closed != nullptr && closed->channel_id == id) return util::Status::ok();
+  }
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> handled, store_->get(kClosesDoneNamespace, id.to_hex()));
   if (!handled) queue_event(ChannelClosed{id, reason}, {});
+  return util::Status::ok();
+}
+
+util::Status ChannelManager::recover_orphans() {
+  HASHLOCK_RETURN_IF_ERROR(close_orphan_monitors());
+  HASHLOCK_RETURN_IF_ERROR(rebuild_payments_from_monitors());
+  return persist();
+}
+
+util::Status ChannelManager::close_orphan_monitors() {
+  for (const ChannelId& id : chain_monitor_->channels()) {
+    if (channels_.count(id) > 0) continue;
+    const ChannelMonitor* monitor = chain_monitor_->get(id);
+    const std::string reason =
+        "the channel manager state does not know this channel (older than the channel, or "
+        "lost): closed from its monitor";
+    if (!monitor->closed() && !monitor->funding_spent()) {
+      ++stats_.orphan_monitors_closed;
+      const ChannelMonitorUpdate close{
+          id, monitor->latest_update_id() + 1, {ChannelForceClosed{true, reason}}};
+      if (chain_monitor_->update_channel(close) == UpdateStatus::kUnrecoverableError) {
+        fatal_ = util::io_error("the close update of orphan monitor " + id.to_hex() + " failed (" +
+                                chain_monitor_->last_error() + "); the node has stopped");
+        return fatal_;
+      }
+    }
+    HASHLOCK_RETURN_IF_ERROR(queue_channel_closed(id, reason));
+  }
   return util::Status::ok();
 }
 
@@ -1062,9 +1105,20 @@ util::Status ChannelManager::handle_message_now(NodeId from, const Bytes& bytes)
                                 error->channel_id.to_hex() + ": " + error->text);
   }
   ChannelEntry* entry = find(message_channel(message));
-  if (entry == nullptr)
+  if (entry == nullptr) {
+    // A channel this node closed from its monitor (its state did not know
+    // it), or one it never had: the peer must learn it is over.
+    const ChannelMonitor* orphan = chain_monitor_->get(message_channel(message));
+    if ((orphan != nullptr && orphan->counterparty() == from) ||
+        std::holds_alternative<ChannelReestablish>(message)) {
+      send_to(from, ErrorMessage{message_channel(message),
+                                 orphan != nullptr ? "channel closed: this node lost its state of "
+                                                     "it and closed it from its monitor"
+                                                   : "unknown channel"});
+    }
     return util::protocol_error(message_name(message) + " for unknown channel " +
                                 message_channel(message).to_hex());
+  }
   if (entry->channel.peer() != from)
     return util::protocol_error(message_name(message) +
                                 " from a node that is not the channel's peer");
@@ -1272,7 +1326,15 @@ util::Status ChannelManager::process_completions_now() {
   if (!fatal_.is_ok()) return fatal_;
   for (const auto& [channel_id, update_id] : chain_monitor_->take_completed()) {
     ChannelEntry* entry = find(channel_id);
-    if (entry == nullptr) continue;
+    if (entry == nullptr) {
+      // An orphan monitor's preimage is durable: the forward's event goes.
+      for (auto it = orphan_acks_.lower_bound({channel_id, 0});
+           it != orphan_acks_.end() && it->first.first == channel_id && it->first.second <= update_id;) {
+        HASHLOCK_RETURN_IF_ERROR(ack_now(it->second));
+        it = orphan_acks_.erase(it);
+      }
+      continue;
+    }
     while (!entry->in_flight.empty() && entry->in_flight.front().update_id <= update_id)
       entry->in_flight.pop_front();
     HASHLOCK_RETURN_IF_ERROR(persist());
@@ -1416,6 +1478,9 @@ util::Status ChannelManager::on_forward_resolved(const std::optional<MonitorEven
       std::holds_alternative<ClaimedResolution>(event.resolution)) {
     return on_forward_claimed_inbound_closed(source, out_channel, event, prev, *in);
   }
+  if (in == nullptr && claimed_into_orphan(prev.channel_id, event)) {
+    return claim_inbound_from_orphan(source, out_channel, event, prev);
+  }
   if (in == nullptr || !in->channel.is_open() ||
       in->channel.htlc_state(false, prev.htlc_id) == HtlcState::kRemoved) {
     // The inbound HTLC is already gone: nothing is left to settle.
@@ -1453,6 +1518,49 @@ util::Status ChannelManager::on_forward_resolved(const std::optional<MonitorEven
   }
   HASHLOCK_RETURN_IF_ERROR(commit(*in, std::move(out)));
   return persistent ? util::Status::ok() : ack();
+}
+
+bool ChannelManager::claimed_into_orphan(const ChannelId& in_channel, const HtlcEvent& event) const {
+  return std::holds_alternative<ClaimedResolution>(event.resolution) &&
+         chain_monitor_->get(in_channel) != nullptr;
+}
+
+util::Status ChannelManager::claim_inbound_from_orphan(const std::optional<MonitorEventSource>& source,
+                                                       const ChannelId& out_channel,
+                                                       const HtlcEvent& event, const PreviousHop& prev) {
+  // The inbound channel's monitor has no channel here (closed from it): it
+  // takes the inbound HTLC on chain once it has the preimage. The forward's
+  // event is acked once that preimage is durable there.
+  const auto& claimed = std::get<ClaimedResolution>(event.resolution);
+  const ChannelMonitor* monitor = chain_monitor_->get(prev.channel_id);
+  HASHLOCK_ASSIGN_OR_RETURN(const bool done, forward_done(prev.channel_id, prev.htlc_id));
+  HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
+  const bool queued = std::any_of(events_.begin(), events_.end(), [&](const QueuedEvent& q) {
+    const auto* f = std::get_if<PaymentForwarded>(&q.event);
+    return f != nullptr && f->prev_channel_id == prev.channel_id && f->prev_htlc_id == prev.htlc_id;
+  });
+  if (!done && !queued) {
+    queue_event(PaymentForwarded{prev.channel_id, prev.htlc_id, out_channel, event.payment_hash, fee,
+                                 prev.skimmed_fee, true, event.htlc_value},
+                {});
+  }
+  if (!monitor->preimage_for(claimed.preimage.payment_hash())) {
+    const ChannelMonitorUpdate update{
+        prev.channel_id, monitor->latest_update_id() + 1, {PaymentPreimageStep{claimed.preimage}}};
+    switch (chain_monitor_->update_channel(update)) {
+      case UpdateStatus::kCompleted:
+        break;
+      case UpdateStatus::kInProgress:
+        if (source) orphan_acks_.emplace(std::make_pair(prev.channel_id, update.update_id), *source);
+        return persist();
+      case UpdateStatus::kUnrecoverableError:
+        fatal_ = util::io_error("the preimage update of orphan monitor " + prev.channel_id.to_hex() +
+                                " failed (" + chain_monitor_->last_error() + "); the node has stopped");
+        return fatal_;
+    }
+  }
+  HASHLOCK_RETURN_IF_ERROR(persist());
+  return source ? ack_now(*source) : util::Status::ok();
 }
 
 util::Status ChannelManager::on_forward_claimed_inbound_closed(

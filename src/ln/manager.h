@@ -86,6 +86,13 @@ struct ManagerConfig {
   // claim whatever the expiry, as a peer that claims late would (only for
   // tests of that peer's counterparty).
   bool late_claims = false;
+  // A store that holds channel monitors but no manager state (the manager's
+  // records are gone) is refused unless this is set; then every such
+  // channel is force-closed from its monitor and resolved on chain, and the
+  // payments its HTLCs belong to are rebuilt from it. This trusts the
+  // monitors to be current: a node restored whole from an old backup has
+  // stale monitors too, and broadcasting one would hand the peer the channel.
+  bool recover_from_monitors = false;
   PlantedBug planted_bug = PlantedBug::kNone;
 };
 
@@ -116,7 +123,8 @@ struct ManagerStats {
   uint64_t peer_error_force_closes = 0;  // closed on an unrecoverable peer error
   uint64_t peer_messages_refused = 0;    // peer messages that broke the protocol
   uint64_t failed_back_near_expiry = 0;  // forwards failed upstream while their outbound HTLC was on chain
-  uint64_t claimables_failed_near_expiry = 0;  // payments to us failed back, too close to expiry to claim
+  uint64_t claimables_failed_near_expiry = 0;
+  uint64_t orphan_monitors_closed = 0;  // monitors of channels the state did not know, closed at load  // payments to us failed back, too close to expiry to claim
   // Loads whose state lagged behind the handled records (an older snapshot
   // of the manager's records), so they read every pending payment's and
   // queued event's handled record.
@@ -446,8 +454,23 @@ class ChannelManager {
   // closed it): fails what no commitment holds, runs due forward acks,
   // queues ChannelClosed once.
   util::Status close_without_update(ChannelEntry& entry, const std::string& reason);
-  // Queues ChannelClosed unless the user handled one for the channel.
+  // Queues ChannelClosed unless the user handled one for the channel (or
+  // one is queued already).
   util::Status queue_channel_closed(const ChannelId& id, const std::string& reason);
+  // Monitors of channels the state does not know (a state older than the
+  // channel, or manager records lost): each is force-closed from its
+  // monitor, once, and resolved on chain; its HTLCs' payments are rebuilt
+  // from it. A peer's message for such a channel is answered with an error.
+  util::Status close_orphan_monitors();
+  // A forward's downstream claim whose inbound channel is an orphan monitor.
+  bool claimed_into_orphan(const ChannelId& in_channel, const HtlcEvent& event) const;
+  util::Status claim_inbound_from_orphan(const std::optional<MonitorEventSource>& source,
+                                         const ChannelId& out_channel, const HtlcEvent& event,
+                                         const PreviousHop& prev);
+  // Not persisted: after a restart the un-acked event replays and redoes it.
+  std::map<std::pair<ChannelId, uint64_t>, MonitorEventSource> orphan_acks_;  // by update
+  // A new state over a store with monitors: closes them, rebuilds payments.
+  util::Status recover_orphans();
   // At load: outbound HTLCs the monitors hold whose payment (or part) the
   // state does not know are added as in flight, so the payment is pending
   // (a resend is refused) and its real outcome reaches the user.

@@ -459,5 +459,30 @@ TEST(BadPeerMessages, AreRejectedClearlyAndChangeNothing) {
   EXPECT_EQ(h.count_events(1, "ChannelClosed"), 1u);
 }
 
+// A store with monitors but no manager state: a plain start refuses it and
+// names the channels; with recovery, each channel is closed from its monitor.
+TEST(Recovery, StoreWithMonitorsButNoManagerStateIsRefusedUnlessRecoveryIsAsked) {
+  LnHarness h(2, HarnessOptions{});
+  const ChannelId channel = h.open_channel(0, 1, AmountMsat(kCapacity));
+  ASSERT_TRUE(restore_manager_records(h.kv(0), ManagerSnapshot{}).is_ok());
+  InProcessNetwork network;
+  NodeOptions options;
+  options.manager.node_id = h.node_id(0);
+  auto refused = Node::start(options, h.kv(0), network);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), util::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(channel.to_hex()), std::string::npos)
+      << refused.status().to_string();
+  EXPECT_NE(refused.status().message().find("--recover-from-monitors"), std::string::npos);
+  // Refused without a trace: the store still has no manager state.
+  auto again = Node::start(options, h.kv(0), network);
+  EXPECT_EQ(again.status().code(), util::StatusCode::kFailedPrecondition);
+  options.manager.recover_from_monitors = true;
+  auto recovered = Node::start(options, h.kv(0), network);
+  ASSERT_TRUE(recovered.is_ok()) << recovered.status().to_string();
+  EXPECT_EQ((*recovered)->manager().stats().orphan_monitors_closed, 1u);
+  EXPECT_TRUE((*recovered)->chain_monitor().get(channel)->closed());
+}
+
 }  // namespace
 }  // namespace hashlock::ln

@@ -42,6 +42,7 @@ const std::map<std::string, std::pair<size_t, size_t>>& grammar() {
       {"reconnect", {3, 3}},
       {"crash", {2, 4}},
       {"snapshot", {3, 3}},
+      {"lose-manager", {2, 2}},
       {"restore", {3, 3}},
       {"complete", {3, 64}},
       {"process", {2, 3}},
@@ -186,6 +187,10 @@ class Runner {
     if (c == "keep-commitment") return keep_commitment(w);
     if (c == "cheat") return cheat(w);
     if (c == "snapshot" || c == "restore") return snapshot(w);
+    if (c == "lose-manager") {
+      HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
+      return harness_->lose_manager_state(a);
+    }
     if (c == "complete") return complete(w);
     if (c == "process") {
       HASHLOCK_ASSIGN_OR_RETURN(size_t a, node(w[1]));
