@@ -46,6 +46,7 @@ nlohmann::json to_json(const sim::LnSimReport& r) {
           {"stale_restores_ahead", r.stale_restores_ahead},
           {"closes_from_stale_state", r.closes_from_stale_state},
           {"payments_rebuilt_from_monitors", r.payments_rebuilt_from_monitors},
+          {"payments_forgotten", r.payments_forgotten},
           {"mpp_payments", r.mpp_payments},
           {"path_successes", r.path_successes},
           {"path_failures", r.path_failures},
@@ -74,10 +75,12 @@ void print_summary(const sim::LnSimReport& r) {
   if (r.stale_restores_ahead > 0) {
     std::printf(
         "  stale:    %llu restores of an older manager state while its monitors were ahead, %llu "
-        "channels closed as behind their monitor, %llu payments or parts rebuilt from monitors\n",
+        "channels closed as behind their monitor, %llu payments or parts rebuilt from monitors, "
+        "%llu sends forgotten (never left the lost state)\n",
         static_cast<unsigned long long>(r.stale_restores_ahead),
         static_cast<unsigned long long>(r.closes_from_stale_state),
-        static_cast<unsigned long long>(r.payments_rebuilt_from_monitors));
+        static_cast<unsigned long long>(r.payments_rebuilt_from_monitors),
+        static_cast<unsigned long long>(r.payments_forgotten));
   }
   if (r.force_closes + r.revoked_closes + r.cooperative_closes + r.reorgs > 0) {
     std::printf(

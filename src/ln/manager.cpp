@@ -1648,6 +1648,21 @@ util::Status ChannelManager::process_monitor_events() {
   return util::Status::ok();
 }
 
+bool ChannelManager::deliverable(const Event& event) const {
+  // PaymentClaimed tells the user the money is theirs: only once the
+  // preimage is durable in the monitor of every part's channel, so no crash
+  // (nor an older manager state restored later) can lose the claim.
+  const auto* claimed = std::get_if<PaymentClaimed>(&event);
+  if (claimed == nullptr) return true;
+  auto payment = claimable_.find(claimed->payment_hash);
+  if (payment == claimable_.end() || payment->second.state != ClaimState::kClaimed) return true;
+  for (const ClaimableHtlc& htlc : payment->second.htlcs) {
+    auto entry = channels_.find(htlc.channel_id);
+    if (entry != channels_.end() && !entry->second.in_flight.empty()) return false;
+  }
+  return true;
+}
+
 util::Status ChannelManager::process_pending_events_now(const EventHandler& handler) {
   if (!fatal_.is_ok()) return fatal_;
   HASHLOCK_RETURN_IF_ERROR(process_completions_now());
@@ -1659,6 +1674,11 @@ util::Status ChannelManager::process_pending_events_now(const EventHandler& hand
   for (size_t delivered = 0; delivered < kMaxEventsPerProcessCall && !events_.empty();
        ++delivered) {
     const QueuedEvent& queued = events_.front();
+    // Events go in order: one that must wait holds the ones behind it.
+    if (!deliverable(queued.event)) {
+      ++stats_.events_held_until_durable;
+      break;
+    }
     ++stats_.user_events_delivered;
     if (handler(queued.event) == HandleResult::kReplay) break;
     store::WriteBatch done;

@@ -124,7 +124,8 @@ struct ManagerStats {
   uint64_t peer_messages_refused = 0;    // peer messages that broke the protocol
   uint64_t failed_back_near_expiry = 0;  // forwards failed upstream while their outbound HTLC was on chain
   uint64_t claimables_failed_near_expiry = 0;
-  uint64_t orphan_monitors_closed = 0;  // monitors of channels the state did not know, closed at load  // payments to us failed back, too close to expiry to claim
+  uint64_t orphan_monitors_closed = 0;
+  uint64_t events_held_until_durable = 0;  // deliveries put off: a PaymentClaimed's preimage not yet durable  // monitors of channels the state did not know, closed at load  // payments to us failed back, too close to expiry to claim
   // Loads whose state lagged behind the handled records (an older snapshot
   // of the manager's records), so they read every pending payment's and
   // queued event's handled record.
@@ -253,6 +254,8 @@ class ChannelManager {
   size_t pending_outbound_payments() const;
   // Payments we receive whose parts have not all arrived (they time out).
   size_t incomplete_claimable_payments() const;
+  // Whether the state holds an outbound payment with this id (any state).
+  bool knows_payment(const PaymentId& id) const { return payments_.count(id) > 0; }
   // The state of a payment to us with this hash; nullopt if none is known.
   std::optional<ln::ClaimState> claim_state(const PaymentHash& hash) const;
   uint64_t ticks() const { return tick_; }
@@ -462,6 +465,9 @@ class ChannelManager {
   // monitor, once, and resolved on chain; its HTLCs' payments are rebuilt
   // from it. A peer's message for such a channel is answered with an error.
   util::Status close_orphan_monitors();
+  // Whether a queued event may reach the user now (PaymentClaimed waits for
+  // its preimage to be durable in every part's monitor).
+  bool deliverable(const Event& event) const;
   // A forward's downstream claim whose inbound channel is an orphan monitor.
   bool claimed_into_orphan(const ChannelId& in_channel, const HtlcEvent& event) const;
   util::Status claim_inbound_from_orphan(const std::optional<MonitorEventSource>& source,

@@ -107,6 +107,9 @@ struct LnSimReport {
   uint64_t stale_restores_ahead = 0;
   uint64_t closes_from_stale_state = 0;
   uint64_t payments_rebuilt_from_monitors = 0;
+  // Accepted sends only the lost state knew (no HTLC had left the sender):
+  // no terminal event can come for them, and none is expected.
+  uint64_t payments_forgotten = 0;
   uint64_t mpp_payments = 0;    // multi-part payments sent
   uint64_t path_successes = 0;  // PaymentPathSuccessful events: parts that settled
   uint64_t path_failures = 0;   // PaymentPathFailed events: parts that failed (and maybe were retried)
