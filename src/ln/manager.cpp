@@ -1455,6 +1455,13 @@ util::Result<bool> ChannelManager::forward_done(const ChannelId& prev_channel, H
   return done.has_value();
 }
 
+bool ChannelManager::forward_queued(const ChannelId& prev_channel, HtlcId prev_htlc) const {
+  return std::any_of(events_.begin(), events_.end(), [&](const QueuedEvent& q) {
+    const auto* f = std::get_if<PaymentForwarded>(&q.event);
+    return f != nullptr && f->prev_channel_id == prev_channel && f->prev_htlc_id == prev_htlc;
+  });
+}
+
 util::Result<bool> ChannelManager::forward_handled(const PreviousHop& prev) const {
   if (!loaded_lagging_state_) return false;
   return forward_done(prev.channel_id, prev.htlc_id);
@@ -1535,11 +1542,7 @@ util::Status ChannelManager::claim_inbound_from_orphan(const std::optional<Monit
   const ChannelMonitor* monitor = chain_monitor_->get(prev.channel_id);
   HASHLOCK_ASSIGN_OR_RETURN(const bool done, forward_done(prev.channel_id, prev.htlc_id));
   HASHLOCK_ASSIGN_OR_RETURN(AmountMsat fee, prev.incoming_amount.checked_sub(event.htlc_value));
-  const bool queued = std::any_of(events_.begin(), events_.end(), [&](const QueuedEvent& q) {
-    const auto* f = std::get_if<PaymentForwarded>(&q.event);
-    return f != nullptr && f->prev_channel_id == prev.channel_id && f->prev_htlc_id == prev.htlc_id;
-  });
-  if (!done && !queued) {
+  if (!done && !forward_queued(prev.channel_id, prev.htlc_id)) {
     queue_event(PaymentForwarded{prev.channel_id, prev.htlc_id, out_channel, event.payment_hash, fee,
                                  prev.skimmed_fee, true, event.htlc_value},
                 {});
@@ -1573,7 +1576,7 @@ util::Status ChannelManager::on_forward_claimed_inbound_closed(
   HASHLOCK_ASSIGN_OR_RETURN(const bool done, forward_done(prev.channel_id, prev.htlc_id));
   const ChannelEntry* out = find(out_channel);
   const bool onchain = out == nullptr || out->channel.phase() == ChannelPhase::kClosed;
-  if (!done) {
+  if (!done && !forward_queued(prev.channel_id, prev.htlc_id)) {
     queue_event(
         PaymentForwarded{prev.channel_id, prev.htlc_id, out_channel, event.payment_hash, fee,
                          prev.skimmed_fee, onchain, event.htlc_value},

@@ -355,6 +355,8 @@ class ChannelManager {
   // Whether the user handled this forward's PaymentForwarded (read only when
   // the loaded state lagged behind the handled records: a current state
   // cannot resolve a forward twice).
+  // A PaymentForwarded for this inbound HTLC waits in the queue.
+  bool forward_queued(const ChannelId& prev_channel, HtlcId prev_htlc) const;
   util::Result<bool> forward_handled(const PreviousHop& prev) const;
   // Whether a forwards_done record exists for the forward (always read).
   util::Result<bool> forward_done(const ChannelId& prev_channel, HtlcId prev_htlc) const;
