@@ -10,7 +10,10 @@
 // applies is checked. Now and then a node is restarted from an older copy
 // of its manager state, taken before it handled a few user events: only if
 // its monitors have not moved since, so the stale state lags in payments,
-// events and claims but never needs a force close. With --force-close-rate
+// events and claims but never needs a force close. With --stale-ahead-rate
+// a node is also restarted from an older copy whatever its monitors did
+// since, so it must close channels found behind, close monitors of channels
+// it does not know and rebuild payments from its monitors. With --force-close-rate
 // or --reorg-rate the channels are funded on the harness's simulated chain,
 // a block is mined per payment, random channels are force-closed (and
 // replaced, so the ring stays connected) and the chain reorganises up to
