@@ -684,10 +684,8 @@ util::Status ChannelManager::close_without_update(ChannelEntry& entry, const std
 }
 
 util::Status ChannelManager::queue_channel_closed(const ChannelId& id, const std::string& reason) {
-  for (const QueuedEvent& queued : events_) {
-    const auto* closed = std::get_if<ChannelClosed>(&queued.event);
-    if (closed != nullptr && closed->channel_id == id) return util::Status::ok();
-  }
+  if (any_queued<ChannelClosed>([&](const ChannelClosed& c) { return c.channel_id == id; }))
+    return util::Status::ok();
   HASHLOCK_ASSIGN_OR_RETURN(std::optional<Bytes> handled, store_->get(kClosesDoneNamespace, id.to_hex()));
   if (!handled) queue_event(ChannelClosed{id, reason}, {});
   return util::Status::ok();
@@ -1456,9 +1454,8 @@ util::Result<bool> ChannelManager::forward_done(const ChannelId& prev_channel, H
 }
 
 bool ChannelManager::forward_queued(const ChannelId& prev_channel, HtlcId prev_htlc) const {
-  return std::any_of(events_.begin(), events_.end(), [&](const QueuedEvent& q) {
-    const auto* f = std::get_if<PaymentForwarded>(&q.event);
-    return f != nullptr && f->prev_channel_id == prev_channel && f->prev_htlc_id == prev_htlc;
+  return any_queued<PaymentForwarded>([&](const PaymentForwarded& f) {
+    return f.prev_channel_id == prev_channel && f.prev_htlc_id == prev_htlc;
   });
 }
 

@@ -31,6 +31,7 @@
 // Thread-safety: none; one thread drives a node.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -357,6 +358,14 @@ class ChannelManager {
   // cannot resolve a forward twice).
   // A PaymentForwarded for this inbound HTLC waits in the queue.
   bool forward_queued(const ChannelId& prev_channel, HtlcId prev_htlc) const;
+  // Whether an event of kind E that `match` accepts waits in the queue.
+  template <typename E, typename Match>
+  bool any_queued(const Match& match) const {
+    return std::any_of(events_.begin(), events_.end(), [&](const QueuedEvent& q) {
+      const E* e = std::get_if<E>(&q.event);
+      return e != nullptr && match(*e);
+    });
+  }
   util::Result<bool> forward_handled(const PreviousHop& prev) const;
   // Whether a forwards_done record exists for the forward (always read).
   util::Result<bool> forward_done(const ChannelId& prev_channel, HtlcId prev_htlc) const;
